@@ -1,0 +1,87 @@
+// The per-stage cache and the dataset (DAG) built from it.
+#pragma once
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+namespace cfx {
+
+union alignas(64) Node {
+  uint8_t bytes[64];
+  uint32_t words[16];
+  uint64_t dwords[8];
+};
+static_assert(sizeof(Node) == 64, "a node is 64 bytes");
+
+// Called with (done, total) from the building thread(s); may be empty.
+using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
+
+// Anything that can ask a long computation to give up. Builds poll it between chunks.
+struct CancelFlag {
+  std::atomic<bool> cancelled{false};
+  bool is_set() const { return cancelled.load(std::memory_order_relaxed); }  // a hint; no data rides on it
+};
+
+class Cache {
+ public:
+  // Builds the cache for `stage`. Throws std::bad_alloc when memory is short and
+  // std::runtime_error("cancelled") when `cancel` is set during the build.
+  static std::shared_ptr<Cache> build(uint64_t stage, const ProgressFn& progress = {},
+                                      const CancelFlag* cancel = nullptr);
+
+  uint64_t stage() const { return stage_; }
+  uint64_t node_count() const { return count_; }
+  uint64_t bytes() const { return count_ * sizeof(Node); }
+  const Node* nodes() const { return nodes_.get(); }
+  const uint8_t* seed() const { return seed_; }
+
+ private:
+  uint64_t stage_ = 0;
+  uint64_t count_ = 0;
+  uint8_t seed_[32] = {0};
+  std::unique_ptr<Node[]> nodes_;
+};
+
+// DAG item `index` computed from the cache (OCTOPUS.md, "DAG item i").
+void dag_item(const Cache& cache, uint32_t index, Node* out);
+
+// Four consecutive DAG items (one mix page) computed together; their parent reads are
+// independent, so interleaving them keeps four cache misses in flight instead of one.
+void dag_page(const Cache& cache, uint32_t first_index, Node out[4]);
+
+// Dataset memory: one anonymous mapping, huge pages where the system gives them.
+class Dataset {
+ public:
+  enum class HugePages { kNone, kTransparent, kExplicit };
+
+  // Reserves `bytes` (a multiple of 256). Throws std::bad_alloc when the mapping fails.
+  // `populate` false leaves pages untouched until written (tests fill only some items).
+  explicit Dataset(uint64_t bytes, uint64_t stage, bool try_huge_pages = true);
+  ~Dataset();
+  Dataset(const Dataset&) = delete;
+  Dataset& operator=(const Dataset&) = delete;
+
+  // Computes every item from `cache` on `threads` threads. Throws std::runtime_error("cancelled").
+  void generate(const Cache& cache, unsigned threads, const ProgressFn& progress = {},
+                const CancelFlag* cancel = nullptr);
+  // Computes items [first, first + count) on the calling thread (also used by tests).
+  void generate_range(const Cache& cache, uint64_t first, uint64_t count);
+
+  uint64_t bytes() const { return bytes_; }
+  uint64_t item_count() const { return bytes_ / sizeof(Node); }
+  uint64_t stage() const { return stage_; }
+  HugePages huge_pages() const { return huge_; }
+  const Node* items() const { return items_; }
+  Node* mutable_items() { return items_; }
+
+ private:
+  uint64_t bytes_;
+  uint64_t map_bytes_;
+  uint64_t stage_;
+  HugePages huge_ = HugePages::kNone;
+  Node* items_ = nullptr;
+};
+
+}  // namespace cfx

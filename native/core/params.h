@@ -1,0 +1,34 @@
+// Octopus parameters: stages, seeds, cache and dataset sizes (OCTOPUS.md, "Parameters").
+#pragma once
+#include <cstdint>
+
+namespace cfx {
+
+constexpr uint64_t kStageLength = 524288;  // blocks per stage (epoch)
+constexpr uint64_t kNodeBytes = 64;        // one cache node or DAG item
+constexpr uint64_t kPageBytes = 256;       // one mix page = 4 DAG items
+constexpr uint32_t kCacheRounds = 3;
+constexpr uint32_t kDagParents = 256;
+constexpr uint32_t kAccesses = 32;
+constexpr uint32_t kPrime = 1032193;  // p; p - 1 = 2^14 * 63
+constexpr uint32_t kPolyDegree = 1024;
+constexpr uint32_t kWarp = 32;
+// Heights above this are refused: stage arithmetic stays far from overflow and every height is
+// exactly representable as a JS number.
+constexpr uint64_t kMaxHeight = (1ULL << 53) - 1;
+
+inline uint64_t stage_of(uint64_t height) { return height / kStageLength; }
+
+// Deterministic primality for any 64-bit value (Miller-Rabin with a proven base set).
+bool is_prime_u64(uint64_t n);
+
+uint64_t cache_bytes_for_stage(uint64_t stage);
+uint64_t dataset_bytes_for_stage(uint64_t stage);
+
+// keccak256 applied `stage` times to 32 zero bytes.
+void seed_for_stage(uint64_t stage, uint8_t out[32]);
+
+inline uint32_t fnv(uint32_t x, uint32_t y) { return (x * 0x01000193u) ^ y; }
+inline uint64_t fnv64(uint64_t x, uint64_t y) { return (x * 0x01000193ull) ^ y; }
+
+}  // namespace cfx

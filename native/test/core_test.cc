@@ -1,0 +1,196 @@
+// The core's own tests: every line of the reference vectors, plus properties of the pieces.
+// Built without Node (plain g++), also with AddressSanitizer and UBSan (see Makefile).
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../core/dag.h"
+#include "../core/keccak.h"
+#include "../core/octopus.h"
+#include "../core/params.h"
+#include "../core/u256.h"
+
+using namespace cfx;
+
+static int g_failures = 0;
+static int g_checks = 0;
+
+#define CHECK(cond, ...)                                               \
+  do {                                                                 \
+    ++g_checks;                                                        \
+    if (!(cond)) {                                                     \
+      ++g_failures;                                                    \
+      std::fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+      std::fprintf(stderr, __VA_ARGS__);                               \
+      std::fprintf(stderr, "\n");                                      \
+    }                                                                  \
+  } while (0)
+
+// A field of a flat JSON object: the raw text of a string (without quotes), number or array.
+static std::string field(const std::string& line, const std::string& key) {
+  const std::string pat = "\"" + key + "\":";
+  size_t p = line.find(pat);
+  if (p == std::string::npos) return "";
+  p += pat.size();
+  while (line[p] == ' ') ++p;
+  if (line[p] == '"') return line.substr(p + 1, line.find('"', p + 1) - p - 1);
+  size_t e = p;
+  if (line[p] == '[') return line.substr(p, line.find(']', p) - p + 1);
+  while (e < line.size() && line[e] != ',' && line[e] != '}') ++e;
+  return line.substr(p, e - p);
+}
+
+static std::vector<uint8_t> unhex(const std::string& s) {
+  std::vector<uint8_t> out;
+  size_t i = (s.rfind("0x", 0) == 0) ? 2 : 0;
+  for (; i + 1 < s.size(); i += 2) out.push_back(static_cast<uint8_t>(std::stoul(s.substr(i, 2), nullptr, 16)));
+  return out;
+}
+
+static std::string hex(const uint8_t* p, size_t n) {
+  static const char* d = "0123456789abcdef";
+  std::string s = "0x";
+  for (size_t i = 0; i < n; ++i) {
+    s += d[p[i] >> 4];
+    s += d[p[i] & 15];
+  }
+  return s;
+}
+
+static std::map<uint64_t, std::shared_ptr<Cache>> g_caches;
+static const Cache& cache_for(uint64_t stage) {
+  auto& c = g_caches[stage];
+  if (!c) c = Cache::build(stage);
+  return *c;
+}
+
+static void test_vector_line(const std::string& line) {
+  const std::string kind = field(line, "kind");
+  if (kind == "sizes") {
+    const uint64_t height = std::stoull(field(line, "height"));
+    const uint64_t stage = stage_of(height);
+    CHECK(stage == std::stoull(field(line, "stage")), "stage for %llu", (unsigned long long)height);
+    CHECK(cache_bytes_for_stage(stage) == std::stoull(field(line, "cache_bytes")), "cache bytes %llu", (unsigned long long)height);
+    CHECK(dataset_bytes_for_stage(stage) == std::stoull(field(line, "dataset_bytes")), "dataset bytes %llu", (unsigned long long)height);
+    uint8_t seed[32];
+    seed_for_stage(stage, seed);
+    CHECK(hex(seed, 32) == field(line, "seed"), "seed at %llu", (unsigned long long)height);
+  } else if (kind == "dag_item") {
+    const Cache& cache = cache_for(stage_of(std::stoull(field(line, "height"))));
+    const uint32_t index = static_cast<uint32_t>(std::stoull(field(line, "index")));
+    CHECK(hex(cache.nodes()[index % cache.node_count()].bytes, 64) == field(line, "cache_node"), "cache node for %u", index);
+    Node item;
+    dag_item(cache, index, &item);
+    CHECK(hex(item.bytes, 64) == field(line, "item"), "dag item %u", index);
+  } else if (kind == "octopus") {
+    const auto header = unhex(field(line, "header"));
+    const uint64_t height = std::stoull(field(line, "height"));
+    const uint64_t nonce = std::stoull(field(line, "nonce"), nullptr, 16);
+    OctopusJob job(header.data());
+    if (!field(line, "a").empty()) {
+      CHECK(job.a == std::stoul(field(line, "a")) && job.b == std::stoul(field(line, "b")) &&
+                job.c == std::stoul(field(line, "c")) && job.w == std::stoul(field(line, "w")),
+            "a b c w for %s", field(line, "header").c_str());
+    }
+    const uint64_t stage = stage_of(height);
+    uint8_t out[32];
+    OctopusTrace trace;
+    octopus_hash_light(header.data(), nonce, cache_for(stage), dataset_bytes_for_stage(stage), out, &trace);
+    if (!field(line, "poly_digest").empty()) {
+      uint8_t be[8];
+      for (int i = 0; i < 8; ++i) be[i] = static_cast<uint8_t>(trace.digest >> (56 - 8 * i));
+      CHECK(hex(be, 8) == field(line, "poly_digest"), "poly digest for %s", field(line, "header").c_str());
+      std::string values = "[";
+      for (int i = 0; i < 32; ++i) values += (i ? "," : "") + std::to_string(trace.values[i]);
+      values += "]";
+      std::string expect = field(line, "poly_values");
+      expect.erase(std::remove(expect.begin(), expect.end(), ' '), expect.end());
+      CHECK(values == expect, "poly values for %s", field(line, "header").c_str());
+    }
+    CHECK(hex(out, 32) == field(line, "hash"), "light hash for %s: got %s", field(line, "header").c_str(), hex(out, 32).c_str());
+  } else if (kind == "keccak") {
+    const auto header = unhex(field(line, "header"));
+    const uint64_t nonce = std::stoull(field(line, "nonce"), nullptr, 16);
+    uint8_t nonce_le[32] = {0};
+    std::memcpy(nonce_le, &nonce, 8);
+    uint8_t out[32];
+    keccak_pow_hash(header.data(), nonce_le, out);
+    CHECK(hex(out, 32) == field(line, "hash"), "keccak pow for %s", field(line, "header").c_str());
+  } else {
+    CHECK(false, "unknown vector kind %s", kind.c_str());
+  }
+}
+
+// Full mode over a small dataset built from the real cache equals light mode for the same size.
+static void test_small_dataset() {
+  const Cache& cache = cache_for(0);
+  const uint64_t bytes = 4ull << 20;
+  Dataset ds(bytes, 0);
+  ds.generate(cache, 2);
+  for (uint32_t i : {0u, 1u, 4095u, 65535u}) {
+    Node item;
+    dag_item(cache, i, &item);
+    CHECK(std::memcmp(item.bytes, ds.items()[i].bytes, 64) == 0, "dataset item %u", i);
+  }
+  uint8_t header[32];
+  for (int i = 0; i < 32; ++i) header[i] = static_cast<uint8_t>(i * 7 + 1);
+  for (uint64_t nonce : {0ull, 31ull, 32ull, 0xffffffffffffffffull, 0x123456789abcdefull}) {
+    uint8_t light[32], full[32];
+    octopus_hash_light(header, nonce, cache, bytes, light);
+    octopus_hash_full(header, nonce, ds.items(), bytes, full);
+    CHECK(std::memcmp(light, full, 32) == 0, "full == light on a small dataset, nonce %llu", (unsigned long long)nonce);
+  }
+}
+
+static void test_boundary() {
+  uint8_t hash[32] = {0};
+  hash[31] = 5;  // hash = 5
+  U256 b = u256_from_u64(6);
+  CHECK(meets_boundary(hash, U256{}, b), "5 < 6");
+  b = u256_from_u64(5);
+  CHECK(!meets_boundary(hash, U256{}, b), "5 is not < 5");
+  U256 all;
+  for (auto& l : all.limb) l = ~0ull;
+  uint8_t ones[32];
+  std::memset(ones, 0xff, 32);
+  CHECK(!meets_boundary(ones, U256{}, all), "2^256-1 is not < 2^256-1");
+  hash[31] = 0;
+  CHECK(meets_boundary(hash, U256{}, all), "0 < 2^256-1");
+  // A nonce with high bits set shifts the hash down by its lower bound (bit 255 ignored).
+  U256 nonce;
+  nonce.limb[2] = 1;
+  nonce.limb[3] = 0x8000000000000000ull;
+  uint8_t h2[32] = {0};
+  h2[15] = 1;   // hash = 2^128
+  h2[31] = 3;   // + 3
+  CHECK(meets_boundary(h2, nonce, u256_from_u64(4)), "lower bound subtracts 2^128");
+  CHECK(!meets_boundary(h2, nonce, u256_from_u64(3)), "strictly less");
+}
+
+int main(int argc, char** argv) {
+  const char* path = argc > 1 ? argv[1] : "test/fixtures/octopus-reference.jsonl";
+  std::ifstream f(path);
+  if (!f) {
+    std::fprintf(stderr, "cannot open %s\n", path);
+    return 2;
+  }
+  int lines = 0;
+  for (std::string line; std::getline(f, line);) {
+    if (line.empty()) continue;
+    test_vector_line(line);
+    ++lines;
+  }
+  test_boundary();
+  test_small_dataset();
+  extern void test_search(int& checks, int& failures, const Cache& cache);
+  test_search(g_checks, g_failures, cache_for(0));
+  std::printf("core: %d vector lines, %d checks\n", lines, g_checks);
+  std::printf("%d passed, %d failed\n", g_checks - g_failures, g_failures);
+  return g_failures ? 1 : 0;
+}
