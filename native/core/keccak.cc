@@ -43,23 +43,44 @@ void keccak_sponge(const uint8_t* in, size_t len, size_t rate, uint8_t* out, siz
 
 }  // namespace
 
-void keccak_f1600(uint64_t a[25]) {
+void keccak_f1600(uint64_t st[25]) {
+  // rho offsets and pi lane order walked as one cycle (the classic compact formulation); the
+  // pragmas let the compiler turn every index into a register name.
+  static constexpr unsigned kRotc[24] = {1,  3,  6,  10, 15, 21, 28, 36, 45, 55, 2,  14,
+                                         27, 41, 56, 8,  25, 43, 62, 18, 39, 61, 20, 44};
+  static constexpr unsigned kPiln[24] = {10, 7,  11, 17, 18, 3, 5,  16, 8,  21, 24, 4,
+                                         15, 23, 19, 13, 12, 2, 20, 14, 22, 9,  6,  1};
+  uint64_t a[25];
+  std::memcpy(a, st, sizeof(a));
   for (int round = 0; round < 24; ++round) {
-    uint64_t c[5], d[5];
-    for (int x = 0; x < 5; ++x) c[x] = a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20];
-    for (int x = 0; x < 5; ++x) d[x] = c[(x + 4) % 5] ^ rol(c[(x + 1) % 5], 1);
-    for (int i = 0; i < 25; ++i) a[i] ^= d[i % 5];
-    // rho and pi: b[y][2x+3y] = rol(a[x][y], r[x][y])
-    static constexpr unsigned kRho[25] = {0,  1,  62, 28, 27, 36, 44, 6,  55, 20, 3,  10, 43,
-                                          25, 39, 41, 45, 15, 21, 8,  18, 2,  61, 56, 14};
-    uint64_t b[25];
-    for (int x = 0; x < 5; ++x)
-      for (int y = 0; y < 5; ++y) b[y + 5 * ((2 * x + 3 * y) % 5)] = rol(a[x + 5 * y], kRho[x + 5 * y]);
-    for (int y = 0; y < 5; ++y)
-      for (int x = 0; x < 5; ++x)
-        a[x + 5 * y] = b[x + 5 * y] ^ (~b[(x + 1) % 5 + 5 * y] & b[(x + 2) % 5 + 5 * y]);
+    uint64_t bc[5];
+#pragma GCC unroll 5
+    for (int i = 0; i < 5; ++i) bc[i] = a[i] ^ a[i + 5] ^ a[i + 10] ^ a[i + 15] ^ a[i + 20];
+#pragma GCC unroll 5
+    for (int i = 0; i < 5; ++i) {
+      const uint64_t t = bc[(i + 4) % 5] ^ rol(bc[(i + 1) % 5], 1);
+#pragma GCC unroll 5
+      for (int j = 0; j < 25; j += 5) a[j + i] ^= t;
+    }
+    uint64_t t = a[1];
+#pragma GCC unroll 24
+    for (int i = 0; i < 24; ++i) {
+      const unsigned j = kPiln[i];
+      const uint64_t next = a[j];
+      a[j] = rol(t, kRotc[i]);
+      t = next;
+    }
+#pragma GCC unroll 5
+    for (int j = 0; j < 25; j += 5) {
+      uint64_t row[5];
+#pragma GCC unroll 5
+      for (int i = 0; i < 5; ++i) row[i] = a[j + i];
+#pragma GCC unroll 5
+      for (int i = 0; i < 5; ++i) a[j + i] = row[i] ^ (~row[(i + 1) % 5] & row[(i + 2) % 5]);
+    }
     a[0] ^= kRoundConstants[round];
   }
+  std::memcpy(st, a, sizeof(a));
 }
 
 void keccak256(const uint8_t* in, size_t len, uint8_t out[32]) { keccak_sponge(in, len, 136, out, 32); }

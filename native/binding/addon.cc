@@ -1,0 +1,219 @@
+// Module entry: parameters, one-shot hashes, handles; the engine and builds live in their own files.
+#include <napi.h>
+
+#include <cstring>
+
+#include "../core/dag.h"
+#include "../core/keccak.h"
+#include "../core/octopus.h"
+#include "../core/params.h"
+#include "../core/u256.h"
+#include "builds.h"
+#include "convert.h"
+#include "engine.h"
+
+#if __has_include("../core/cpu.h")
+#include "../core/cpu.h"
+#define CFX_HAVE_CPU_H 1
+#endif
+#if __has_include("../../bench/native/baseline.h")
+#include "../../bench/native/baseline.h"
+#define CFX_HAVE_BASELINE 1
+#endif
+
+namespace cfx_binding {
+namespace {
+
+using cfx::Cache;
+using cfx::Dataset;
+
+uint64_t height_arg(const Napi::CallbackInfo& info, size_t i) { return uint_arg(info, i, "height", 0, cfx::kMaxHeight); }
+
+Napi::Value Sizes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const uint64_t stage = cfx::stage_of(height_arg(info, 0));
+  uint8_t seed[32];
+  cfx::seed_for_stage(stage, seed);
+  auto o = Napi::Object::New(env);
+  o.Set("stage", double(stage));
+  o.Set("seed", copy_buffer(env, seed, 32));
+  o.Set("cacheBytes", double(cfx::cache_bytes_for_stage(stage)));
+  o.Set("datasetBytes", double(cfx::dataset_bytes_for_stage(stage)));
+  return o;
+}
+
+Napi::Value CacheInfo(const Napi::CallbackInfo& info) {
+  auto cache = handle_arg<Cache>(info, 0, "cache");
+  auto o = Napi::Object::New(info.Env());
+  o.Set("stage", double(cache->stage()));
+  o.Set("bytes", double(cache->bytes()));
+  o.Set("nodes", double(cache->node_count()));
+  return o;
+}
+
+Napi::Value CacheNode(const Napi::CallbackInfo& info) {
+  auto cache = handle_arg<Cache>(info, 0, "cache");
+  const uint64_t i = uint_arg(info, 1, "index", 0, cache->node_count() - 1);
+  return copy_buffer(info.Env(), cache->nodes()[i].bytes, 64);
+}
+
+Napi::Value DagItem(const Napi::CallbackInfo& info) {
+  auto cache = handle_arg<Cache>(info, 0, "cache");
+  const uint32_t i = static_cast<uint32_t>(uint_arg(info, 1, "index", 0, UINT32_MAX));
+  cfx::Node item;
+  cfx::dag_item(*cache, i, &item);
+  return copy_buffer(info.Env(), item.bytes, 64);
+}
+
+Napi::Value AllocDataset(const Napi::CallbackInfo& info) {
+  const uint64_t bytes = uint_arg(info, 0, "dataset bytes", cfx::kPageBytes, uint64_t(1) << 40);
+  if (bytes % cfx::kPageBytes) throw range_error(info.Env(), "dataset bytes must be a multiple of 256");
+  const uint64_t stage = uint_arg(info, 1, "stage", 0, cfx::kMaxHeight / cfx::kStageLength);
+  // No huge pages: tests fill a handful of items of a sparse mapping.
+  return guarded(info.Env(), [&] { return wrap_handle<Dataset>(info.Env(), std::make_shared<Dataset>(bytes, stage, false)); });
+}
+
+Napi::Value FillDatasetItems(const Napi::CallbackInfo& info) {
+  auto ds = handle_arg<Dataset>(info, 0, "dataset");
+  auto cache = handle_arg<Cache>(info, 1, "cache");
+  const uint64_t first = uint_arg(info, 2, "first", 0, ds->item_count());
+  const uint64_t count = uint_arg(info, 3, "count", 0, ds->item_count() - first);
+  ds->generate_range(*cache, first, count);
+  return info.Env().Undefined();
+}
+
+Napi::Value DatasetInfo(const Napi::CallbackInfo& info) {
+  auto ds = handle_arg<Dataset>(info, 0, "dataset");
+  auto o = Napi::Object::New(info.Env());
+  o.Set("stage", double(ds->stage()));
+  o.Set("bytes", double(ds->bytes()));
+  const char* huge = ds->huge_pages() == Dataset::HugePages::kExplicit      ? "explicit"
+                     : ds->huge_pages() == Dataset::HugePages::kTransparent ? "transparent"
+                                                                             : "none";
+  o.Set("hugePages", huge);
+  return o;
+}
+
+Napi::Value ReleaseDataset(const Napi::CallbackInfo& info) {
+  // Engines hold their own reference; the memory goes when the last user lets go.
+  handle_value<Dataset>(info.Env(), info[0], "dataset")->ptr.reset();
+  return info.Env().Undefined();
+}
+
+Napi::Value HashKeccak(const Napi::CallbackInfo& info) {
+  const uint8_t* header = buffer_arg(info, 0, 32, "header");
+  const uint8_t* nonce = buffer_arg(info, 1, 32, "nonce");
+  uint8_t out[32];
+  cfx::keccak_pow_hash(header, nonce, out);
+  return copy_buffer(info.Env(), out, 32);
+}
+
+Napi::Value HashOctopusLight(const Napi::CallbackInfo& info) {
+  auto cache = handle_arg<Cache>(info, 0, "cache");
+  const uint8_t* header = buffer_arg(info, 1, 32, "header");
+  const uint64_t nonce = uint_arg(info, 2, "nonce", 0, UINT64_MAX);
+  const uint64_t bytes = uint_arg(info, 3, "dataset bytes", cfx::kPageBytes, uint64_t(1) << 40);
+  uint8_t out[32];
+  cfx::octopus_hash_light(header, nonce, *cache, bytes, out);
+  return copy_buffer(info.Env(), out, 32);
+}
+
+Napi::Value HashOctopusFull(const Napi::CallbackInfo& info) {
+  auto ds = handle_arg<Dataset>(info, 0, "dataset");
+  const uint8_t* header = buffer_arg(info, 1, 32, "header");
+  const uint64_t nonce = uint_arg(info, 2, "nonce", 0, UINT64_MAX);
+  uint8_t out[32];
+  cfx::octopus_hash_full(header, nonce, ds->items(), ds->bytes(), out);
+  return copy_buffer(info.Env(), out, 32);
+}
+
+Napi::Value OctopusTrace(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto cache = handle_arg<Cache>(info, 0, "cache");
+  const uint8_t* header = buffer_arg(info, 1, 32, "header");
+  const uint64_t nonce = uint_arg(info, 2, "nonce", 0, UINT64_MAX);
+  const uint64_t bytes = uint_arg(info, 3, "dataset bytes", cfx::kPageBytes, uint64_t(1) << 40);
+  cfx::OctopusJob job(header);
+  cfx::OctopusTrace trace;
+  uint8_t out[32];
+  cfx::octopus_hash_light(header, nonce, *cache, bytes, out, &trace);
+  auto o = Napi::Object::New(env);
+  o.Set("a", job.a);
+  o.Set("b", job.b);
+  o.Set("c", job.c);
+  o.Set("w", job.w);
+  o.Set("digest", Napi::BigInt::New(env, trace.digest));
+  auto values = Napi::Array::New(env, cfx::kAccesses);
+  auto pages = Napi::Array::New(env, cfx::kAccesses);
+  for (uint32_t i = 0; i < cfx::kAccesses; ++i) {
+    values.Set(i, trace.values[i]);
+    pages.Set(i, trace.pages[i]);
+  }
+  o.Set("values", values);
+  o.Set("pages", pages);
+  o.Set("hash", copy_buffer(env, out, 32));
+  return o;
+}
+
+Napi::Value MeetsBoundary(const Napi::CallbackInfo& info) {
+  const uint8_t* hash = buffer_arg(info, 0, 32, "hash");
+  const cfx::U256 nonce = cfx::u256_from_le(buffer_arg(info, 1, 32, "nonce"));
+  const cfx::U256 boundary = cfx::u256_from_be(buffer_arg(info, 2, 32, "boundary"));
+  return Napi::Boolean::New(info.Env(), cfx::meets_boundary(hash, nonce, boundary));
+}
+
+Napi::Value CpuFeatures(const Napi::CallbackInfo& info) {
+  auto o = Napi::Object::New(info.Env());
+#ifdef CFX_HAVE_CPU_H
+  o.Set("avx512", cfx::cpu_has_avx512());
+  o.Set("keccakImpl", cfx::keccak_impl_name());
+#else
+  o.Set("avx512", false);
+  o.Set("keccakImpl", "scalar");
+#endif
+  return o;
+}
+
+#ifdef CFX_HAVE_BASELINE
+// The benchmark's baseline: a straightforward scalar light hash kept apart from the core.
+Napi::Value BaselineHashLight(const Napi::CallbackInfo& info) {
+  auto cache = handle_arg<Cache>(info, 0, "cache");
+  const uint8_t* header = buffer_arg(info, 1, 32, "header");
+  const uint64_t nonce = uint_arg(info, 2, "nonce", 0, UINT64_MAX);
+  const uint64_t bytes = uint_arg(info, 3, "dataset bytes", cfx::kPageBytes, uint64_t(1) << 40);
+  const uint64_t count = info.Length() > 4 ? uint_arg(info, 4, "count", 1, 1 << 20) : 1;
+  uint8_t out[32];
+  for (uint64_t i = 0; i < count; ++i)
+    cfx::baseline::baseline_hash_light(header, nonce + i, cache->nodes()[0].words, cache->node_count(), bytes, out);
+  return copy_buffer(info.Env(), out, 32);
+}
+#endif
+
+}  // namespace
+}  // namespace cfx_binding
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+  using namespace cfx_binding;
+  exports.Set("sizes", Napi::Function::New(env, Sizes));
+  exports.Set("cacheInfo", Napi::Function::New(env, CacheInfo));
+  exports.Set("cacheNode", Napi::Function::New(env, CacheNode));
+  exports.Set("dagItem", Napi::Function::New(env, DagItem));
+  exports.Set("allocDataset", Napi::Function::New(env, AllocDataset));
+  exports.Set("fillDatasetItems", Napi::Function::New(env, FillDatasetItems));
+  exports.Set("datasetInfo", Napi::Function::New(env, DatasetInfo));
+  exports.Set("releaseDataset", Napi::Function::New(env, ReleaseDataset));
+  exports.Set("hashKeccak", Napi::Function::New(env, HashKeccak));
+  exports.Set("hashOctopusLight", Napi::Function::New(env, HashOctopusLight));
+  exports.Set("hashOctopusFull", Napi::Function::New(env, HashOctopusFull));
+  exports.Set("octopusTrace", Napi::Function::New(env, OctopusTrace));
+  exports.Set("meetsBoundary", Napi::Function::New(env, MeetsBoundary));
+  exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeatures));
+#ifdef CFX_HAVE_BASELINE
+  exports.Set("baselineHashLight", Napi::Function::New(env, BaselineHashLight));
+#endif
+  init_builds(env, exports);
+  init_engine(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(cfx_miner, InitAddon)

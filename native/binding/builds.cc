@@ -1,0 +1,172 @@
+#include "builds.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "../core/dag.h"
+#include "../core/params.h"
+#include "convert.h"
+
+namespace cfx_binding {
+namespace {
+
+using cfx::Cache;
+using cfx::CancelFlag;
+using cfx::Dataset;
+
+// Every build in progress, so that Node's exit can cancel them and wait (briefly) for their
+// threads instead of tearing the process down under them.
+struct BuildRegistry {
+  std::mutex mu;
+  std::condition_variable idle;
+  std::set<std::shared_ptr<CancelFlag>> active;
+};
+BuildRegistry& registry() {
+  static BuildRegistry* r = new BuildRegistry();  // never destroyed: workers may outlive statics
+  return *r;
+}
+
+struct Registered {
+  std::shared_ptr<CancelFlag> flag;
+  explicit Registered(std::shared_ptr<CancelFlag> f) : flag(std::move(f)) {
+    std::lock_guard<std::mutex> lock(registry().mu);
+    registry().active.insert(flag);
+  }
+  ~Registered() {
+    std::lock_guard<std::mutex> lock(registry().mu);
+    registry().active.erase(flag);
+    registry().idle.notify_all();
+  }
+};
+
+void cancel_all_builds(void*) {
+  auto& r = registry();
+  std::unique_lock<std::mutex> lock(r.mu);
+  for (auto& f : r.active) f->cancelled.store(true, std::memory_order_relaxed);
+  // Builds poll their flag every few milliseconds; a second is plenty.
+  r.idle.wait_for(lock, std::chrono::seconds(1), [&] { return r.active.empty(); });
+}
+
+struct Progress {
+  uint64_t done, total;
+};
+
+// A build whose result is a shared_ptr<T>, resolved to a tagged handle.
+template <class T>
+class BuildWorker : public Napi::AsyncProgressWorker<Progress> {
+ public:
+  using Job = std::function<std::shared_ptr<T>(const cfx::ProgressFn&, const CancelFlag*)>;
+
+  BuildWorker(Napi::Env env, Job job, Napi::Value on_progress, std::shared_ptr<CancelFlag> cancel, std::string what)
+      : Napi::AsyncProgressWorker<Progress>(env, "cfx-miner build"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        job_(std::move(job)),
+        cancel_(std::move(cancel)),
+        what_(std::move(what)) {
+    if (on_progress.IsFunction()) progress_fn_ = Napi::Persistent(on_progress.As<Napi::Function>());
+  }
+
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute(const ExecutionProgress& progress) override {
+    Registered reg(cancel_);
+    try {
+      result_ = job_([&](uint64_t done, uint64_t total) {
+        Progress p{done, total};
+        progress.Send(&p, 1);
+      }, cancel_.get());
+    } catch (const std::bad_alloc&) {
+      SetError("not enough memory for the " + what_);
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    }
+  }
+
+  void OnProgress(const Progress* data, size_t count) override {
+    if (progress_fn_.IsEmpty() || count == 0) return;
+    Napi::HandleScope scope(Env());
+    const Progress& p = data[count - 1];
+    progress_fn_.Call({Napi::Number::New(Env(), double(p.done)), Napi::Number::New(Env(), double(p.total))});
+  }
+
+  void OnOK() override {
+    Napi::HandleScope scope(Env());
+    deferred_.Resolve(wrap_handle<T>(Env(), std::move(result_)));
+  }
+
+  void OnError(const Napi::Error& e) override {
+    Napi::HandleScope scope(Env());
+    deferred_.Reject(e.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Job job_;
+  std::shared_ptr<CancelFlag> cancel_;
+  std::string what_;
+  Napi::FunctionReference progress_fn_;
+  std::shared_ptr<T> result_;
+};
+
+std::shared_ptr<CancelFlag> cancel_arg(const Napi::CallbackInfo& info, size_t i) {
+  if (info.Length() <= i || info[i].IsUndefined()) return std::make_shared<CancelFlag>();
+  return handle_arg<CancelFlag>(info, i, "cancel token");
+}
+
+Napi::Value NewCancelToken(const Napi::CallbackInfo& info) {
+  return wrap_handle<CancelFlag>(info.Env(), std::make_shared<CancelFlag>());
+}
+
+Napi::Value Cancel(const Napi::CallbackInfo& info) {
+  // relaxed: the flag is a request to stop; builds poll it and nothing else is published with it
+  handle_arg<CancelFlag>(info, 0, "cancel token")->cancelled.store(true, std::memory_order_relaxed);
+  return info.Env().Undefined();
+}
+
+Napi::Value BuildCache(const Napi::CallbackInfo& info) {
+  const uint64_t stage = uint_arg(info, 0, "stage", 0, cfx::kMaxHeight / cfx::kStageLength);
+  auto cancel = cancel_arg(info, 2);
+  auto* w = new BuildWorker<Cache>(
+      info.Env(),
+      [stage](const cfx::ProgressFn& p, const CancelFlag* c) { return Cache::build(stage, p, c); },
+      info.Length() > 1 ? info[1] : info.Env().Undefined(), cancel, "cache");
+  auto promise = w->promise();
+  w->Queue();
+  return promise;
+}
+
+Napi::Value BuildDataset(const Napi::CallbackInfo& info) {
+  auto cache = handle_arg<Cache>(info, 0, "cache");
+  const uint64_t bytes = uint_arg(info, 1, "dataset bytes", cfx::kPageBytes, uint64_t(1) << 40);
+  if (bytes % cfx::kPageBytes) throw range_error(info.Env(), "dataset bytes must be a multiple of 256");
+  const unsigned threads = static_cast<unsigned>(uint_arg(info, 2, "threads", 1, 1024));
+  const bool huge = info.Length() > 3 && info[3].ToBoolean().Value();
+  auto cancel = cancel_arg(info, 5);
+  auto* w = new BuildWorker<Dataset>(
+      info.Env(),
+      [cache, bytes, threads, huge](const cfx::ProgressFn& p, const CancelFlag* c) {
+        auto ds = std::make_shared<Dataset>(bytes, cache->stage(), huge);
+        ds->generate(*cache, threads, p, c);
+        return ds;
+      },
+      info.Length() > 4 ? info[4] : info.Env().Undefined(), cancel, "dataset");
+  auto promise = w->promise();
+  w->Queue();
+  return promise;
+}
+
+}  // namespace
+
+void init_builds(Napi::Env env, Napi::Object exports) {
+  exports.Set("newCancelToken", Napi::Function::New(env, NewCancelToken));
+  exports.Set("cancel", Napi::Function::New(env, Cancel));
+  exports.Set("buildCache", Napi::Function::New(env, BuildCache));
+  exports.Set("buildDataset", Napi::Function::New(env, BuildDataset));
+  napi_add_env_cleanup_hook(env, cancel_all_builds, nullptr);
+}
+
+}  // namespace cfx_binding

@@ -1,0 +1,39 @@
+// Octopus over many nonces at once: the search engine's hot loop. One batcher per thread and
+// job; it shares the per-warp coefficients among the warp's 32 nonces and hashes in blocks.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "dag.h"
+#include "octopus.h"
+
+namespace cfx {
+
+// Lets a long computation notice that its job was replaced. Reading the generation with acquire
+// pairs with the release in SearchEngine::publish: whoever sees the new number also sees the job.
+struct AbortCheck {
+  const std::atomic<uint64_t>* generation = nullptr;
+  uint64_t mine = 0;
+  bool now() const { return generation && generation->load(std::memory_order_acquire) != mine; }
+};
+
+class OctopusBatcher {
+ public:
+  // `dataset` null means light mode (items computed from `cache`). The pointers must outlive the batcher.
+  OctopusBatcher(const OctopusJob& job, const Cache* cache, const Node* dataset, uint64_t dataset_bytes);
+  ~OctopusBatcher();
+
+  // The nonces a call to hash() takes at once (a multiple of 32).
+  uint32_t block_nonces() const;
+
+  // Hashes nonces first .. first+count-1 (first % 32 == 0, count a multiple of 32 and at most
+  // block_nonces()) into out[i]. Returns how many were hashed: fewer when `abort` fired midway.
+  uint32_t hash(uint64_t first, uint32_t count, uint8_t (*out)[32], const AbortCheck& abort);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cfx

@@ -1,0 +1,195 @@
+#include "search.h"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+#include "octopus.h"
+#include "octopus_batch.h"
+
+namespace cfx {
+namespace {
+
+// Every block size below divides this, and job start nonces are aligned to it, so no block
+// ever crosses 2^64 and Octopus blocks always start on a warp boundary.
+constexpr uint64_t kNonceAlign = 1024;
+constexpr uint32_t kKeccakBlock = 1024;
+// A queue this long means the boundary is absurdly easy and JS is not keeping up; further
+// solutions of the burst are dropped (and counted) rather than growing memory without bound.
+constexpr size_t kMaxQueuedSolutions = 1 << 16;
+
+// hash < boundary with the hash read big-endian; the top word decides almost always.
+inline bool below_boundary(const uint8_t hash[32], const U256& boundary) {
+  uint64_t top = 0;
+  for (int i = 0; i < 8; ++i) top = (top << 8) | hash[i];
+  if (top != boundary.limb[3]) return top < boundary.limb[3];
+  return u256_less(u256_from_be(hash), boundary);
+}
+
+}  // namespace
+
+struct SearchEngine::Worker {
+  std::thread thread;
+  std::atomic<uint64_t> hashes{0};  // relaxed: a statistic; readers want a recent value, not an ordering
+  uint64_t acked = 0;               // under mu_: the generation this worker has switched to
+};
+
+// One published job and its shared nonce counter.
+struct JobState {
+  SearchJob job;
+  std::atomic<uint64_t> next_nonce{0};  // relaxed fetch_add: the RMW order alone makes the blocks disjoint
+  std::unique_ptr<OctopusJob> octopus;  // per-header precomputation, shared read-only by all threads
+};
+
+SearchEngine::SearchEngine(unsigned threads, std::function<void()> on_solution) : on_solution_(std::move(on_solution)) {
+  if (threads == 0 || threads > 1024) throw std::invalid_argument("threads must be 1 to 1024");
+  workers_.reserve(threads);
+  try {
+    for (unsigned i = 0; i < threads; ++i) {
+      workers_.emplace_back(new Worker());
+      Worker* w = workers_.back().get();
+      w->thread = std::thread([this, w] { run(w); });
+    }
+  } catch (...) {
+    shutdown();
+    throw;
+  }
+}
+
+SearchEngine::~SearchEngine() { shutdown(); }
+
+uint64_t SearchEngine::start(const SearchJob& spec) {
+  if (u256_is_zero(spec.boundary)) throw std::invalid_argument("boundary must not be 0");
+  auto state = std::make_shared<JobState>();
+  state->job = spec;
+  state->next_nonce.store(spec.start_nonce / kNonceAlign * kNonceAlign, std::memory_order_relaxed);
+  if (spec.algo == Algo::kOctopus) {
+    if (!spec.cache) throw std::invalid_argument("octopus needs a cache");
+    const uint64_t bytes = spec.dataset ? spec.dataset->bytes() : spec.dataset_bytes;
+    if (bytes == 0 || bytes % kPageBytes != 0 || bytes / kPageBytes > 0xffffffffULL)
+      throw std::invalid_argument("dataset size must be a positive multiple of 256 below 1 TiB");
+    state->job.dataset_bytes = bytes;
+    state->octopus.reset(new OctopusJob(spec.header));
+  }
+  // The job is fully built before publish() makes it reachable, so workers only ever read it.
+  return publish(std::move(state));
+}
+
+void SearchEngine::pause() { publish(nullptr); }
+
+uint64_t SearchEngine::publish(std::shared_ptr<JobState> job) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (shutting_down_) throw std::logic_error("search engine is shut down");
+  const uint64_t gen = job ? ++last_generation_ : 0;
+  job_ = std::move(job);
+  // release: a thread that acquires this number in its hot loop also sees job_ (it re-reads
+  // job_ under mu_ anyway; the release/acquire pair is what makes AbortCheck::now() prompt).
+  generation_.store(gen, std::memory_order_release);
+  job_cv_.notify_all();
+  ack_cv_.wait(lock, [&] {
+    if (generation_.load(std::memory_order_relaxed) != gen) return true;  // superseded meanwhile
+    for (const auto& w : workers_)
+      if (w->acked != gen) return false;
+    return true;
+  });
+  return gen;
+}
+
+void SearchEngine::shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shutting_down_) return;
+    shutting_down_ = true;
+    job_.reset();
+    generation_.store(0, std::memory_order_release);  // hot loops see a change and stop
+  }
+  job_cv_.notify_all();
+  for (auto& w : workers_)
+    if (w->thread.joinable()) w->thread.join();
+}
+
+std::vector<Solution> SearchEngine::take_solutions() {
+  std::lock_guard<std::mutex> lock(solutions_mu_);
+  std::vector<Solution> out;
+  out.swap(solutions_);
+  return out;
+}
+
+uint64_t SearchEngine::total_hashes() const {
+  uint64_t sum = 0;
+  for (const auto& w : workers_) sum += w->hashes.load(std::memory_order_relaxed);
+  return sum;
+}
+
+std::vector<uint64_t> SearchEngine::thread_hashes() const {
+  std::vector<uint64_t> out;
+  for (const auto& w : workers_) out.push_back(w->hashes.load(std::memory_order_relaxed));
+  return out;
+}
+
+bool SearchEngine::push_solution(uint64_t generation, uint64_t nonce, const uint8_t hash[32]) {
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(solutions_mu_);
+    if (solutions_.size() >= kMaxQueuedSolutions) return false;
+    wake = solutions_.empty();  // one wake-up per burst: the consumer drains everything queued
+    Solution s;
+    s.generation = generation;
+    s.nonce = nonce;
+    std::memcpy(s.hash, hash, 32);
+    solutions_.push_back(s);
+  }
+  if (wake && on_solution_) on_solution_();
+  return true;
+}
+
+void SearchEngine::run(Worker* self) {
+  uint64_t adopted = 0;
+  for (;;) {
+    std::shared_ptr<JobState> state;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      job_cv_.wait(lock, [&] { return shutting_down_ || generation_.load(std::memory_order_relaxed) != adopted; });
+      if (shutting_down_) return;
+      adopted = generation_.load(std::memory_order_relaxed);  // written under mu_, so relaxed is enough here
+      state = job_;
+      self->acked = adopted;
+    }
+    ack_cv_.notify_all();
+    if (!state) continue;  // paused: wait for the next job
+
+    const SearchJob* job = &state->job;
+    std::atomic<uint64_t>& next = state->next_nonce;
+    const AbortCheck abort{&generation_, adopted};
+
+    if (job->algo == Algo::kKeccak) {
+      uint8_t nonce_le[32] = {0};
+      uint8_t hash[32];
+      while (!abort.now()) {
+        const uint64_t first = next.fetch_add(kKeccakBlock, std::memory_order_relaxed);
+        for (uint32_t i = 0; i < kKeccakBlock; ++i) {
+          const uint64_t nonce = first + i;
+          std::memcpy(nonce_le, &nonce, 8);
+          keccak_pow_hash(job->header, nonce_le, hash);
+          if (below_boundary(hash, job->boundary)) push_solution(adopted, nonce, hash);
+        }
+        self->hashes.fetch_add(kKeccakBlock, std::memory_order_relaxed);
+      }
+    } else {
+      OctopusBatcher batcher(*state->octopus, job->cache.get(), job->dataset ? job->dataset->items() : nullptr,
+                             job->dataset_bytes);
+      const uint32_t block = batcher.block_nonces();
+      std::vector<uint8_t> hashes(size_t(block) * 32);
+      auto* out = reinterpret_cast<uint8_t(*)[32]>(hashes.data());
+      while (!abort.now()) {
+        const uint64_t first = next.fetch_add(block, std::memory_order_relaxed);
+        const uint32_t done = batcher.hash(first, block, out, abort);
+        for (uint32_t i = 0; i < done; ++i)
+          if (below_boundary(out[i], job->boundary)) push_solution(adopted, first + i, out[i]);
+        self->hashes.fetch_add(done, std::memory_order_relaxed);
+      }
+    }
+  }
+}
+
+}  // namespace cfx

@@ -1,0 +1,44 @@
+// One error class per kind of failure, each with the exit code the CLI uses for it (STYLE.md).
+
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  native: 3,
+  refused: 4,
+  interrupted: 130,
+} as const;
+
+export class MinerError extends Error {
+  readonly exitCode: number = ExitCode.failure;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad flags, config file or environment: exit 2. */
+export class UsageError extends MinerError {
+  override readonly exitCode = ExitCode.usage;
+}
+
+/** The native addon cannot be loaded: exit 3. */
+export class NativeLoadError extends MinerError {
+  override readonly exitCode = ExitCode.native;
+}
+
+/** The node refused us (wrong password) or we gave up on every node: exit 4. */
+export class NodeRefusedError extends MinerError {
+  override readonly exitCode = ExitCode.refused;
+}
+
+export function exitCodeOf(err: unknown): number {
+  if (err instanceof MinerError) return err.exitCode;
+  if (err instanceof RangeError || err instanceof TypeError) return ExitCode.usage;
+  return ExitCode.failure;
+}
+
+export function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
