@@ -296,6 +296,7 @@ export function octopusTrace(cache: CacheHandle, header: Buffer, nonce: bigint, 
 /** The node's rule: (hash - lower_bound(nonce)) mod 2^256 < boundary. */
 export function meetsBoundary(hash: Buffer, nonce: bigint, boundary: bigint): boolean {
   if (!Buffer.isBuffer(hash) || hash.length !== 32) throw new TypeError('hash must be a 32-byte Buffer');
+  if (typeof boundary !== 'bigint' || boundary <= 0n) throw new RangeError('boundary must be from 1 to 2^256-1');
   return loadAddon().meetsBoundary(hash, u256ToLe(checkNonce(nonce, 256)), u256ToBe(boundary));
 }
 

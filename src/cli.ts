@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+// argv -> command. The only place that calls process.exit; every command returns its exit code
+// and every error class carries one (src/errors.ts).
+import { Command, CommanderError, Option } from 'commander';
+import { hashBatch, hashCommand, verifyCommand } from './commands/hash.js';
+import { ExitCode, exitCodeOf, messageOf } from './errors.js';
+import { VERSION } from './version.js';
+
+function buildProgram(run: (p: Promise<number>) => void): Command {
+  const program = new Command('cfx-miner')
+    .description('Native-accelerated CPU solo miner for Conflux (Octopus and the keccak test PoW)')
+    .version(VERSION, '-V, --version')
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(str) });
+
+  const powOptions = (cmd: Command) =>
+    cmd
+      .addOption(new Option('--algo <algo>', 'proof of work').choices(['octopus', 'keccak']).default('octopus'))
+      .option('--header <hex>', 'the 32-byte pow hash (0x + 64 hex digits)')
+      .option('--height <n>', 'block height (selects the Octopus cache; unused by keccak)')
+      .option('--nonce <hex>', 'the nonce (0x + hex; Octopus uses its low 64 bits)');
+
+  powOptions(program.command('hash'))
+    .description('print the PoW hash of one (header, height, nonce), or of JSON lines on stdin with --batch')
+    .option('--batch', 'read {"algo","header","height","nonce"} JSON lines on stdin, write {"hash"} lines')
+    .action((opts: Record<string, string | boolean | undefined>) => {
+      run(opts.batch ? hashBatch(process.stdin, process.stdout) : hashCommand(opts as Record<string, string>, process.stdout));
+    });
+
+  powOptions(program.command('verify'))
+    .description('print "valid" (exit 0) or "invalid" (exit 1) for a nonce against a boundary')
+    .option('--boundary <hex>', 'the target: valid when (hash - lower_bound(nonce)) mod 2^256 < boundary')
+    .action((opts: Record<string, string>) => run(verifyCommand(opts, process.stdout)));
+
+  return program;
+}
+
+function fail(err: unknown): number {
+  process.stderr.write(`cfx-miner: ${messageOf(err)}\n`);
+  return exitCodeOf(err);
+}
+
+async function main(argv: string[]): Promise<number> {
+  let pending: Promise<number> | undefined;
+  const program = buildProgram((p) => { pending = p; });
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are exit 0; everything else commander rejects is a usage error.
+      return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    return fail(err);
+  }
+  if (!pending) return ExitCode.ok;
+  try {
+    return await pending;
+  } catch (err) {
+    return fail(err);
+  }
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`cfx-miner: unexpected failure: ${messageOf(err)}\n`);
+    process.exit(ExitCode.failure);
+  },
+);

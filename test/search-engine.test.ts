@@ -1,0 +1,123 @@
+// The native search engine seen from JS: real threads, solutions through the thread-safe
+// callback, job switches that leave nothing of the old job behind, and a clean stop.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CacheHandle, SearchEngine, hashKeccak, hashOctopusLight, meetsBoundary } from '../src/native/index.js';
+import type { FoundNonce } from '../src/native/index.js';
+
+const easy = (difficulty: bigint) => (1n << 256n) / difficulty;
+
+function headerFor(i: number): Buffer {
+  const h = Buffer.alloc(32);
+  h.writeUInt32LE(i, 0);
+  h.writeUInt32LE(0xc0ffee, 8);
+  return h;
+}
+
+function waitFor(pred: () => boolean, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + timeoutMs;
+    const tick = () => {
+      if (pred()) return resolve();
+      if (Date.now() > deadline) return reject(new Error('timed out waiting'));
+      setImmediate(tick);
+    };
+    tick();
+  });
+}
+
+test('keccak: every solution verifies, no nonce twice, all threads work', async () => {
+  const found: FoundNonce[] = [];
+  const engine = new SearchEngine(2, (f) => found.push(...f));
+  try {
+    const header = headerFor(1);
+    const boundary = easy(256n);
+    const gen = engine.start({ algo: 'keccak', header, boundary, startNonce: 0xffff_ffff_ffff_f000n });
+    await waitFor(() => found.length >= 500, 20_000);
+    engine.pause();
+    const seen = new Set<bigint>();
+    for (const f of found) {
+      assert.equal(f.generation, gen);
+      const hash = hashKeccak(header, f.nonce);
+      assert.deepEqual(hash, f.hash);
+      assert.ok(meetsBoundary(hash, f.nonce, boundary));
+      assert.ok(f.nonce < 1n << 64n, 'nonces stay within 64 bits (top bits zero)');
+      assert.ok(!seen.has(f.nonce), `nonce ${f.nonce} reported twice`);
+      seen.add(f.nonce);
+    }
+    const counts = engine.hashCounts();
+    assert.equal(counts.length, 2);
+    assert.ok(counts.every((c) => c > 0), 'both threads hashed');
+  } finally {
+    engine.destroy();
+  }
+});
+
+test('replacing the job many times a second: no solution of an old job reaches JS', async () => {
+  const found: FoundNonce[] = [];
+  let current = 0;
+  let stale = 0;
+  const engine = new SearchEngine(2, (f) => {
+    for (const x of f) if (x.generation !== current) stale++;
+    found.push(...f);
+  });
+  try {
+    const headers = new Map<number, Buffer>();
+    for (let i = 0; i < 200; i++) {
+      const header = headerFor(1000 + i);
+      current = engine.start({ algo: 'keccak', header, boundary: easy(64n), startNonce: BigInt(i) << 32n });
+      headers.set(current, header);
+      // Let the event loop deliver whatever arrives before the next switch (5 ms apart = 200/s).
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    engine.pause();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.ok(found.length > 0, 'solutions found between switches');
+    assert.equal(stale, 0, 'no solution for a replaced job was delivered');
+    for (const f of found) {
+      const header = headers.get(f.generation)!;
+      assert.ok(meetsBoundary(hashKeccak(header, f.nonce), f.nonce, easy(64n)));
+    }
+  } finally {
+    engine.destroy();
+  }
+});
+
+test('octopus light mode on the real cache: solutions verify', async () => {
+  const cache = await CacheHandle.build(0);
+  const found: FoundNonce[] = [];
+  const engine = new SearchEngine(2, (f) => found.push(...f));
+  try {
+    const header = headerFor(77);
+    const boundary = easy(4n);
+    engine.start({ algo: 'octopus', header, boundary, startNonce: 123_456_789n, cache, datasetBytes: 1 << 20 });
+    await waitFor(() => found.length >= 6, 30_000);
+    engine.pause();
+    for (const f of found) {
+      const hash = hashOctopusLight(cache, header, f.nonce, 1 << 20);
+      assert.deepEqual(hash, f.hash);
+      assert.ok(meetsBoundary(hash, f.nonce, boundary));
+    }
+  } finally {
+    engine.destroy();
+  }
+});
+
+test('pause and destroy stop every thread', async () => {
+  const engine = new SearchEngine(2, () => {});
+  engine.start({ algo: 'keccak', header: headerFor(5), boundary: easy(1n << 40n), startNonce: 0n });
+  await waitFor(() => engine.totalHashes() > 10_000, 10_000);
+  engine.pause();
+  const after = engine.totalHashes();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(engine.totalHashes(), after, 'no hashing after pause() returned');
+  engine.start({ algo: 'keccak', header: headerFor(6), boundary: easy(1n << 40n), startNonce: 0n });
+  engine.destroy();
+  engine.destroy();
+  assert.equal(engine.generation, 0);
+  assert.throws(() => engine.start({ algo: 'keccak', header: headerFor(6), boundary: 1n, startNonce: 0n }), /destroyed/);
+  const other = new SearchEngine(1, () => {});
+  assert.throws(() => other.start({ algo: 'octopus', header: headerFor(1), boundary: 1n, startNonce: 0n }), /cache/);
+  assert.throws(() => other.start({ algo: 'keccak', header: headerFor(1), boundary: 0n, startNonce: 0n }), RangeError);
+  other.destroy();
+});
