@@ -1,0 +1,52 @@
+// Number formatting shared by log lines, the progress display and the stats summary, so a
+// hashrate or a size reads the same wherever an operator sees it.
+
+const HASHRATE_UNITS = ['H/s', 'kH/s', 'MH/s', 'GH/s', 'TH/s'] as const;
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'] as const;
+
+/** `1234.5` -> `'1.23 kH/s'`; null, NaN and negative values (no data yet) -> `'n/a'`. */
+export function formatHashrate(hps: number | null): string {
+  if (hps === null || !Number.isFinite(hps) || hps < 0) return 'n/a';
+  return scaled(hps, 1000, HASHRATE_UNITS);
+}
+
+/** Binary units, as memory sizes are usually quoted: `4 * 2**30` -> `'4.00 GiB'`, `512` -> `'512 B'`. */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return 'n/a';
+  if (bytes < 1024) return `${Math.round(bytes)} B`;
+  return scaled(bytes, 1024, BYTE_UNITS);
+}
+
+function scaled(value: number, base: number, units: readonly string[]): string {
+  let i = 0;
+  while (value >= base && i < units.length - 1) {
+    value /= base;
+    i++;
+  }
+  // 999.996 would print as "1000.00 kH/s"; move it up a unit instead.
+  if (value.toFixed(2) === base.toFixed(2) && i < units.length - 1) {
+    value /= base;
+    i++;
+  }
+  return `${value.toFixed(2)} ${units[i]}`;
+}
+
+/**
+ * A human duration, coarse enough to read at a glance: `'850 ms'`, `'42 s'`, `'5 min 03 s'`,
+ * `'2 h 05 min'`, `'3 d 04 h'`. Negative or non-finite input -> `'n/a'`.
+ */
+export function formatDuration(durationMs: number): string {
+  if (!Number.isFinite(durationMs) || durationMs < 0) return 'n/a';
+  if (durationMs < 1000) return `${Math.round(durationMs)} ms`;
+  const totalS = Math.round(durationMs / 1000);
+  if (totalS < 60) return `${totalS} s`;
+  const totalMin = Math.floor(totalS / 60);
+  if (totalMin < 60) return `${totalMin} min ${pad2(totalS % 60)} s`;
+  const totalH = Math.floor(totalMin / 60);
+  if (totalH < 24) return `${totalH} h ${pad2(totalMin % 60)} min`;
+  return `${Math.floor(totalH / 24)} d ${pad2(totalH % 24)} h`;
+}
+
+function pad2(n: number): string {
+  return String(n).padStart(2, '0');
+}
