@@ -1,0 +1,271 @@
+// Settings from their four sources, flags > env > file > defaults, each value validated where it
+// enters and remembered with the source it came from (for `cfx-miner config` and for errors).
+import { readFileSync } from 'node:fs';
+import { Option } from 'commander';
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { CONFIG_KEYS, ENV_PREFIX, NON_SETTING_ENV, expectation, parseHostPort } from './schema.js';
+import type { ConfigKeyInfo, SettingKey, SettingSource, Settings } from './schema.js';
+
+/** Environment variable naming a config file when --config is not given. */
+export const CONFIG_FILE_ENV = 'CFX_MINER_CONFIG';
+
+export interface LoadOptions {
+  /**
+   * Only the flags the user gave, keyed by setting name (use flagsFromCommander). Values may be
+   * commander's raw strings or already-typed values; both are validated.
+   */
+  flags?: Partial<Record<SettingKey, unknown>>;
+  env?: NodeJS.ProcessEnv;
+  /** JSON file with settings as camelCase keys; default env CFX_MINER_CONFIG; none when both are unset. */
+  configPath?: string;
+}
+
+export interface LoadedConfig {
+  settings: Settings;
+  sources: Record<SettingKey, SettingSource>;
+  configPath: string | undefined;
+  /** Problems worth a log line but not a stop, e.g. an unknown CFX_MINER_* variable (a likely typo). */
+  warnings: string[];
+}
+
+/** Throws UsageError (exit 2) with a one-line message naming the key and the source. */
+export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
+  const env = opts.env ?? process.env;
+  const configPath = opts.configPath ?? nonEmpty(env[CONFIG_FILE_ENV]);
+  const file = configPath === undefined ? {} : readConfigFile(configPath);
+  const settings: Record<string, unknown> = {};
+  const sources = {} as Record<SettingKey, SettingSource>;
+
+  for (const info of CONFIG_KEYS) {
+    const picked = pick(info, opts.flags ?? {}, env, file, configPath ?? '');
+    settings[info.key] = picked.value;
+    sources[info.key] = picked.source;
+  }
+  if (settings['quiet'] === true && settings['verbose'] === true) {
+    throw new UsageError(`quiet (from ${sources.quiet}) and verbose (from ${sources.verbose}) cannot both be on; pick one`);
+  }
+  // Every key was filled from a validated source above, so the record is a Settings.
+  return { settings: settings as unknown as Settings, sources, configPath, warnings: envWarnings(env) };
+}
+
+function pick(info: ConfigKeyInfo, flags: Partial<Record<SettingKey, unknown>>, env: NodeJS.ProcessEnv,
+  file: Record<string, unknown>, configPath: string): { value: unknown; source: SettingSource } {
+  const flag = flags[info.key];
+  if (flag !== undefined) {
+    const label = `option ${info.flagName}`;
+    const value = typeof flag === 'string' ? fromText(info, flag, label) : fromTyped(info, flag, label);
+    return { value, source: 'flag' };
+  }
+  const envText = nonEmpty(env[info.env]);
+  if (envText !== undefined) {
+    return { value: fromText(info, envText, `environment variable ${info.env}`), source: 'env' };
+  }
+  if (Object.hasOwn(file, info.key)) {
+    return { value: fromTyped(info, file[info.key], `config file ${configPath}`), source: 'file' };
+  }
+  return { value: info.defaultValue(), source: 'default' };
+}
+
+// An empty variable (`CFX_MINER_HEIGHT=`) is how shells unset things in scripts: treat it as unset.
+function nonEmpty(text: string | undefined): string | undefined {
+  return text === undefined || text === '' ? undefined : text;
+}
+
+// ---- the config file --------------------------------------------------------------------------
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`config file ${path}: ${readFailure(err)}`, { cause: err });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (err) {
+    throw new UsageError(`config file ${path}: not valid JSON (${(err as Error).message})`, { cause: err });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new UsageError(`config file ${path}: must be a JSON object with settings as keys, e.g. {"threads": 4}`);
+  }
+  const known = CONFIG_KEYS.map((k) => k.key as string);
+  for (const key of Object.keys(parsed)) {
+    if (!known.includes(key)) {
+      throw new UsageError(`config file ${path}: unknown key "${key}"${didYouMean(key, known, (k) => `"${k}"`)}`);
+    }
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function readFailure(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'not found';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'is a directory, not a file';
+  return `cannot be read (${(err as Error).message})`;
+}
+
+// ---- values -----------------------------------------------------------------------------------
+
+function fail(info: ConfigKeyInfo, label: string, got: unknown): never {
+  // A secret must not end up in a terminal or a log because it was mistyped.
+  const shown = info.secret ? `a ${Array.isArray(got) ? 'list' : typeof got}` : show(got);
+  throw new UsageError(`${label}: "${info.key}" must be ${expectation(info.value)}, got ${shown}`);
+}
+
+function show(value: unknown): string {
+  const text = value === undefined ? 'nothing' : JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? text.slice(0, 57) + '...' : text;
+}
+
+const TRUE_WORDS = ['1', 'true', 'yes', 'on'];
+const FALSE_WORDS = ['0', 'false', 'no', 'off'];
+
+/** Values written as text: environment variables and commander's option arguments. */
+function fromText(info: ConfigKeyInfo, text: string, label: string): unknown {
+  const v = info.value;
+  switch (v.kind) {
+    case 'int': {
+      const trimmed = text.trim();
+      // Only plain digits: Number() would also take "0x10", "1e3" and "" and surprise someone.
+      const n = /^\d+$/.test(trimmed) ? Number(trimmed) : NaN;
+      return checkInt(info, n, text, label);
+    }
+    case 'bool': {
+      const word = text.trim().toLowerCase();
+      if (TRUE_WORDS.includes(word)) return true;
+      if (FALSE_WORDS.includes(word)) return false;
+      throw new UsageError(`${label}: "${info.key}" must be one of ${[...TRUE_WORDS, ...FALSE_WORDS].join(', ')}, got ${show(text)}`);
+    }
+    case 'hosts':
+      return checkHosts(info, text.split(','), label);
+    default:
+      return fromTyped(info, text, label);
+  }
+}
+
+/** Values that arrive typed: JSON from the config file, or flags commander already converted. */
+function fromTyped(info: ConfigKeyInfo, value: unknown, label: string): unknown {
+  const v = info.value;
+  switch (v.kind) {
+    case 'int':
+      return typeof value === 'number' ? checkInt(info, value, value, label) : fail(info, label, value);
+    case 'bool':
+      return typeof value === 'boolean' ? value : fail(info, label, value);
+    case 'string':
+      if (typeof value !== 'string' || (!v.allowEmpty && value.trim() === '')) return fail(info, label, value);
+      return value;
+    case 'enum':
+      return typeof value === 'string' && v.choices.includes(value) ? value : fail(info, label, value);
+    case 'hosts': {
+      const list = typeof value === 'string' ? value.split(',') : value;
+      if (!Array.isArray(list) || !list.every((h) => typeof h === 'string')) return fail(info, label, value);
+      return checkHosts(info, list.flatMap((h: string) => h.split(',')), label);
+    }
+  }
+}
+
+function checkInt(info: ConfigKeyInfo, n: number, got: unknown, label: string): number {
+  const v = info.value;
+  if (v.kind !== 'int') throw new TypeError(`${info.key} is not a number setting`);
+  if (!Number.isSafeInteger(n) || n < v.min || n > v.max) return fail(info, label, got);
+  return n;
+}
+
+function checkHosts(info: ConfigKeyInfo, entries: string[], label: string): string[] {
+  const hosts = entries.map((h) => h.trim()).filter((h) => h !== '');
+  if (hosts.length === 0) return fail(info, label, entries.join(','));
+  for (const host of hosts) {
+    try {
+      parseHostPort(host, 1);
+    } catch (err) {
+      throw new UsageError(`${label}: "${info.key}" entry ${(err as Error).message}`);
+    }
+  }
+  return hosts;
+}
+
+// ---- typos ------------------------------------------------------------------------------------
+
+function envWarnings(env: NodeJS.ProcessEnv): string[] {
+  const known = [...CONFIG_KEYS.map((k) => k.env), ...NON_SETTING_ENV] as string[];
+  return Object.keys(env)
+    .filter((name) => name.startsWith(ENV_PREFIX) && !known.includes(name))
+    .sort()
+    .map((name) => `environment variable ${name} is not a setting and is ignored${didYouMean(name, known, (k) => k)}`);
+}
+
+function didYouMean(word: string, candidates: readonly string[], quote: (s: string) => string): string {
+  let best: string | undefined;
+  let bestDistance = 3; // beyond two edits a suggestion is more confusing than helpful
+  for (const candidate of candidates) {
+    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best === undefined ? '' : ` (did you mean ${quote(best)}?)`;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+// ---- commander glue -----------------------------------------------------------------------------
+
+/** The subset of commander's Command that flagsFromCommander reads. */
+export interface CommanderLike {
+  opts(): Record<string, unknown>;
+  getOptionValueSource(key: string): string | undefined;
+}
+
+/**
+ * The settings the user actually typed, keyed by setting name, ready for loadConfig. Commander
+ * gives `--no-color` a default of true; only values whose source is the command line count.
+ */
+export function flagsFromCommander(cmd: CommanderLike): Partial<Record<SettingKey, unknown>> {
+  const opts = cmd.opts();
+  const flags: Partial<Record<SettingKey, unknown>> = {};
+  for (const info of CONFIG_KEYS) {
+    if (cmd.getOptionValueSource(info.flagAttr) === 'cli' && opts[info.flagAttr] !== undefined) {
+      flags[info.key] = opts[info.flagAttr];
+    }
+  }
+  return flags;
+}
+
+/**
+ * Adds the options for `keys` (default: every setting) to a commander command, with help text
+ * naming the environment variable and the default. No commander defaults are set, so the source
+ * of each value stays known; values stay strings and loadConfig validates them.
+ */
+export function addSettingOptions(cmd: Command, keys: readonly SettingKey[] = CONFIG_KEYS.map((k) => k.key)): Command {
+  for (const info of CONFIG_KEYS) {
+    if (!keys.includes(info.key)) continue;
+    const option = new Option(info.flags, `${info.description} [env ${info.env}; default ${info.defaultText}]`);
+    if (info.value.kind === 'hosts') {
+      option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
+    }
+    cmd.addOption(option);
+  }
+  return cmd;
+}
+
+/** `--worker` is optional at load time; the mine command calls this before it connects. */
+export function requireWorker(settings: Settings): string {
+  if (settings.worker === undefined) {
+    throw new UsageError('a worker name is required to mine: give --worker <name>, CFX_MINER_WORKER or "worker" in the config file');
+  }
+  return settings.worker;
+}
