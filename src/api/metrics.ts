@@ -1,0 +1,85 @@
+// Prometheus metrics, read from the same Summary as /summary at scrape time, so the two views
+// can never disagree and the mining code needs no metric calls of its own.
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { HashrateWindow } from '../miner/hashrate.js';
+import type { Summary } from './server.js';
+
+export interface MetricsOptions {
+  /** prom-client's process and Node.js metrics (CPU, memory, event loop lag, GC). Default true. */
+  defaultMetrics?: boolean;
+}
+
+const WINDOWS: readonly HashrateWindow[] = ['10s', '60s', '15m'];
+const SHARE_RESULTS = ['accepted', 'rejected', 'stale'] as const;
+
+/**
+ * A dedicated Registry (never prom-client's global one, so several can coexist, e.g. in tests)
+ * whose metrics are filled from getSummary() on each scrape:
+ *   cfx_miner_shares_total{result="accepted|rejected|stale"}   counter
+ *   cfx_miner_hashrate_hps{window="10s|60s|15m"}               gauge, omitted while null
+ *   cfx_miner_threads, cfx_miner_job_difficulty, cfx_miner_job_height   gauges (job ones omitted with no job)
+ *   cfx_miner_connected (1 when subscribed), cfx_miner_dataset_progress_ratio, cfx_miner_uptime_seconds
+ *   cfx_miner_info{version,algo,mode} 1
+ * Each metric calls getSummary() once per scrape; it should be cheap (it reads counters).
+ */
+export function createMetricsRegistry(getSummary: () => Summary, opts: MetricsOptions = {}): Registry {
+  const registry = new Registry();
+  const registers = [registry];
+
+  new Counter({
+    name: 'cfx_miner_shares_total', help: 'Solutions the node answered, by result.', labelNames: ['result'],
+    registers,
+    collect() {
+      const shares = getSummary().shares;
+      this.reset();
+      for (const result of SHARE_RESULTS) this.inc({ result }, shares[result]);
+    },
+  });
+  new Gauge({
+    name: 'cfx_miner_hashrate_hps', help: 'Hashes per second averaged over the window.', labelNames: ['window'],
+    registers,
+    collect() {
+      const rates = getSummary().hashrate;
+      this.reset();
+      for (const window of WINDOWS) {
+        const rate = rates[window];
+        if (rate !== null) this.set({ window }, rate);
+      }
+    },
+  });
+  simpleGauge(registers, 'cfx_miner_threads', 'Search threads.', () => getSummary().threads);
+  simpleGauge(registers, 'cfx_miner_job_difficulty', 'Difficulty of the current job (float; /summary has it exact).',
+    () => { const job = getSummary().job; return job ? Number(job.difficulty) : null; });
+  simpleGauge(registers, 'cfx_miner_job_height', 'Block height of the current job.',
+    () => getSummary().job?.height ?? null);
+  simpleGauge(registers, 'cfx_miner_connected', '1 while subscribed to a node, else 0.',
+    () => (getSummary().connection.state === 'connected' ? 1 : 0));
+  simpleGauge(registers, 'cfx_miner_dataset_progress_ratio', 'Progress of the cache or dataset build, 0 to 1.',
+    () => getSummary().dataset.progress);
+  simpleGauge(registers, 'cfx_miner_uptime_seconds', 'Seconds since the miner started.', () => getSummary().uptime_s);
+  new Gauge({
+    name: 'cfx_miner_info', help: 'Always 1; the labels describe the miner.', labelNames: ['version', 'algo', 'mode'],
+    registers,
+    collect() {
+      const { version, algo, mode } = getSummary();
+      this.reset();
+      this.set({ version, algo, mode }, 1);
+    },
+  });
+
+  if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/** A label-less gauge read at scrape time; null leaves it without a sample (e.g. no job yet). */
+function simpleGauge(registers: Registry[], name: string, help: string, read: () => number | null): void {
+  new Gauge({
+    name, help, registers,
+    collect() {
+      const value = read();
+      // reset() leaves a label-less gauge at 0; no job is not difficulty 0, so drop the sample.
+      if (value === null) this.remove({});
+      else this.set(value);
+    },
+  });
+}

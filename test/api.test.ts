@@ -1,0 +1,193 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { createMetricsRegistry } from '../src/api/metrics.js';
+import { startApiServer } from '../src/api/server.js';
+import type { ApiServer, Summary } from '../src/api/server.js';
+import { MemoryLogger } from '../src/log/types.js';
+import { UsageError } from '../src/errors.js';
+
+function summary(overrides: Partial<Summary> = {}): Summary {
+  return {
+    version: '0.1.0',
+    uptime_s: 42,
+    algo: 'octopus',
+    mode: 'light',
+    threads: 3,
+    hashrate: { '10s': 1500.5, '60s': 1400, '15m': null },
+    shares: { accepted: 7, rejected: 2, stale: 1 },
+    job: { id: '0xabc', height: 123_456, difficulty: 2n ** 64n + 1n },
+    connection: { host: '127.0.0.1', port: 32525, state: 'connected' },
+    dataset: { state: 'ready', progress: 1 },
+    ...overrides,
+  };
+}
+
+interface Reply { status: number; headers: Record<string, string | string[] | undefined>; body: string }
+
+function get(port: number, path: string, opts: { method?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: opts.headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => { body += chunk; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function withServer(opts: { token?: string; current?: () => Summary; logger?: MemoryLogger },
+  fn: (server: ApiServer) => Promise<void>): Promise<void> {
+  const getSummary = opts.current ?? (() => summary());
+  const server = await startApiServer({
+    host: '127.0.0.1', port: 0, token: opts.token, getSummary,
+    registry: createMetricsRegistry(getSummary), logger: opts.logger ?? new MemoryLogger(),
+  });
+  try {
+    await fn(server);
+  } finally {
+    await server.close();
+  }
+}
+
+describe('stats API', { timeout: 20_000 }, () => {
+  it('serves /summary as JSON built from getSummary, difficulty exact as a string', async () => {
+    let accepted = 7;
+    await withServer({ current: () => summary({ shares: { accepted, rejected: 2, stale: 1 } }) }, async ({ port }) => {
+      const first = await get(port, '/summary');
+      assert.equal(first.status, 200);
+      assert.match(String(first.headers['content-type']), /^application\/json/);
+      assert.deepEqual(JSON.parse(first.body), {
+        version: '0.1.0', uptime_s: 42, algo: 'octopus', mode: 'light', threads: 3,
+        hashrate: { '10s': 1500.5, '60s': 1400, '15m': null },
+        shares: { accepted: 7, rejected: 2, stale: 1 },
+        job: { id: '0xabc', height: 123456, difficulty: '18446744073709551617' },
+        connection: { host: '127.0.0.1', port: 32525, state: 'connected' },
+        dataset: { state: 'ready', progress: 1 },
+      });
+      accepted = 8;
+      const second = JSON.parse((await get(port, '/summary?x=1')).body) as Summary;
+      assert.equal(second.shares.accepted, 8, 'each request reads live state');
+    });
+  });
+
+  it('serves /summary with no job yet', async () => {
+    await withServer({ current: () => summary({ job: null }) }, async ({ port }) => {
+      assert.equal((JSON.parse((await get(port, '/summary')).body) as Summary).job, null);
+    });
+  });
+
+  it('serves Prometheus text with share counts, hashrate, threads, difficulty and process metrics', async () => {
+    await withServer({}, async ({ port }) => {
+      const reply = await get(port, '/metrics');
+      assert.equal(reply.status, 200);
+      assert.match(String(reply.headers['content-type']), /^text\/plain; version=0\.0\.4/);
+      const lines = reply.body.split('\n');
+      for (const expected of [
+        'cfx_miner_shares_total{result="accepted"} 7',
+        'cfx_miner_shares_total{result="rejected"} 2',
+        'cfx_miner_shares_total{result="stale"} 1',
+        'cfx_miner_hashrate_hps{window="10s"} 1500.5',
+        'cfx_miner_hashrate_hps{window="60s"} 1400',
+        'cfx_miner_threads 3',
+        'cfx_miner_job_difficulty 18446744073709552000',
+        'cfx_miner_job_height 123456',
+        '# TYPE cfx_miner_shares_total counter',
+      ]) {
+        assert.ok(lines.includes(expected), `missing line: ${expected}`);
+      }
+      assert.ok(!lines.some((l) => l.startsWith('cfx_miner_hashrate_hps{window="15m"}')), 'a null window has no sample');
+      assert.ok(lines.some((l) => l.startsWith('process_cpu_user_seconds_total ')), 'default process metrics');
+      assert.ok(lines.some((l) => l.startsWith('nodejs_heap_size_used_bytes ')), 'default Node.js metrics');
+    });
+  });
+
+  it('lets two registries coexist in one process', () => {
+    assert.doesNotThrow(() => {
+      createMetricsRegistry(() => summary());
+      createMetricsRegistry(() => summary());
+    });
+  });
+
+  it('requires the bearer token when one is set, without logging it', async () => {
+    const logger = new MemoryLogger();
+    await withServer({ token: 's3cret-token', logger }, async ({ port }) => {
+      const none = await get(port, '/summary');
+      assert.equal(none.status, 401);
+      assert.match(String(none.headers['www-authenticate']), /^Bearer/);
+      const wrong = await get(port, '/summary', { headers: { Authorization: 'Bearer s3cret-tokeN' } });
+      assert.equal(wrong.status, 401);
+      const basic = await get(port, '/metrics', { headers: { Authorization: 'Basic s3cret-token' } });
+      assert.equal(basic.status, 401);
+      const hidden = await get(port, '/nowhere');
+      assert.equal(hidden.status, 401, 'no path is revealed before authentication');
+      const ok = await get(port, '/summary', { headers: { Authorization: 'Bearer s3cret-token' } });
+      assert.equal(ok.status, 200);
+      assert.equal((JSON.parse(ok.body) as Summary).threads, 3);
+      const metrics = await get(port, '/metrics', { headers: { authorization: 'bearer s3cret-token' } });
+      assert.equal(metrics.status, 200);
+    });
+    assert.ok(logger.lines.length > 0);
+    assert.ok(!JSON.stringify(logger.lines).includes('s3cret'), 'the token never reaches the log');
+  });
+
+  it('answers 404 for other paths and 405 for other methods', async () => {
+    await withServer({}, async ({ port }) => {
+      assert.equal((await get(port, '/')).status, 404);
+      assert.equal((await get(port, '/summary/extra')).status, 404);
+      const post = await get(port, '/summary', { method: 'POST' });
+      assert.equal(post.status, 405);
+      assert.equal(post.headers['allow'], 'GET, HEAD');
+      assert.equal((await get(port, '/summary', { method: 'DELETE' })).status, 405);
+      const head = await get(port, '/summary', { method: 'HEAD' });
+      assert.equal(head.status, 200);
+      assert.equal(head.body, '');
+    });
+  });
+
+  it('answers 500 and logs when getSummary throws', async () => {
+    const logger = new MemoryLogger();
+    await withServer({ logger, current: () => { throw new Error('engine gone'); } }, async ({ port }) => {
+      assert.equal((await get(port, '/summary')).status, 500);
+    });
+    assert.ok(logger.lines.some((l) => l.level === 'warn' && l.fields?.['error'] === 'engine gone'));
+  });
+
+  it('binds to 127.0.0.1 by default and reports a taken port as a usage error', async () => {
+    const getSummary = () => summary();
+    const registry = createMetricsRegistry(getSummary, { defaultMetrics: false });
+    const first = await startApiServer({ port: 0, getSummary, registry, logger: new MemoryLogger() });
+    try {
+      assert.equal(first.host, '127.0.0.1');
+      await assert.rejects(
+        startApiServer({ port: first.port, getSummary, registry, logger: new MemoryLogger() }),
+        (err: unknown) => err instanceof UsageError && err.message.includes('already in use'),
+      );
+    } finally {
+      await first.close();
+    }
+    await first.close(); // a second close is harmless
+  });
+
+  it('closes open keep-alive connections so nothing holds the process', async () => {
+    const getSummary = () => summary();
+    const server = await startApiServer({ port: 0, getSummary, registry: createMetricsRegistry(getSummary), logger: new MemoryLogger() });
+    // A raw socket stays referenced (an http.Agent would unref it), so a leak would hang the test.
+    const socket = connect(server.port, '127.0.0.1');
+    const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const replied = new Promise<void>((resolve) => {
+      let text = '';
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('utf8');
+        if (text.includes('"dataset"')) resolve();
+      });
+    });
+    socket.write('GET /summary HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n');
+    await replied;
+    await server.close();
+    await ended;
+  });
+});
