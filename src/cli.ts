@@ -3,6 +3,9 @@
 // and every error class carries one (src/errors.ts).
 import { Command, CommanderError, Option } from 'commander';
 import { hashBatch, hashCommand, verifyCommand } from './commands/hash.js';
+import { mineCommand } from './commands/mine.js';
+import { configCommand } from './commands/config.js';
+import { addSettingOptions, flagsFromCommander, loadConfig } from './config/load.js';
 import { ExitCode, exitCodeOf, messageOf } from './errors.js';
 import { VERSION } from './version.js';
 
@@ -13,6 +16,21 @@ function buildProgram(run: (p: Promise<number>) => void): Command {
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str) });
+
+  addSettingOptions(program)
+    .option('-c, --config <file>', 'JSON config file with the same keys as the options (env CFX_MINER_CONFIG)')
+    .action(() => {
+      const { settings, warnings } = loadConfig({ flags: flagsFromCommander(program), configPath: program.opts().config as string | undefined });
+      run(mineCommand(settings, warnings));
+    });
+
+  addSettingOptions(program.command('config'))
+    .description('print the effective settings as JSON (password and token masked), with where each came from')
+    .option('--print', 'print the settings (the default)')
+    .option('-c, --config <file>', 'JSON config file with the same keys as the options')
+    .action((opts: Record<string, unknown>, cmd: Command) => {
+      run(configCommand(loadConfig({ flags: flagsFromCommander(cmd), configPath: opts.config as string | undefined }), process.stdout));
+    });
 
   const powOptions = (cmd: Command) =>
     cmd

@@ -1,0 +1,215 @@
+// `cfx-miner --host H --worker W`: connect, mine every job on every thread, submit, report.
+import os from 'node:os';
+import type { Settings } from '../config/schema.js';
+import { requireWorker } from '../config/load.js';
+import { createLogger } from '../log/logger.js';
+import type { ConsoleLogger } from '../log/logger.js';
+import { formatDuration, formatHashrate } from '../log/format.js';
+import { StratumClient, parseHostSpec, formatHost } from '../stratum/client.js';
+import type { ConnectionState as ClientState } from '../stratum/client.js';
+import { MiningEngine } from '../miner/engine.js';
+import { StageResources } from '../miner/resources.js';
+import { HashrateMeter } from '../miner/hashrate.js';
+import { createProgress } from '../ui/progress.js';
+import { attachKeys, KEY_HELP } from '../ui/keys.js';
+import { startApiServer } from '../api/server.js';
+import type { ApiServer, ConnectionState as ApiState, Summary } from '../api/server.js';
+import { createMetricsRegistry } from '../api/metrics.js';
+import { ExitCode, UsageError, messageOf } from '../errors.js';
+import { VERSION } from '../version.js';
+import { cpuFeatures, loadAddon } from '../native/index.js';
+
+/** Submits still in flight get this long to be answered when the miner stops (under 1 s in all). */
+const SHUTDOWN_GRACE_MS = 700;
+const SAMPLE_INTERVAL_MS = 500;
+
+export async function mineCommand(settings: Settings, warnings: string[]): Promise<number> {
+  const worker = requireWorker(settings);
+  const hosts = settings.hosts.map((h) => {
+    try {
+      return parseHostSpec(h, settings.port);
+    } catch (err) {
+      throw new UsageError(messageOf(err));
+    }
+  });
+  loadAddon(); // a broken build is exit 3 before anything connects
+  const logger = createLogger({
+    level: settings.verbose ? 'debug' : settings.quiet ? 'warn' : 'info',
+    json: settings.logJson,
+    color: settings.color ?? 'auto',
+    redact: [settings.password, settings.httpToken ?? ''],
+  });
+  for (const w of warnings) logger.warn('cfg', w);
+  const miner = new Miner(settings, worker, hosts, logger);
+  return miner.run();
+}
+
+class Miner {
+  private readonly started = performance.now();
+  private readonly meter = new HashrateMeter();
+  private readonly resources: StageResources;
+  private readonly client: StratumClient;
+  private readonly engine: MiningEngine;
+  private api: ApiServer | undefined;
+  private clientState: ClientState = 'idle';
+  private timers: NodeJS.Timeout[] = [];
+  private detachKeys: (() => void) | undefined;
+  private finish!: (code: number) => void;
+  private stopping = false;
+
+  constructor(private readonly s: Settings, private readonly worker: string, hosts: { host: string; port: number }[], private readonly log: ConsoleLogger) {
+    this.resources = new StageResources({
+      mode: s.mode, threads: s.threads, hugePages: s.hugePages, logger: log,
+      progress: (label, total) => createProgress({ label, total, tty: Boolean(process.stderr.isTTY) && !s.logJson, logger: log }),
+      onDatasetReady: (stage) => this.engine.onDatasetReady(stage),
+    });
+    this.client = new StratumClient({ hosts, worker, password: s.password, logger: log, requestTimeoutMs: s.requestTimeoutMs });
+    this.engine = new MiningEngine({
+      algo: s.algo, threads: s.threads, fixedHeight: s.height, logger: log, pool: this.client, resources: this.resources,
+    });
+  }
+
+  async run(): Promise<number> {
+    const done = new Promise<number>((resolve) => { this.finish = resolve; });
+    this.announce();
+    this.wireClient();
+    this.wireSignals();
+    this.timers.push(setInterval(() => this.meter.sample(this.engine.totalHashes(), performance.now()), SAMPLE_INTERVAL_MS));
+    this.timers.push(setInterval(() => this.printSpeed(), this.s.printIntervalS * 1000));
+    if (this.s.httpPort !== undefined) await this.startApi();
+    if (process.stdin.isTTY && !this.s.logJson) {
+      this.detachKeys = attachKeys({
+        onHashrate: () => this.printSpeed(),
+        onPause: () => { this.engine.pause(); this.log.info('cpu', 'paused (r resumes)'); },
+        onResume: () => { this.engine.resume(); this.log.info('cpu', 'resumed'); },
+        onShares: () => this.printShares(),
+        onHelp: () => this.log.info('miner', KEY_HELP),
+      });
+    }
+    this.client.start();
+    return done;
+  }
+
+  private announce(): void {
+    const s = this.s;
+    const cores = os.availableParallelism();
+    const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
+    this.log.info('miner', `cfx-miner ${VERSION}, ${s.algo}, mode ${s.algo === 'keccak' ? 'n/a' : s.mode}, ${s.threads} threads`);
+    this.log.info('cpu', `${cpu}, ${cores} cores, keccak ${cpuFeatures().keccakImpl}`);
+    if (s.threads > cores) {
+      this.log.warn('cpu', `${s.threads} threads on ${cores} cores: threads will share cores and each runs slower`);
+    }
+  }
+
+  private wireClient(): void {
+    const c = this.client;
+    c.on('state', (ch) => {
+      this.clientState = ch.state;
+      const where = `${ch.host}:${ch.port}`;
+      if (ch.state === 'connecting') this.log.info('net', `connecting to ${where}`);
+      else if (ch.state === 'disconnected') {
+        this.log.warn('net', `disconnected from ${where}${ch.reason ? `: ${ch.reason}` : ''}`);
+        this.engine.onDisconnected();
+      } else if (ch.state === 'backoff') {
+        this.log.info('net', `retrying in ${((ch.delayMs ?? 0) / 1000).toFixed(1)} s`);
+      }
+    });
+    c.on('job', (job) => {
+      this.engine.onJob(job).catch((err: unknown) => this.log.error('job', `cannot start the job: ${messageOf(err)}`));
+    });
+    c.on('refused', (err) => {
+      this.log.error('net', err.message);
+      void this.shutdown(ExitCode.refused);
+    });
+    c.on('failover', (f) => this.log.warn('net', `failing over from ${formatHost(f.from)} to ${formatHost(f.to)}: ${f.reason}`));
+    c.on('failback', (f) => this.log.info('net', `${formatHost(f.to)} answers again: going back to it`));
+  }
+
+  private wireSignals(): void {
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (this.stopping) {
+        this.log.warn('miner', `second ${sig}: exiting now`);
+        process.exit(ExitCode.interrupted);
+      }
+      this.log.info('miner', `${sig}: stopping`);
+      void this.shutdown(ExitCode.ok);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+
+  private async startApi(): Promise<void> {
+    const registry = createMetricsRegistry(() => this.summary());
+    this.api = await startApiServer({
+      host: this.s.httpHost, port: this.s.httpPort!, token: this.s.httpToken, getSummary: () => this.summary(),
+      registry, logger: this.log,
+    });
+    this.log.info('api', `stats on http://${this.api.host}:${this.api.port}/summary and /metrics` +
+      (this.s.httpToken ? ' (bearer token required)' : ''));
+  }
+
+  summary(): Summary {
+    const t = this.engine.totals;
+    const job = this.engine.currentJob;
+    const ep = this.client.endpoint;
+    const ds = this.resources.datasetStatus;
+    return {
+      version: VERSION,
+      uptime_s: Math.round((performance.now() - this.started) / 1000),
+      algo: this.s.algo,
+      mode: this.engine.mode === 'idle' ? (this.s.algo === 'keccak' ? 'keccak' : this.s.mode) : this.engine.mode,
+      threads: this.s.threads,
+      hashrate: this.meter.rates(performance.now()),
+      shares: { accepted: t.accepted, rejected: t.rejected, stale: t.stale },
+      job: job ? { id: job.jobId, height: job.height ?? this.s.height ?? null, difficulty: job.difficulty } : null,
+      connection: { host: ep.host, port: ep.port, state: apiState(this.clientState) },
+      dataset: ds.state === 'building' ? { state: 'building-dataset', progress: ds.progress }
+        : ds.state === 'ready' ? { state: 'ready', progress: 1 } : { state: 'idle', progress: 0 },
+    };
+  }
+
+  private printSpeed(): void {
+    const r = this.meter.rates(performance.now());
+    const t = this.engine.totals;
+    const paused = this.engine.isPaused ? ' (paused)' : '';
+    this.log.info('cpu', `speed 10s/60s/15m ${formatHashrate(r['10s'])} ${formatHashrate(r['60s'])} ` +
+      `${formatHashrate(r['15m'])}${paused}  accepted ${t.accepted} rejected ${t.rejected} stale ${t.stale}`);
+  }
+
+  private printShares(): void {
+    const t = this.engine.totals;
+    this.log.info('share', `found ${t.found}: accepted ${t.accepted}, rejected ${t.rejected}, stale ${t.stale}, ` +
+      `invalid ${t.invalid}, timed out ${t.timedOut}, lost ${t.lost}, in flight ${t.inFlight}`);
+  }
+
+  private async shutdown(code: number): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    this.detachKeys?.();
+    const hashes = this.engine.totalHashes();
+    try {
+      await this.engine.stop(SHUTDOWN_GRACE_MS);
+      await Promise.all([this.client.close(), this.api?.close(), this.resources.close()]);
+    } catch (err) {
+      this.log.error('miner', `while stopping: ${messageOf(err)}`);
+    }
+    const t = this.engine.totals;
+    const secs = (performance.now() - this.started) / 1000;
+    this.log.info('miner', `summary: ran ${formatDuration(secs * 1000)}, ${hashes} hashes ` +
+      `(${formatHashrate(secs > 0 ? hashes / secs : null)} average), found ${t.found}, accepted ${t.accepted}, ` +
+      `rejected ${t.rejected}, stale ${t.stale}, invalid ${t.invalid}, timed out ${t.timedOut}, lost ${t.lost}`);
+    await this.log.flush();
+    this.finish(code);
+  }
+}
+
+function apiState(s: ClientState): ApiState {
+  switch (s) {
+    case 'connecting': return 'connecting';
+    case 'connected': return 'subscribing';
+    case 'subscribed': return 'connected';
+    case 'refused': return 'refused';
+    default: return 'disconnected';
+  }
+}

@@ -1,0 +1,291 @@
+// The life of a job: it arrives, the search switches to it, nonces come back, each is checked
+// on the host and submitted, and the node's answer is counted. Latest job wins, always.
+import { randomBytes } from 'node:crypto';
+import type { Algo, CacheHandle, DatasetHandle, FoundNonce } from '../native/index.js';
+import { STAGE_LENGTH, SearchEngine, hashKeccak, hashOctopusLight, meetsBoundary } from '../native/index.js';
+import type { Logger } from '../log/types.js';
+import type { Job } from './job.js';
+import { formatDifficulty, sameWork, shortJobId } from './job.js';
+import type { StageResources } from './resources.js';
+import { messageOf } from '../errors.js';
+
+export type SubmitStatus = 'accepted' | 'rejected' | 'timeout' | 'error' | 'disconnected';
+export interface SubmitResult { status: SubmitStatus; reason?: string; rttMs: number }
+
+/** Where solutions go (the stratum client). */
+export interface SubmitTarget {
+  submit(job: Job, nonce: bigint): Promise<SubmitResult>;
+}
+
+export interface EngineOptions {
+  algo: Algo;
+  threads: number;
+  /** For three-param notifies, which carry no height. */
+  fixedHeight?: number;
+  logger: Logger;
+  pool: SubmitTarget;
+  resources: StageResources;
+}
+
+/** Every solution ends in exactly one of these (found = the sum), so the books always balance. */
+export interface ShareCounts {
+  found: number;
+  accepted: number;
+  rejected: number;
+  /** The node said stale, or we dropped it because its job had been replaced. */
+  stale: number;
+  /** Failed the host-side re-check: never submitted. */
+  invalid: number;
+  timedOut: number;
+  /** Submitted but the connection dropped before the answer, and its job did not come back. */
+  lost: number;
+  submitted: number;
+  inFlight: number;
+  /** Waiting for the connection to return with the same job. */
+  pending: number;
+}
+
+interface Active {
+  generation: number;
+  job: Job;
+  algo: Algo;
+  cache?: CacheHandle;
+  dataset?: DatasetHandle;
+  datasetBytes?: number;
+}
+
+const SWITCH_SAMPLES = 1000;
+
+export class MiningEngine {
+  private readonly search: SearchEngine;
+  private latest: Job | undefined;
+  private seq = 0;
+  private active: Active | undefined;
+  private paused = false;
+  private stopped = false;
+  private waitingForHeight = false;
+  private readonly pending: { job: Job; nonce: bigint }[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly counts: ShareCounts = {
+    found: 0, accepted: 0, rejected: 0, stale: 0, invalid: 0, timedOut: 0, lost: 0, submitted: 0, inFlight: 0, pending: 0,
+  };
+  /** Notify parsed -> every thread on the new job, in ms (the last SWITCH_SAMPLES jobs). */
+  readonly switchTimesMs: number[] = [];
+
+  constructor(private readonly opts: EngineOptions) {
+    this.search = new SearchEngine(opts.threads, (found) => this.onFound(found));
+  }
+
+  get currentJob(): Job | undefined { return this.latest; }
+  get mode(): 'light' | 'full' | 'keccak' | 'idle' {
+    if (!this.active) return 'idle';
+    return this.active.algo === 'keccak' ? 'keccak' : this.active.dataset ? 'full' : 'light';
+  }
+  get isPaused(): boolean { return this.paused; }
+  totalHashes(): number { return this.search.totalHashes(); }
+
+  /** A new job from the node: switch every thread to it now (or as soon as its cache exists). */
+  async onJob(job: Job): Promise<void> {
+    if (this.stopped) return;
+    if (this.latest && sameWork(job, this.latest) && this.active?.generation) {
+      // The node re-sends its current job about once a minute: keep searching where we are.
+      this.resubmitPending(job);
+      return;
+    }
+    const seq = ++this.seq;
+    this.latest = job;
+    this.resubmitPending(job);
+    const height = job.height ?? this.opts.fixedHeight;
+    if (this.opts.algo === 'octopus' && height === undefined) {
+      this.pauseSearch();
+      if (!this.waitingForHeight) {
+        this.opts.logger.warn('job', 'the node sent a job without a block height (3-param mining.notify); Octopus needs ' +
+          'it: start with --height N (or --algo keccak for a test node); waiting for a job with a height');
+      }
+      this.waitingForHeight = true;
+      return;
+    }
+    this.waitingForHeight = false;
+    this.opts.logger.info('job', `new job ${shortJobId(job.jobId)} height ${height ?? '-'} ` +
+      `difficulty ${formatDifficulty(job.difficulty)}`);
+    if (this.opts.algo === 'keccak') return this.switchTo({ generation: 0, job, algo: 'keccak' });
+
+    const stage = Math.floor(height! / STAGE_LENGTH);
+    let cache = this.opts.resources.cacheIfReady(stage);
+    if (!cache) {
+      this.pauseSearch(); // nothing may hash the replaced job while this one's cache builds
+      try {
+        cache = await this.opts.resources.cache(stage);
+      } catch (err) {
+        this.opts.logger.error('dag', `cannot build the cache for stage ${stage}: ${messageOf(err)}`);
+        return;
+      }
+      if (seq !== this.seq || this.stopped) return; // a newer job arrived meanwhile: it wins
+    }
+    this.opts.resources.want(height!, cache);
+    this.switchTo(this.withDataset({ generation: 0, job, algo: 'octopus', cache }, height!));
+  }
+
+  /** The dataset for the current stage became ready: restart the current job in full mode. */
+  onDatasetReady(stage: number): void {
+    const a = this.active;
+    if (!a || a.algo !== 'octopus' || a.cache?.stage !== stage || this.stopped) return;
+    this.opts.logger.info('cpu', `switching to full mode (dataset in memory)`);
+    this.switchTo(this.withDataset({ ...a, generation: 0 }, a.job.height ?? this.opts.fixedHeight!));
+  }
+
+  private withDataset(a: Active, height: number): Active {
+    const dataset = this.opts.resources.datasetIfReady(Math.floor(height / STAGE_LENGTH));
+    return dataset ? { ...a, dataset, datasetBytes: dataset.bytes } : a;
+  }
+
+  private switchTo(next: Active): void {
+    this.active = next;
+    if (this.paused || this.stopped) return;
+    const generation = this.search.start({
+      algo: next.algo, header: next.job.powHash, boundary: next.job.boundary,
+      startNonce: randomBytes(8).readBigUInt64LE(), cache: next.cache, dataset: next.dataset,
+      datasetBytes: next.datasetBytes,
+    });
+    this.active = { ...next, generation };
+    this.switchTimesMs.push(performance.now() - next.job.receivedAt);
+    if (this.switchTimesMs.length > SWITCH_SAMPLES) this.switchTimesMs.shift();
+  }
+
+  private pauseSearch(): void {
+    if (this.active) this.active = { ...this.active, generation: 0 };
+    this.search.pause();
+  }
+
+  /** Solutions from the native threads (current generation only; the wrapper drops the rest). */
+  private onFound(found: FoundNonce[]): void {
+    for (const f of found) {
+      this.counts.found++;
+      const a = this.active;
+      if (!a || f.generation !== a.generation || a.job !== this.latest) {
+        this.counts.stale++; // its job was replaced before we could send it
+        continue;
+      }
+      if (!this.checkOnHost(a, f)) continue;
+      this.opts.logger.info('share', `solution found for job ${shortJobId(a.job.jobId)}: nonce 0x${f.nonce.toString(16)}`);
+      this.send(a.job, f.nonce);
+    }
+  }
+
+  /** Recomputes the hash through a different path (light mode, or keccak) before anything is sent. */
+  private checkOnHost(a: Active, f: FoundNonce): boolean {
+    const hash = a.algo === 'keccak'
+      ? hashKeccak(a.job.powHash, f.nonce)
+      : hashOctopusLight(a.cache!, a.job.powHash, f.nonce, a.datasetBytes);
+    if (hash.equals(f.hash) && meetsBoundary(hash, f.nonce, a.job.boundary)) return true;
+    this.counts.invalid++;
+    this.opts.logger.error('cpu', `discarded a solution that failed the host re-check (nonce 0x${f.nonce.toString(16)}); ` +
+      'this points at a hardware or build fault');
+    return false;
+  }
+
+  private send(job: Job, nonce: bigint): void {
+    this.counts.inFlight++;
+    const p = this.opts.pool.submit(job, nonce).then(
+      (r) => this.onSubmitResult(job, nonce, r),
+      (err: unknown) => this.onSubmitResult(job, nonce, { status: 'error', reason: messageOf(err), rttMs: 0 }),
+    ).finally(() => {
+      this.counts.inFlight--;
+      this.inFlight.delete(p);
+    });
+    this.inFlight.add(p);
+  }
+
+  private onSubmitResult(job: Job, nonce: bigint, r: SubmitResult): void {
+    const rtt = `${Math.round(r.rttMs)} ms`;
+    const id = shortJobId(job.jobId);
+    switch (r.status) {
+      case 'accepted':
+        this.counts.submitted++;
+        this.counts.accepted++;
+        this.opts.logger.info('share', `accepted (${this.counts.accepted}/${this.counts.rejected + this.counts.stale}) job ${id} in ${rtt}`);
+        return;
+      case 'rejected':
+      case 'error':
+        this.counts.submitted++;
+        if (/stale/i.test(r.reason ?? '')) {
+          this.counts.stale++;
+          this.opts.logger.warn('share', `stale: job ${id} was replaced at the node (${r.reason}) in ${rtt}`);
+        } else {
+          this.counts.rejected++;
+          this.opts.logger.warn('share', `rejected job ${id}: ${r.reason ?? 'no reason given'} in ${rtt}`);
+        }
+        return;
+      case 'timeout':
+        this.counts.submitted++;
+        this.counts.timedOut++;
+        this.opts.logger.warn('share', `no answer to a submit for job ${id} within ${rtt}`);
+        return;
+      case 'disconnected':
+        // The node may come back with the same job (window 1): keep it until the next notify says.
+        this.pending.push({ job, nonce });
+        this.counts.pending = this.pending.length;
+        this.opts.logger.warn('share', `connection lost before the node answered; keeping the solution for job ${id} until reconnect`);
+    }
+  }
+
+  private resubmitPending(job: Job): void {
+    if (this.pending.length === 0) return;
+    const keep = this.pending.splice(0);
+    this.counts.pending = 0;
+    for (const p of keep) {
+      if (sameWork(p.job, job) || p.job.powHash.equals(job.powHash)) {
+        this.opts.logger.info('share', `resubmitting a solution for job ${shortJobId(job.jobId)} after reconnect`);
+        this.send(job, p.nonce);
+      } else {
+        this.counts.lost++;
+        this.opts.logger.warn('share', `dropped a solution for job ${shortJobId(p.job.jobId)}: the node moved on while we were away`);
+      }
+    }
+  }
+
+  /** No connection: hashing would only produce solutions nobody can take. */
+  onDisconnected(): void {
+    if (this.stopped || this.paused) return;
+    this.pauseSearch();
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.pauseSearch();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.active) this.switchTo({ ...this.active, generation: 0 });
+  }
+
+  /** Stops every thread now, then waits up to `graceMs` for answers to submits in flight. */
+  async stop(graceMs: number): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.search.destroy();
+    if (this.inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.inFlight]),
+        new Promise((r) => { timer = setTimeout(r, graceMs); }),
+      ]);
+      clearTimeout(timer);
+    }
+    this.counts.lost += this.pending.splice(0).length;
+    this.counts.pending = 0;
+  }
+
+  /** The books, with solutions the native wrapper dropped for a replaced job folded into stale. */
+  get totals(): ShareCounts {
+    const dropped = this.search.droppedStale;
+    return { ...this.counts, found: this.counts.found + dropped, stale: this.counts.stale + dropped };
+  }
+}
+
+/** found = every way a solution can end, so a mismatch means a solution went missing. */
+export function accountedFor(c: ShareCounts): number {
+  return c.accepted + c.rejected + c.stale + c.invalid + c.timedOut + c.lost + c.inFlight + c.pending;
+}

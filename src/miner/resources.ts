@@ -1,0 +1,184 @@
+// Caches and datasets per stage: built once, shared by the search and the host-side re-check,
+// and the dataset decision for --mode auto (does it fit in memory, with a margin?).
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { CacheHandle, DatasetHandle, STAGE_LENGTH, sizesForHeight } from '../native/index.js';
+import type { Logger } from '../log/types.js';
+import { formatBytes } from '../log/format.js';
+import { messageOf } from '../errors.js';
+
+export type ModeSetting = 'auto' | 'light' | 'full';
+/** Left free beside a dataset so the rest of the machine (and this process) can breathe. */
+export const MEMORY_MARGIN_BYTES = 1.5 * 2 ** 30;
+/** Start the next stage's dataset this many blocks before the stage changes (about 3 h on mainnet). */
+export const PREBUILD_BLOCKS = 20_000;
+
+export interface ProgressSink {
+  update(done: number): void;
+  stop(): void;
+}
+
+export interface ResourceOptions {
+  mode: ModeSetting;
+  threads: number;
+  hugePages: boolean;
+  logger: Logger;
+  /** Creates a progress display (bar or periodic lines) for a build. */
+  progress: (label: string, totalBytes: number) => ProgressSink;
+  /** Bytes the system can give us now; default MemAvailable from /proc/meminfo. */
+  availableBytes?: () => number;
+  /** Called when a dataset becomes ready (the engine restarts the current job in full mode). */
+  onDatasetReady?: (stage: number) => void;
+}
+
+export type DatasetStatus =
+  | { state: 'idle' }
+  | { state: 'building'; stage: number; progress: number }
+  | { state: 'ready'; stage: number }
+  | { state: 'unavailable'; reason: string };
+
+export function availableMemoryBytes(): number {
+  try {
+    const m = /^MemAvailable:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'));
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    // not Linux: fall through
+  }
+  return os.freemem();
+}
+
+export class StageResources {
+  private readonly caches = new Map<number, Promise<CacheHandle>>();
+  private readonly readyCaches = new Map<number, CacheHandle>();
+  private readonly datasets = new Map<number, DatasetHandle>();
+  private building: { stage: number; abort: AbortController; done: Promise<void> } | undefined;
+  private status: DatasetStatus = { state: 'idle' };
+  private decisionLogged = false;
+  private closed = false;
+
+  constructor(private readonly opts: ResourceOptions) {}
+
+  get datasetStatus(): DatasetStatus {
+    return this.status;
+  }
+
+  cacheIfReady(stage: number): CacheHandle | undefined {
+    return this.readyCaches.get(stage);
+  }
+
+  /** The cache for a stage; concurrent callers share one build. Keeps the two newest stages. */
+  cache(stage: number): Promise<CacheHandle> {
+    let p = this.caches.get(stage);
+    if (p) return p;
+    const started = performance.now();
+    const { cacheBytes } = sizesForHeight(stage * STAGE_LENGTH);
+    this.opts.logger.info('dag', `building cache for stage ${stage} (${formatBytes(cacheBytes)})`);
+    p = CacheHandle.build(stage).then((cache) => {
+      this.readyCaches.set(stage, cache);
+      this.opts.logger.info('dag', `cache for stage ${stage} ready in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+      return cache;
+    });
+    p.catch(() => this.caches.delete(stage));
+    this.caches.set(stage, p);
+    for (const old of [...this.caches.keys()].sort((a, b) => a - b)) {
+      if (this.caches.size <= 2) break;
+      if (old === stage) continue;
+      this.caches.delete(old);
+      this.readyCaches.delete(old);
+    }
+    return p;
+  }
+
+  datasetIfReady(stage: number): DatasetHandle | undefined {
+    return this.datasets.get(stage);
+  }
+
+  /**
+   * Called for every job: decides whether full mode applies, and starts the dataset build for
+   * this stage (or, near a stage change, the next one) in the background.
+   */
+  want(height: number, cache: CacheHandle): void {
+    if (this.closed || this.opts.mode === 'light') return;
+    const stage = cache.stage;
+    if (!this.datasets.has(stage) && this.building?.stage !== stage) {
+      this.startBuild(stage, cache, height);
+      return;
+    }
+    const nextStage = stage + 1;
+    const blocksLeft = nextStage * STAGE_LENGTH - height;
+    if (blocksLeft <= PREBUILD_BLOCKS && !this.datasets.has(nextStage) && !this.building && this.fits(nextStage, 2)) {
+      this.opts.logger.info('dag', `stage ${nextStage} starts in ${blocksLeft} blocks: building its dataset ahead of time`);
+      void this.cache(nextStage).then((c) => this.startBuild(nextStage, c, nextStage * STAGE_LENGTH), () => undefined);
+    }
+  }
+
+  private fits(stage: number, count: number): boolean {
+    const { datasetBytes } = sizesForHeight(stage * STAGE_LENGTH);
+    return (this.opts.availableBytes ?? availableMemoryBytes)() >= count * datasetBytes + MEMORY_MARGIN_BYTES;
+  }
+
+  private startBuild(stage: number, cache: CacheHandle, height: number): void {
+    const { datasetBytes } = sizesForHeight(height);
+    const available = (this.opts.availableBytes ?? availableMemoryBytes)();
+    const held = [...this.datasets.values()].reduce((a, d) => a + d.bytes, 0);
+    if (available + held < datasetBytes + MEMORY_MARGIN_BYTES) {
+      const reason = `the dataset needs ${formatBytes(datasetBytes)} + ${formatBytes(MEMORY_MARGIN_BYTES)} margin, ` +
+        `${formatBytes(available)} is available`;
+      if (this.opts.mode === 'full') {
+        this.opts.logger.error('dag', `cannot use full mode: ${reason}; mining in light mode`);
+      } else if (!this.decisionLogged) {
+        this.opts.logger.info('dag', `mode auto: light mode, because ${reason}`);
+      }
+      this.decisionLogged = true;
+      this.status = { state: 'unavailable', reason };
+      return;
+    }
+    if (this.building) this.building.abort.abort();
+    if (!this.decisionLogged && this.opts.mode === 'auto') {
+      this.opts.logger.info('dag', `mode auto: full mode, the ${formatBytes(datasetBytes)} dataset fits in ` +
+        `${formatBytes(available)} available; mining in light mode while it builds`);
+    }
+    this.decisionLogged = true;
+    const abort = new AbortController();
+    const bar = this.opts.progress(`building dataset for stage ${stage}`, datasetBytes);
+    this.status = { state: 'building', stage, progress: 0 };
+    const started = performance.now();
+    const done = DatasetHandle.build(cache, {
+      bytes: datasetBytes, threads: this.opts.threads, hugePages: this.opts.hugePages, signal: abort.signal,
+      onProgress: (d, total) => {
+        bar.update((d / total) * datasetBytes);
+        if (this.status.state === 'building') this.status = { state: 'building', stage, progress: d / total };
+      },
+    }).then((ds) => {
+      bar.stop();
+      if (this.closed) return ds.release();
+      this.datasets.set(stage, ds);
+      for (const [s, old] of this.datasets) if (s < stage) { old.release(); this.datasets.delete(s); }
+      this.status = { state: 'ready', stage };
+      const pages = ds.hugePages === 'none' ? 'no huge pages (4 KiB pages: slower)' : `huge pages: ${ds.hugePages}`;
+      this.opts.logger.info('dag', `dataset for stage ${stage} ready in ${((performance.now() - started) / 1000).toFixed(1)} s, ` +
+        `${formatBytes(ds.bytes)}, ${pages}`);
+      this.opts.onDatasetReady?.(stage);
+    }, (err: unknown) => {
+      bar.stop();
+      if (err instanceof Error && err.name === 'AbortError') return;
+      this.status = { state: 'unavailable', reason: messageOf(err) };
+      this.opts.logger.error('dag', `dataset build failed: ${messageOf(err)}; mining in light mode`);
+    }).finally(() => {
+      if (this.building?.done === done) this.building = undefined;
+    });
+    this.building = { stage, abort, done };
+  }
+
+  /** Cancels a build in progress and frees every dataset. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const b = this.building;
+    if (b) {
+      b.abort.abort();
+      await b.done;
+    }
+    for (const ds of this.datasets.values()) ds.release();
+    this.datasets.clear();
+  }
+}
