@@ -13,7 +13,7 @@ namespace {
 // Every block size below divides this, and job start nonces are aligned to it, so no block
 // ever crosses 2^64 and Octopus blocks always start on a warp boundary.
 constexpr uint64_t kNonceAlign = 1024;
-constexpr uint32_t kKeccakBlock = 1024;
+constexpr uint32_t kKeccakBlock = 256;  // ~0.2 ms per thread: bounds how long a job switch waits
 // A queue this long means the boundary is absurdly easy and JS is not keeping up; further
 // solutions of the burst are dropped (and counted) rather than growing memory without bound.
 constexpr size_t kMaxQueuedSolutions = 1 << 16;

@@ -1,0 +1,215 @@
+// The benchmark: every figure measured in one run on this machine, with the scalar baseline
+// measured in the same run (machines are shared and noisy: ratios travel, absolute numbers don't).
+import net from 'node:net';
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import {
+  CacheHandle, DatasetHandle, SearchEngine, cpuFeatures, loadAddon, sizesForHeight,
+} from '../native/index.js';
+import type { Algo } from '../native/index.js';
+import type { Logger } from '../log/types.js';
+import { MemoryLogger } from '../log/types.js';
+import { StratumClient } from '../stratum/client.js';
+import { MiningEngine } from '../miner/engine.js';
+import { StageResources } from '../miner/resources.js';
+import { UsageError } from '../errors.js';
+
+export interface BenchOptions {
+  mode: 'light' | 'full' | 'all';
+  threads: number;
+  /** Seconds per measurement. */
+  seconds: number;
+  /** Dataset height for full mode (stage 0 by default: 4 GiB). */
+  height: number;
+  hugePages: boolean;
+  logger: Logger;
+  /** Build progress for the dataset. */
+  progress?: (done: number, total: number) => void;
+}
+
+export type BenchResult = Record<string, string | number | boolean | null>;
+
+const IMPOSSIBLE = 1n; // hash < 1 never happens: every hash is counted, none is a solution
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Hashes per second of the native search over `seconds`, after a short warm-up. */
+async function searchRate(threads: number, seconds: number, job: {
+  algo: Algo; cache?: CacheHandle; dataset?: DatasetHandle; datasetBytes?: number;
+}): Promise<number> {
+  const engine = new SearchEngine(threads, () => {});
+  try {
+    engine.start({ ...job, header: randomBytes(32), boundary: IMPOSSIBLE, startNonce: randomBytes(8).readBigUInt64LE() });
+    await sleep(Math.min(1000, seconds * 200));
+    const h0 = engine.totalHashes();
+    const t0 = performance.now();
+    await sleep(seconds * 1000);
+    const h1 = engine.totalHashes();
+    return (h1 - h0) / ((performance.now() - t0) / 1000);
+  } finally {
+    engine.destroy();
+  }
+}
+
+/** The scalar baseline (bench/native/baseline.cc) on one thread, in batches to keep JS overhead out. */
+function baselineRate(cache: CacheHandle, datasetBytes: number, seconds: number): number | null {
+  const addon = loadAddon() as unknown as { baselineHashLight?: (...a: unknown[]) => Buffer };
+  if (!addon.baselineHashLight) return null;
+  const header = randomBytes(32);
+  let nonce = randomBytes(8).readBigUInt64LE() >> 1n;
+  const batch = 16;
+  addon.baselineHashLight(cache.handle, header, nonce, datasetBytes, 4);
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000) {
+    addon.baselineHashLight(cache.handle, header, nonce, datasetBytes, batch);
+    nonce += BigInt(batch);
+    n += batch;
+  }
+  return n / ((performance.now() - t0) / 1000);
+}
+
+/**
+ * Notify arrival -> every thread on the new job, through the real client and engine: a loopback
+ * node pushes a job every 25 ms; the engine records, per job, the time from the parsed notify
+ * to the return of the switch (which waits for every thread's acknowledgement).
+ */
+async function jobSwitchTimes(algo: Algo, threads: number, seconds: number): Promise<number[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((sock) => {
+    sockets.add(sock);
+    sock.on('error', () => {});
+    sock.on('close', () => sockets.delete(sock));
+    sock.setEncoding('utf8').on('data', (d: string) => {
+      for (const line of d.split('\n').filter(Boolean)) {
+        const msg = JSON.parse(line) as { id: number; method: string };
+        if (msg.method === 'mining.subscribe') sock.write(JSON.stringify({ jsonrpc: '2.0', result: true, id: msg.id }) + '\n');
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  let id = 17;
+  const push = () => {
+    const pow = '0x' + randomBytes(32).toString('hex');
+    const line = `{ "id": ${id++}, "method": "mining.notify", "params": ["${pow}", "0", "${pow}", "0x1"] }\n`;
+    for (const s of sockets) s.write(line);
+  };
+  const logger = new MemoryLogger();
+  const client = new StratumClient({ hosts: [{ host: '127.0.0.1', port }], worker: 'bench', password: '', logger });
+  const resources = new StageResources({
+    mode: 'light', threads, hugePages: false, logger, progress: () => ({ update() {}, stop() {} }),
+  });
+  const engine = new MiningEngine({ algo, threads, logger, pool: client, resources });
+  if (algo === 'octopus') await resources.cache(0);
+  client.on('job', (job) => void engine.onJob(job));
+  client.start();
+  await new Promise<void>((r) => client.once('subscribed', () => r()));
+  timer = setInterval(push, 25);
+  await sleep(seconds * 1000);
+  clearInterval(timer);
+  const times = [...engine.switchTimesMs];
+  await engine.stop(0);
+  await client.close();
+  await resources.close();
+  for (const s of sockets) s.destroy();
+  await new Promise((r) => server.close(r));
+  return times.slice(2); // the first switches include warm-up (page faults, thread wake-up)
+}
+
+function percentile(values: number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+const round = (x: number | null, digits = 1) => (x === null ? null : Number(x.toFixed(digits)));
+
+export async function runBench(o: BenchOptions): Promise<BenchResult> {
+  if (!Number.isInteger(o.threads) || o.threads < 1 || o.threads > 1024) throw new UsageError('--threads must be 1 to 1024');
+  if (!(o.seconds > 0 && o.seconds <= 3600)) throw new UsageError('--seconds must be more than 0 and at most 3600');
+  const log = o.logger;
+  const result: BenchResult = {
+    cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
+    cores: os.availableParallelism(),
+    threads: o.threads,
+    keccak_impl: cpuFeatures().keccakImpl,
+    seconds: o.seconds,
+  };
+  const sizes = sizesForHeight(o.height);
+  log.info('bench', `building the stage ${sizes.stage} cache`);
+  const cache = await CacheHandle.build(sizes.stage);
+
+  log.info('bench', `keccak test PoW on ${o.threads} threads`);
+  result.keccak_hps = Math.round(await searchRate(o.threads, o.seconds, { algo: 'keccak' }));
+
+  if (o.mode === 'light' || o.mode === 'all' || o.mode === 'full') {
+    log.info('bench', 'scalar light-mode baseline on 1 thread');
+    const base = baselineRate(cache, sizes.datasetBytes, o.seconds);
+    result.light_baseline_hps_per_thread = round(base);
+    log.info('bench', 'light mode on 1 thread');
+    const one = await searchRate(1, o.seconds, { algo: 'octopus', cache, datasetBytes: sizes.datasetBytes });
+    result.light_hps_per_thread = round(one);
+    log.info('bench', `light mode on ${o.threads} threads`);
+    result.light_hps = round(await searchRate(o.threads, o.seconds, { algo: 'octopus', cache, datasetBytes: sizes.datasetBytes }));
+    result.light_vs_baseline = base ? round(one / base, 2) : null;
+  }
+
+  if (o.mode === 'full' || o.mode === 'all') {
+    log.info('bench', `building the ${(sizes.datasetBytes / 2 ** 30).toFixed(2)} GiB dataset for height ${o.height} on ${o.threads} threads`);
+    const t0 = performance.now();
+    const dataset = await DatasetHandle.build(cache, {
+      threads: o.threads, hugePages: o.hugePages, bytes: sizes.datasetBytes, onProgress: o.progress,
+    });
+    result.dag_build_seconds = round((performance.now() - t0) / 1000, 2);
+    result.dataset_bytes = dataset.bytes;
+    result.huge_pages = dataset.hugePages !== 'none';
+    result.huge_pages_kind = dataset.hugePages;
+    try {
+      log.info('bench', `full mode on ${o.threads} threads`);
+      const full = await searchRate(o.threads, o.seconds, { algo: 'octopus', cache, dataset });
+      result.full_hps = Math.round(full);
+      result.full_hps_per_thread = Math.round(full / o.threads);
+      const light = typeof result.light_hps === 'number' ? result.light_hps : null;
+      result.full_vs_light = light ? round(full / light, 1) : null;
+      const base = typeof result.light_baseline_hps_per_thread === 'number' ? result.light_baseline_hps_per_thread : null;
+      result.full_vs_baseline = base ? round(full / (base * o.threads), 1) : null;
+    } finally {
+      dataset.release();
+    }
+  }
+
+  log.info('bench', 'job switch latency (notify parsed -> all threads on the new job), octopus light');
+  const switches = await jobSwitchTimes('octopus', o.threads, Math.max(2, Math.min(o.seconds, 10)));
+  result.job_switches = switches.length;
+  result.job_switch_p50_ms = round(percentile(switches, 50), 3);
+  result.job_switch_p99_ms = round(percentile(switches, 99), 3);
+  const kswitches = await jobSwitchTimes('keccak', o.threads, 2);
+  result.job_switch_keccak_p99_ms = round(percentile(kswitches, 99), 3);
+  return result;
+}
+
+export function formatBenchForHumans(r: BenchResult): string {
+  const rows: [string, string][] = [];
+  const n = (k: string, unit = 'H/s') => (typeof r[k] === 'number' ? `${(r[k] as number).toLocaleString('en-US')} ${unit}` : 'n/a');
+  rows.push(['cpu', `${r.cpu} (${r.cores} cores), ${r.threads} threads, keccak ${r.keccak_impl}`]);
+  rows.push(['keccak test PoW', n('keccak_hps')]);
+  if ('light_hps' in r) {
+    rows.push(['light mode, all threads', n('light_hps')]);
+    rows.push(['light mode, 1 thread', n('light_hps_per_thread')]);
+    rows.push(['scalar baseline, 1 thread', n('light_baseline_hps_per_thread')]);
+    rows.push(['light / baseline', r.light_vs_baseline === null ? 'n/a' : `${r.light_vs_baseline}x`]);
+  }
+  if ('full_hps' in r) {
+    rows.push(['dataset build', `${r.dag_build_seconds} s for ${((r.dataset_bytes as number) / 2 ** 30).toFixed(2)} GiB, huge pages: ${r.huge_pages_kind}`]);
+    rows.push(['full mode, all threads', n('full_hps')]);
+    rows.push(['full / light', `${r.full_vs_light}x`]);
+    rows.push(['full / baseline (same threads)', `${r.full_vs_baseline}x`]);
+  }
+  rows.push(['job switch p50 / p99', `${r.job_switch_p50_ms} / ${r.job_switch_p99_ms} ms (${r.job_switches} switches)`]);
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n';
+}
