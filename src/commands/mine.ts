@@ -7,7 +7,7 @@ import type { ConsoleLogger } from '../log/logger.js';
 import { formatDuration, formatHashrate } from '../log/format.js';
 import { StratumClient, parseHostSpec, formatHost } from '../stratum/client.js';
 import type { ConnectionState as ClientState } from '../stratum/client.js';
-import { MiningEngine } from '../miner/engine.js';
+import { MiningEngine, formatCounts, shareSummary } from '../miner/engine.js';
 import { StageResources } from '../miner/resources.js';
 import { HashrateMeter } from '../miner/hashrate.js';
 import { createProgress } from '../ui/progress.js';
@@ -160,7 +160,7 @@ class Miner {
       mode: this.engine.mode === 'idle' ? (this.s.algo === 'keccak' ? 'keccak' : this.s.mode) : this.engine.mode,
       threads: this.s.threads,
       hashrate: this.meter.rates(performance.now()),
-      shares: { accepted: t.accepted, rejected: t.rejected, stale: t.stale },
+      shares: shareSummary(t),
       job: job ? { id: job.jobId, height: job.height ?? this.s.height ?? null, difficulty: job.difficulty } : null,
       connection: { host: ep.host, port: ep.port, state: apiState(this.clientState) },
       dataset: ds.state === 'building' ? { state: 'building-dataset', progress: ds.progress }
@@ -170,16 +170,14 @@ class Miner {
 
   private printSpeed(): void {
     const r = this.meter.rates(performance.now());
-    const t = this.engine.totals;
+    const sh = shareSummary(this.engine.totals);
     const paused = this.engine.isPaused ? ' (paused)' : '';
     this.log.info('cpu', `speed 10s/60s/15m ${formatHashrate(r['10s'])} ${formatHashrate(r['60s'])} ` +
-      `${formatHashrate(r['15m'])}${paused}  accepted ${t.accepted} rejected ${t.rejected} stale ${t.stale}`);
+      `${formatHashrate(r['15m'])}${paused}  accepted ${sh.accepted} rejected ${sh.rejected} stale ${sh.stale}`);
   }
 
   private printShares(): void {
-    const t = this.engine.totals;
-    this.log.info('share', `found ${t.found}: accepted ${t.accepted}, rejected ${t.rejected}, stale ${t.stale}, ` +
-      `invalid ${t.invalid}, timed out ${t.timedOut}, lost ${t.lost}, in flight ${t.inFlight}`);
+    this.log.info('share', formatCounts(this.engine.totals));
   }
 
   private async shutdown(code: number): Promise<void> {
@@ -195,10 +193,11 @@ class Miner {
       this.log.error('miner', `while stopping: ${messageOf(err)}`);
     }
     const t = this.engine.totals;
+    const sh = shareSummary(t);
     const secs = (performance.now() - this.started) / 1000;
     this.log.info('miner', `summary: ran ${formatDuration(secs * 1000)}, ${hashes} hashes ` +
-      `(${formatHashrate(secs > 0 ? hashes / secs : null)} average), found ${t.found}, accepted ${t.accepted}, ` +
-      `rejected ${t.rejected}, stale ${t.stale}, invalid ${t.invalid}, timed out ${t.timedOut}, lost ${t.lost}`);
+      `(${formatHashrate(secs > 0 ? hashes / secs : null)} average); accepted ${sh.accepted}, rejected ${sh.rejected}, ` +
+      `stale ${sh.stale}; ${formatCounts(t)}`);
     await this.log.flush();
     this.finish(code);
   }

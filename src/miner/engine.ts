@@ -27,19 +27,25 @@ export interface EngineOptions {
   resources: StageResources;
 }
 
-/** Every solution ends in exactly one of these (found = the sum), so the books always balance. */
+/**
+ * The books. Every solution found ends in exactly one place:
+ * found = submitted + droppedStale + droppedInvalid + lost + inFlight + pending, and
+ * submitted = accepted + rejected + timedOut (rejected includes the node's "stale" answers).
+ */
 export interface ShareCounts {
   found: number;
+  submitted: number;
   accepted: number;
   rejected: number;
-  /** The node said stale, or we dropped it because its job had been replaced. */
-  stale: number;
-  /** Failed the host-side re-check: never submitted. */
-  invalid: number;
+  /** Of `rejected`: the node said the job was stale. */
+  rejectedStale: number;
   timedOut: number;
-  /** Submitted but the connection dropped before the answer, and its job did not come back. */
+  /** Never sent: its job had been replaced before it could go out. */
+  droppedStale: number;
+  /** Never sent: failed the host-side re-check. */
+  droppedInvalid: number;
+  /** The connection dropped before the node answered, and the node came back with other work. */
   lost: number;
-  submitted: number;
   inFlight: number;
   /** Waiting for the connection to return with the same job. */
   pending: number;
@@ -67,7 +73,8 @@ export class MiningEngine {
   private readonly pending: { job: Job; nonce: bigint }[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private readonly counts: ShareCounts = {
-    found: 0, accepted: 0, rejected: 0, stale: 0, invalid: 0, timedOut: 0, lost: 0, submitted: 0, inFlight: 0, pending: 0,
+    found: 0, submitted: 0, accepted: 0, rejected: 0, rejectedStale: 0, timedOut: 0, droppedStale: 0, droppedInvalid: 0,
+    lost: 0, inFlight: 0, pending: 0,
   };
   /** Notify parsed -> every thread on the new job, in ms (the last SWITCH_SAMPLES jobs). */
   readonly switchTimesMs: number[] = [];
@@ -163,7 +170,7 @@ export class MiningEngine {
       this.counts.found++;
       const a = this.active;
       if (!a || f.generation !== a.generation || a.job !== this.latest) {
-        this.counts.stale++; // its job was replaced before we could send it
+        this.counts.droppedStale++; // its job was replaced before we could send it
         continue;
       }
       if (!this.checkOnHost(a, f)) continue;
@@ -178,7 +185,7 @@ export class MiningEngine {
       ? hashKeccak(a.job.powHash, f.nonce)
       : hashOctopusLight(a.cache!, a.job.powHash, f.nonce, a.datasetBytes);
     if (hash.equals(f.hash) && meetsBoundary(hash, f.nonce, a.job.boundary)) return true;
-    this.counts.invalid++;
+    this.counts.droppedInvalid++;
     this.opts.logger.error('cpu', `discarded a solution that failed the host re-check (nonce 0x${f.nonce.toString(16)}); ` +
       'this points at a hardware or build fault');
     return false;
@@ -203,16 +210,16 @@ export class MiningEngine {
       case 'accepted':
         this.counts.submitted++;
         this.counts.accepted++;
-        this.opts.logger.info('share', `accepted (${this.counts.accepted}/${this.counts.rejected + this.counts.stale}) job ${id} in ${rtt}`);
+        this.opts.logger.info('share', `accepted (${this.counts.accepted}/${this.counts.rejected}) job ${id} in ${rtt}`);
         return;
       case 'rejected':
       case 'error':
         this.counts.submitted++;
+        this.counts.rejected++;
         if (/stale/i.test(r.reason ?? '')) {
-          this.counts.stale++;
+          this.counts.rejectedStale++;
           this.opts.logger.warn('share', `stale: job ${id} was replaced at the node (${r.reason}) in ${rtt}`);
         } else {
-          this.counts.rejected++;
           this.opts.logger.warn('share', `rejected job ${id}: ${r.reason ?? 'no reason given'} in ${rtt}`);
         }
         return;
@@ -278,14 +285,26 @@ export class MiningEngine {
     this.counts.pending = 0;
   }
 
-  /** The books, with solutions the native wrapper dropped for a replaced job folded into stale. */
+  /** The books, with solutions the native wrapper dropped for a replaced job folded in. */
   get totals(): ShareCounts {
     const dropped = this.search.droppedStale;
-    return { ...this.counts, found: this.counts.found + dropped, stale: this.counts.stale + dropped };
+    return { ...this.counts, found: this.counts.found + dropped, droppedStale: this.counts.droppedStale + dropped };
   }
 }
 
-/** found = every way a solution can end, so a mismatch means a solution went missing. */
-export function accountedFor(c: ShareCounts): number {
-  return c.accepted + c.rejected + c.stale + c.invalid + c.timedOut + c.lost + c.inFlight + c.pending;
+/** Shares as a pool dashboard shows them: stale = never sent because replaced, or called stale by the node. */
+export function shareSummary(c: ShareCounts): { accepted: number; rejected: number; stale: number } {
+  return { accepted: c.accepted, rejected: c.rejected - c.rejectedStale, stale: c.droppedStale + c.rejectedStale };
+}
+
+/** The two identities of ShareCounts; both hold at every moment the event loop is idle. */
+export function booksBalance(c: ShareCounts): boolean {
+  return c.found === c.submitted + c.droppedStale + c.droppedInvalid + c.lost + c.inFlight + c.pending &&
+    c.submitted === c.accepted + c.rejected + c.timedOut;
+}
+
+export function formatCounts(c: ShareCounts): string {
+  return `found ${c.found}: submitted ${c.submitted}, dropped stale ${c.droppedStale}, dropped invalid ${c.droppedInvalid}, ` +
+    `lost ${c.lost}, in flight ${c.inFlight}, pending ${c.pending}; submitted ${c.submitted}: accepted ${c.accepted}, ` +
+    `rejected ${c.rejected} (stale at node ${c.rejectedStale}), timed out ${c.timedOut}`;
 }
