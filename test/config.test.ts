@@ -131,7 +131,8 @@ describe('bad input', () => {
     usageError(() => loadConfig({ env: { CFX_MINER_HUGE_PAGES: 'maybe' } }), 'CFX_MINER_HUGE_PAGES', 'got "maybe"');
     usageError(() => loadConfig({ env: { CFX_MINER_MODE: 'fast' } }), 'CFX_MINER_MODE', 'one of auto, light, full');
     usageError(() => loadConfig({ flags: { threads: '1025' }, env: {} }), 'option --threads', 'got "1025"');
-    usageError(() => loadConfig({ flags: { httpPort: 0 }, env: {} }), 'option --http-port', 'got 0');
+    usageError(() => loadConfig({ flags: { httpPort: 65536 }, env: {} }), 'option --http-port', 'got 65536');
+    assert.equal(loadConfig({ flags: { httpPort: 0 }, env: {} }).settings.httpPort, 0, 'port 0 asks for any free port');
   });
 
   it('never echoes a mistyped secret', () => {

@@ -66,8 +66,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   await listen(server, host, opts.port);
   const port = (server.address() as AddressInfo).port;
 
-  opts.logger.info('api', `stats API on http://${host.includes(':') ? `[${host}]` : host}:${port}/summary`,
-    { auth: tokenDigest ? 'bearer' : 'none' });
+  opts.logger.info('api', `stats API on http://${host.includes(':') ? `[${host}]` : host}:${port}/summary and /metrics` +
+    (tokenDigest ? ' (bearer token required)' : ''));
   if (!LOOPBACK.has(host) && tokenDigest === undefined) {
     opts.logger.warn('api', 'the stats API listens beyond this machine without a token: anyone who can reach it can read it; set --http-token');
   }

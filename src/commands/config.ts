@@ -5,7 +5,10 @@ import { maskedSettings } from '../config/schema.js';
 
 export async function configCommand(loaded: LoadedConfig, out: NodeJS.WritableStream): Promise<number> {
   const settings = maskedSettings(loaded.settings);
-  out.write(JSON.stringify({ settings, sources: loaded.sources, configFile: loaded.configPath ?? null }, null, 2) + '\n');
+  // Unset settings print as null so every key shows, as it does in `sources`.
+  const shown = JSON.stringify({ settings, sources: loaded.sources, configFile: loaded.configPath ?? null },
+    (_key, value: unknown) => (value === undefined ? null : value), 2);
+  out.write(shown + '\n');
   for (const w of loaded.warnings) process.stderr.write(`cfx-miner: warning: ${w}\n`);
   return 0;
 }

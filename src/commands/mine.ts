@@ -144,8 +144,6 @@ class Miner {
       host: this.s.httpHost, port: this.s.httpPort!, token: this.s.httpToken, getSummary: () => this.summary(),
       registry, logger: this.log,
     });
-    this.log.info('api', `stats on http://${this.api.host}:${this.api.port}/summary and /metrics` +
-      (this.s.httpToken ? ' (bearer token required)' : ''));
   }
 
   summary(): Summary {

@@ -64,7 +64,9 @@ export interface ConfigKeyInfo {
 
 export const ENV_PREFIX = 'CFX_MINER_';
 /** Environment variables with our prefix that are not settings (so they are not reported as typos). */
-export const NON_SETTING_ENV = ['CFX_MINER_CONFIG', 'CFX_MINER_FULL_TESTS'] as const;
+export const NON_SETTING_ENV = [
+  'CFX_MINER_CONFIG', 'CFX_MINER_FULL_TESTS', 'CFX_MINER_FULL_STAGES', 'CFX_MINER_NO_AVX512',
+] as const;
 export const MAX_THREADS = 1024;
 export const DEFAULT_PORT = 32525;
 
@@ -120,12 +122,12 @@ const SPECS: { [K in SettingKey]: KeySpec } = {
     description: 'full builds the multi-GiB dataset, light hashes from the cache; auto picks by free memory',
   },
   height: {
-    arg: '<n>', value: int(0, Number.MAX_SAFE_INTEGER), defaultValue: constant(undefined), defaultText: 'none',
+    arg: '<n>', value: int(0, 2 ** 40), defaultValue: constant(undefined), defaultText: 'none',
     description: 'block height for nodes that send mining.notify without one',
   },
   httpPort: {
-    arg: '<port>', value: int(1, 65535), defaultValue: constant(undefined), defaultText: 'off',
-    description: 'serve the read-only stats API (/summary, /metrics) on this port',
+    arg: '<port>', value: int(0, 65535), defaultValue: constant(undefined), defaultText: 'off',
+    description: 'serve the read-only stats API (/summary, /metrics) on this port (0: any free port, logged)',
   },
   httpHost: {
     arg: '<addr>', value: str(), defaultValue: constant('127.0.0.1'), defaultText: '127.0.0.1',
