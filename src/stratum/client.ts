@@ -162,6 +162,10 @@ interface Connection {
   returningToPrimary?: boolean;
   connectTimer?: NodeJS.Timeout;
   idleTimer?: NodeJS.Timeout;
+  /** performance.now() of the last byte from the node. */
+  lastDataAt: number;
+  /** Armed when a request times out: a node silent for two request timeouts is presumed gone. */
+  silenceTimer?: NodeJS.Timeout;
   closed: Promise<void>;
 }
 
@@ -340,7 +344,7 @@ export class StratumClient extends EventEmitter<StratumClientEvents> {
     const socket = net.connect({ host: endpoint.host, port: endpoint.port });
     let markClosed!: () => void;
     const closed = new Promise<void>((resolve) => { markClosed = resolve; });
-    const conn: Connection = { socket, endpoint, connected: false, subscribed: false, closed };
+    const conn: Connection = { socket, endpoint, connected: false, subscribed: false, closed, lastDataAt: performance.now() };
     this.conn = conn;
     conn.connectTimer = setTimeout(() => {
       conn.dropReason = `no TCP connection within ${this.connectTimeoutMs} ms`;
@@ -351,6 +355,7 @@ export class StratumClient extends EventEmitter<StratumClientEvents> {
     socket.on('data', (chunk: Buffer) => {
       if (conn !== this.conn) return;
       conn.idleTimer?.refresh();
+      conn.lastDataAt = performance.now();
       this.framer.push(chunk);
     });
     socket.on('error', (err) => { conn.lastError ??= err.message; });
@@ -427,6 +432,7 @@ export class StratumClient extends EventEmitter<StratumClientEvents> {
   private onClose(conn: Connection): void {
     clearTimeout(conn.connectTimer);
     clearTimeout(conn.idleTimer);
+    clearTimeout(conn.silenceTimer);
     this.failPending(conn);
     if (conn !== this.conn) return;
     this.conn = undefined;
@@ -536,11 +542,27 @@ export class StratumClient extends EventEmitter<StratumClientEvents> {
         this.logger.warn('net', `no reply to ${method} (id ${id}) within ${this.requestTimeoutMs} ms`,
           { host: conn.endpoint.host, port: conn.endpoint.port });
         resolve({ kind: 'timeout' });
+        this.watchSilence(conn);
         this.afterSettle();
       }, this.requestTimeoutMs);
       this.pending.set(id, { method, sentAt: performance.now(), conn, timer, resolve });
       conn.socket.write(`${line}\n`);
     });
+  }
+
+  /**
+   * A timed-out request alone may just be a slow node; but a node that has sent nothing at all
+   * for two request timeouts since is presumed half-open, without waiting for the idle timeout.
+   */
+  private watchSilence(conn: Connection): void {
+    if (conn.silenceTimer || conn !== this.conn) return;
+    conn.silenceTimer = setTimeout(() => {
+      conn.silenceTimer = undefined;
+      const silentMs = performance.now() - conn.lastDataAt;
+      if (conn === this.conn && silentMs >= 2 * this.requestTimeoutMs) {
+        this.drop(conn, `no data for ${Math.round(silentMs)} ms after a request timed out (connection presumed half-open)`);
+      }
+    }, this.requestTimeoutMs);
   }
 
   private onResponse(msg: ResponseMessage): void {
