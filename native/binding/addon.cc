@@ -29,6 +29,13 @@ using cfx::Dataset;
 
 uint64_t height_arg(const Napi::CallbackInfo& info, size_t i) { return uint_arg(info, i, "height", 0, cfx::kMaxHeight); }
 
+// A dataset size the hash is defined over: whole 256-byte pages, below 1 TiB.
+uint64_t dataset_bytes_arg(const Napi::CallbackInfo& info, size_t i) {
+  const uint64_t bytes = uint_arg(info, i, "dataset bytes", cfx::kPageBytes, uint64_t(1) << 40);
+  if (bytes % cfx::kPageBytes) throw range_error(info.Env(), "dataset bytes must be a multiple of 256");
+  return bytes;
+}
+
 Napi::Value Sizes(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const uint64_t stage = cfx::stage_of(height_arg(info, 0));
@@ -66,8 +73,7 @@ Napi::Value DagItem(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value AllocDataset(const Napi::CallbackInfo& info) {
-  const uint64_t bytes = uint_arg(info, 0, "dataset bytes", cfx::kPageBytes, uint64_t(1) << 40);
-  if (bytes % cfx::kPageBytes) throw range_error(info.Env(), "dataset bytes must be a multiple of 256");
+  const uint64_t bytes = dataset_bytes_arg(info, 0);
   const uint64_t stage = uint_arg(info, 1, "stage", 0, cfx::kMaxHeight / cfx::kStageLength);
   // No huge pages: tests fill a handful of items of a sparse mapping.
   return guarded(info.Env(), [&] { return wrap_handle<Dataset>(info.Env(), std::make_shared<Dataset>(bytes, stage, false)); });
@@ -112,7 +118,7 @@ Napi::Value HashOctopusLight(const Napi::CallbackInfo& info) {
   auto cache = handle_arg<Cache>(info, 0, "cache");
   const uint8_t* header = buffer_arg(info, 1, 32, "header");
   const uint64_t nonce = uint_arg(info, 2, "nonce", 0, UINT64_MAX);
-  const uint64_t bytes = uint_arg(info, 3, "dataset bytes", cfx::kPageBytes, uint64_t(1) << 40);
+  const uint64_t bytes = dataset_bytes_arg(info, 3);
   uint8_t out[32];
   cfx::octopus_hash_light(header, nonce, *cache, bytes, out);
   return copy_buffer(info.Env(), out, 32);
@@ -132,7 +138,7 @@ Napi::Value OctopusTrace(const Napi::CallbackInfo& info) {
   auto cache = handle_arg<Cache>(info, 0, "cache");
   const uint8_t* header = buffer_arg(info, 1, 32, "header");
   const uint64_t nonce = uint_arg(info, 2, "nonce", 0, UINT64_MAX);
-  const uint64_t bytes = uint_arg(info, 3, "dataset bytes", cfx::kPageBytes, uint64_t(1) << 40);
+  const uint64_t bytes = dataset_bytes_arg(info, 3);
   cfx::OctopusJob job(header);
   cfx::OctopusTrace trace;
   uint8_t out[32];
@@ -180,7 +186,7 @@ Napi::Value BaselineHashLight(const Napi::CallbackInfo& info) {
   auto cache = handle_arg<Cache>(info, 0, "cache");
   const uint8_t* header = buffer_arg(info, 1, 32, "header");
   const uint64_t nonce = uint_arg(info, 2, "nonce", 0, UINT64_MAX);
-  const uint64_t bytes = uint_arg(info, 3, "dataset bytes", cfx::kPageBytes, uint64_t(1) << 40);
+  const uint64_t bytes = dataset_bytes_arg(info, 3);
   const uint64_t count = info.Length() > 4 ? uint_arg(info, 4, "count", 1, 1 << 20) : 1;
   uint8_t out[32];
   for (uint64_t i = 0; i < count; ++i)

@@ -6,6 +6,8 @@
 #include <set>
 #include <thread>
 
+#include <unistd.h>
+
 #include "../core/dag.h"
 #include "../core/params.h"
 #include "convert.h"
@@ -144,6 +146,11 @@ Napi::Value BuildDataset(const Napi::CallbackInfo& info) {
   const uint64_t bytes = uint_arg(info, 1, "dataset bytes", cfx::kPageBytes, uint64_t(1) << 40);
   if (bytes % cfx::kPageBytes) throw range_error(info.Env(), "dataset bytes must be a multiple of 256");
   const unsigned threads = static_cast<unsigned>(uint_arg(info, 2, "threads", 1, 1024));
+  // The mapping is lazy, so an impossible size would only fail when the OOM killer comes.
+  const uint64_t physical = uint64_t(sysconf(_SC_PHYS_PAGES)) * uint64_t(sysconf(_SC_PAGESIZE));
+  if (bytes > physical)
+    throw range_error(info.Env(), "a dataset of " + std::to_string(bytes >> 20) + " MiB is larger than this machine's memory (" +
+                                      std::to_string(physical >> 20) + " MiB)");
   const bool huge = info.Length() > 3 && info[3].ToBoolean().Value();
   auto cancel = cancel_arg(info, 5);
   auto* w = new BuildWorker<Dataset>(

@@ -72,11 +72,19 @@ class Miner {
   async run(): Promise<number> {
     const done = new Promise<number>((resolve) => { this.finish = resolve; });
     this.announce();
+    if (this.s.httpPort !== undefined) {
+      try {
+        await this.startApi();
+      } catch (err) {
+        // Nothing else has started yet: release the search threads and report the error.
+        await this.engine.stop(0);
+        throw err;
+      }
+    }
     this.wireClient();
     this.wireSignals();
     this.timers.push(setInterval(() => this.meter.sample(this.engine.totalHashes(), performance.now()), SAMPLE_INTERVAL_MS));
     this.timers.push(setInterval(() => this.printSpeed(), this.s.printIntervalS * 1000));
-    if (this.s.httpPort !== undefined) await this.startApi();
     if (process.stdin.isTTY && !this.s.logJson) {
       this.detachKeys = attachKeys({
         onHashrate: () => this.printSpeed(),

@@ -49,6 +49,15 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   return { settings: settings as unknown as Settings, sources, configPath, warnings: envWarnings(env) };
 }
 
+function jsonErrorPlace(text: string, err: unknown): string {
+  const m = /position (\d+)/.exec(err instanceof Error ? err.message : '');
+  if (!m) return 'unexpected end or character';
+  const before = text.slice(0, Number(m[1]));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `unexpected character at line ${line}, column ${column}`;
+}
+
 function pick(info: ConfigKeyInfo, flags: Partial<Record<SettingKey, unknown>>, env: NodeJS.ProcessEnv,
   file: Record<string, unknown>, configPath: string): { value: unknown; source: SettingSource } {
   const flag = flags[info.key];
@@ -85,7 +94,8 @@ function readConfigFile(path: string): Record<string, unknown> {
   try {
     parsed = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (err) {
-    throw new UsageError(`config file ${path}: not valid JSON (${(err as Error).message})`, { cause: err });
+    // V8's message quotes the text around the error, which may be the password: give the place only.
+    throw new UsageError(`config file ${path}: not valid JSON (${jsonErrorPlace(text, err)})`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new UsageError(`config file ${path}: must be a JSON object with settings as keys, e.g. {"threads": 4}`);

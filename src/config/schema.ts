@@ -238,7 +238,9 @@ export interface HostPort {
  */
 export function parseHostPort(entry: string, defaultPort: number): HostPort {
   const text = entry.trim().replace(/^(stratum\+tcp|tcp):\/\//i, '');
-  if (text === '' || /[\s/?#@]/.test(text)) throw new RangeError(`"${entry}" is not a host or host:port`);
+  // user:password@host is not how Conflux nodes take a password, and the entry must not be echoed.
+  if (text.includes('@')) throw new RangeError('a host entry must not carry credentials (user:password@); give the password with --password or CFX_MINER_PASSWORD');
+  if (text === '' || /[\s/?#]/.test(text)) throw new RangeError(`"${entry}" is not a host or host:port`);
   const bracketed = /^\[([0-9A-Fa-f:.]+)\](?::(\d+))?$/.exec(text);
   if (bracketed) return { host: bracketed[1]!, port: portOf(bracketed[2], defaultPort, entry) };
   const colons = text.split(':').length - 1;

@@ -206,6 +206,14 @@ export class MiningEngine {
   private onSubmitResult(job: Job, nonce: bigint, r: SubmitResult): void {
     const rtt = `${Math.round(r.rttMs)} ms`;
     const id = shortJobId(job.jobId);
+    if (r.status === 'rejected' && alreadySolvedBy(r.reason, nonce)) {
+      // A resubmit after a dropped connection: the node had accepted this very nonce already.
+      r = { ...r, status: 'accepted' };
+    }
+    if (r.status === 'disconnected' && this.stopped) {
+      this.counts.lost++; // shutting down: nobody will be here when the node comes back
+      return;
+    }
     switch (r.status) {
       case 'accepted':
         this.counts.submitted++;
@@ -289,6 +297,17 @@ export class MiningEngine {
   get totals(): ShareCounts {
     const dropped = this.search.droppedStale;
     return { ...this.counts, found: this.counts.found + dropped, droppedStale: this.counts.droppedStale + dropped };
+  }
+}
+
+/** The node's "Problem already solved with nonce = N" (N decimal or hex) names our own nonce. */
+export function alreadySolvedBy(reason: string | undefined, nonce: bigint): boolean {
+  const m = /already solved with nonce\s*=\s*(0x[0-9a-f]+|\d+)/i.exec(reason ?? '');
+  if (!m) return false;
+  try {
+    return BigInt(m[1]!) === nonce;
+  } catch {
+    return false;
   }
 }
 
