@@ -1,0 +1,348 @@
+// Both sides of the books. The miner's side is the summary line it logs on exit (see
+// src/miner/engine.ts ShareCounts): parseSummaryLine turns it into numbers and booksProblems
+// checks its two identities. The node's side is a SubmitLedger: every submit the test node
+// records, tagged at the moment it is recorded with what the miner can possibly learn about it
+// (the verdict arrives in time, arrives too late, or never arrives because the connection was
+// cut first), so a test can say exactly what the miner's books must show.
+import type { ShareCounts } from '../../src/miner/engine.js';
+import type { SubmitRecord, SubmitVerdict, TestNode } from './test-node.js';
+
+// ---------------------------------------------------------------------------------------------
+// The miner's side: the summary line
+
+export interface MinerBooks extends ShareCounts {
+  /** As the line says it ("15 s", "1 min 2 s"). */
+  ran: string;
+  hashes: number;
+  /** The dashboard view at the start of the line (src/miner/engine.ts shareSummary). */
+  shares: { accepted: number; rejected: number; stale: number };
+  /** The line names `submitted` twice (once per identity); both are kept to check they agree. */
+  submittedAgain: number;
+  /** The summary text itself (the `msg` of a JSON log line). */
+  line: string;
+}
+
+const SUMMARY_RE = new RegExp(
+  'summary: ran (.+?), (\\d+) hashes \\((.*?) average\\); ' +
+  'accepted (\\d+), rejected (\\d+), stale (\\d+); ' +
+  'found (\\d+): submitted (\\d+), dropped stale (\\d+), dropped invalid (\\d+), lost (\\d+), in flight (\\d+), pending (\\d+); ' +
+  'submitted (\\d+): accepted (\\d+), rejected (\\d+) \\(stale at node (\\d+)\\), timed out (\\d+)',
+);
+
+/** The books from one log line (human or --log-json); undefined when it is not the summary. */
+export function parseSummaryLine(line: string): MinerBooks | undefined {
+  let text = line;
+  if (line.trimStart().startsWith('{')) {
+    try {
+      const record = JSON.parse(line) as { msg?: unknown };
+      if (typeof record.msg === 'string') text = record.msg;
+    } catch {
+      // not JSON after all: match the raw text
+    }
+  }
+  const m = SUMMARY_RE.exec(text);
+  if (!m) return undefined;
+  const n = (i: number): number => Number(m[i]);
+  return {
+    ran: m[1]!,
+    hashes: n(2),
+    shares: { accepted: n(4), rejected: n(5), stale: n(6) },
+    found: n(7),
+    submitted: n(8),
+    droppedStale: n(9),
+    droppedInvalid: n(10),
+    lost: n(11),
+    inFlight: n(12),
+    pending: n(13),
+    submittedAgain: n(14),
+    accepted: n(15),
+    rejected: n(16),
+    rejectedStale: n(17),
+    timedOut: n(18),
+    line: m[0],
+  };
+}
+
+/** The books from a run's stderr lines; throws (with the tail of the log) when there is no summary. */
+export function summaryOf(lines: readonly string[]): MinerBooks {
+  const summaries = lines.map(parseSummaryLine).filter((b): b is MinerBooks => b !== undefined);
+  if (summaries.length !== 1) {
+    const tail = lines.slice(-12).map((l) => `  | ${l}`).join('\n');
+    throw new Error(`expected exactly one summary line, found ${summaries.length}; last lines:\n${tail}`);
+  }
+  return summaries[0]!;
+}
+
+/**
+ * Everything wrong with a set of books; empty when they balance:
+ * found = submitted + dropped stale + dropped invalid + lost + in flight + pending,
+ * submitted = accepted + rejected + timed out, and the dashboard figures agree with the counts.
+ */
+export function booksProblems(b: MinerBooks): string[] {
+  const problems: string[] = [];
+  const fields: (keyof ShareCounts)[] = [
+    'found', 'submitted', 'accepted', 'rejected', 'rejectedStale', 'timedOut', 'droppedStale', 'droppedInvalid', 'lost', 'inFlight', 'pending',
+  ];
+  for (const f of fields) {
+    if (!Number.isSafeInteger(b[f]) || b[f] < 0) problems.push(`${f} is ${b[f]}, not a count`);
+  }
+  const parts = b.submitted + b.droppedStale + b.droppedInvalid + b.lost + b.inFlight + b.pending;
+  if (b.found !== parts) {
+    problems.push(`found ${b.found} != submitted ${b.submitted} + dropped stale ${b.droppedStale} + dropped invalid ` +
+      `${b.droppedInvalid} + lost ${b.lost} + in flight ${b.inFlight} + pending ${b.pending} (= ${parts})`);
+  }
+  const answered = b.accepted + b.rejected + b.timedOut;
+  if (b.submitted !== answered) {
+    problems.push(`submitted ${b.submitted} != accepted ${b.accepted} + rejected ${b.rejected} + timed out ${b.timedOut} (= ${answered})`);
+  }
+  if (b.submittedAgain !== b.submitted) problems.push(`the line names two submitted counts: ${b.submitted} and ${b.submittedAgain}`);
+  if (b.rejectedStale > b.rejected) problems.push(`stale at node ${b.rejectedStale} > rejected ${b.rejected}`);
+  if (b.shares.accepted !== b.accepted) problems.push(`dashboard accepted ${b.shares.accepted} != accepted ${b.accepted}`);
+  if (b.shares.rejected !== b.rejected - b.rejectedStale) {
+    problems.push(`dashboard rejected ${b.shares.rejected} != rejected ${b.rejected} - stale at node ${b.rejectedStale}`);
+  }
+  if (b.shares.stale !== b.droppedStale + b.rejectedStale) {
+    problems.push(`dashboard stale ${b.shares.stale} != dropped stale ${b.droppedStale} + stale at node ${b.rejectedStale}`);
+  }
+  return problems;
+}
+
+/** Throws an Error naming every problem and quoting the line when the books do not balance. */
+export function assertBooksBalance(b: MinerBooks): void {
+  const problems = booksProblems(b);
+  if (problems.length > 0) throw new Error(`the miner's books do not balance:\n  ${problems.join('\n  ')}\nline: ${b.line}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The node's side: a ledger of submits
+
+/**
+ * What the miner can learn about one submit the node recorded:
+ * - delivered: the verdict reaches the miner before its request timeout (counted accepted or rejected);
+ * - timedout: no verdict within the timeout while the connection stays up (counted timed out);
+ * - cut: the connection was closed before the verdict was written (the miner sees a disconnect:
+ *   the solution waits as pending, is resubmitted or ends lost).
+ */
+export type SubmitClass = 'delivered' | 'timedout' | 'cut';
+
+export interface LedgerEntry {
+  record: SubmitRecord;
+  class: SubmitClass;
+  /** A reply is sent, after the miner has given up on it (delay > the miner's request timeout). */
+  lateReply: boolean;
+  /** The reply was held (never sent) until the connection was dropped. */
+  held: boolean;
+  /** performance.now() of the drop that cut it, if any. */
+  cutAt?: number;
+}
+
+export interface LedgerOptions {
+  /** The miner's --request-timeout-ms. */
+  requestTimeoutMs: number;
+  /** A submit delay at or above this is "hold until dropped" (the test always drops first). Default 600 000. */
+  holdDelayMs?: number;
+}
+
+interface Pending {
+  record: SubmitRecord;
+  droppedBefore: boolean;
+  silent: boolean;
+  answering: boolean;
+  delayMs: number;
+}
+
+export interface ExpectedBooks {
+  accepted: number;
+  rejected: number;
+  rejectedStale: number;
+  timedOut: number;
+  submitted: number;
+  /** Node records the miner saw only as a disconnect. */
+  cut: number;
+  /** Cut records whose solution never reached the node again: each one ends lost (or pending) at the miner. */
+  cutNeverResent: number;
+  /** Replies the node sent after the miner's timeout (the miner logs them at debug and ignores them). */
+  lateReplies: number;
+  /** Distinct (job, nonce) pairs the node saw. */
+  distinctSolutions: number;
+  verdicts: Record<SubmitVerdict, number>;
+}
+
+/**
+ * Watches a TestNode's submits and classifies each one when it is recorded, from the node's
+ * behaviour switches at that moment (read by the node right after its 'submit' event) and from the
+ * drops made through this ledger. Drop only through `drop()` / `dropOnNextSubmit()`, never with
+ * node.dropConnections() directly, or the classification is wrong.
+ *
+ * Rules, each exact by construction:
+ * - recorded on a connection this ledger already dropped (a submit still being judged when the
+ *   drop came): cut, its reply goes nowhere;
+ * - recorded while the node is silent or not answering: timedout (the caller keeps the connection
+ *   up until the miner has given up: see timedOutIdsLogged in the fault scripts);
+ * - recorded with a delay >= holdDelayMs: cut when its connection is dropped (the test drops well
+ *   inside the miner's timeout; if the miner timed out first, `resolveHeld` says so from the
+ *   miner's own "no reply ... (id N)" lines, which is the one place the log is consulted);
+ * - recorded with a delay above the request timeout: timedout, with a late reply;
+ * - recorded with delay 0 and answered: delivered (keccak verification is synchronous, so the
+ *   reply is written in the same turn of the event loop; a later drop cannot overtake it).
+ */
+export class SubmitLedger {
+  private readonly pending: Pending[] = [];
+  private readonly dropTimes: { upTo: number; at: number }[] = [];
+  private maxConnId = 0;
+  private armed: ((r: SubmitRecord) => void) | undefined;
+  private readonly requestTimeoutMs: number;
+  readonly holdDelayMs: number;
+  /** Request ids of held submits the miner gave up on (timed out) before the drop. */
+  private readonly heldTimedOut = new Set<number>();
+
+  constructor(private readonly node: TestNode, opts: LedgerOptions) {
+    this.requestTimeoutMs = opts.requestTimeoutMs;
+    this.holdDelayMs = opts.holdDelayMs ?? 600_000;
+    node.on('connection', ({ connId }) => { this.maxConnId = Math.max(this.maxConnId, connId); });
+    node.on('submit', (record) => this.onSubmit(record));
+  }
+
+  /** Connection ids up to this one have been dropped by the ledger. */
+  get droppedUpTo(): number {
+    return this.dropTimes.at(-1)?.upTo ?? 0;
+  }
+
+  get records(): number {
+    return this.pending.length;
+  }
+
+  /** Closes every connection now (the node went away). */
+  drop(): void {
+    this.dropTimes.push({ upTo: this.maxConnId, at: performance.now() });
+    this.node.dropConnections();
+  }
+
+  /**
+   * Drops every connection from inside the node's 'submit' event of the next submit: the node
+   * has judged it but not yet written the verdict. Resolves with that record.
+   */
+  dropOnNextSubmit(): Promise<SubmitRecord> {
+    if (this.armed) throw new Error('a drop is already armed');
+    return new Promise((resolve) => { this.armed = resolve; });
+  }
+
+  /** Marks held submits (by request id) that the miner had already timed out when the drop came. */
+  resolveHeld(timedOutIds: ReadonlySet<number>): void {
+    for (const p of this.pending) {
+      if (p.delayMs >= this.holdDelayMs && typeof p.record.requestId === 'number' && timedOutIds.has(p.record.requestId)) {
+        this.heldTimedOut.add(p.record.requestId);
+      }
+    }
+  }
+
+  private onSubmit(record: SubmitRecord): void {
+    const b = this.node.behaviour;
+    this.pending.push({
+      record,
+      droppedBefore: record.connId <= this.droppedUpTo,
+      silent: b.silent,
+      answering: b.answerSubmits,
+      delayMs: b.submitDelayMs,
+    });
+    const armed = this.armed;
+    if (armed && record.connId > this.droppedUpTo) {
+      this.armed = undefined;
+      this.drop();
+      // This record was judged before the drop but its verdict has not been written: cut.
+      this.pending.at(-1)!.droppedBefore = true;
+      armed(record);
+    }
+  }
+
+  /** Every record with its class; throws when a rule cannot decide (a test-script bug). */
+  entries(): LedgerEntry[] {
+    return this.pending.map((p) => {
+      const cutAt = this.dropTimes.find((d) => p.record.connId <= d.upTo && d.at >= p.record.receivedAt)?.at;
+      const id = p.record.requestId;
+      if (p.droppedBefore) return { record: p.record, class: 'cut', lateReply: false, held: false, cutAt };
+      if (p.silent || !p.answering) return { record: p.record, class: 'timedout', lateReply: false, held: false };
+      if (p.delayMs >= this.holdDelayMs) {
+        if (typeof id === 'number' && this.heldTimedOut.has(id)) return { record: p.record, class: 'timedout', lateReply: false, held: true };
+        if (cutAt === undefined) throw new Error(`submit id ${String(id)} was held and its connection never dropped`);
+        return { record: p.record, class: 'cut', lateReply: false, held: true, cutAt };
+      }
+      if (p.delayMs > this.requestTimeoutMs) {
+        if (cutAt !== undefined && cutAt < p.record.receivedAt + p.delayMs) {
+          throw new Error(`submit id ${String(id)} had a slow reply but its connection was dropped before the reply`);
+        }
+        return { record: p.record, class: 'timedout', lateReply: true, held: false };
+      }
+      if (p.delayMs === 0) return { record: p.record, class: 'delivered', lateReply: false, held: false };
+      throw new Error(`submit id ${String(id)}: a delay of ${p.delayMs} ms is neither 0 nor above the request timeout ` +
+        `${this.requestTimeoutMs} ms, so what the miner sees depends on timing`);
+    });
+  }
+
+  /** What the miner's books must show for the submits the node recorded. */
+  expected(): ExpectedBooks {
+    const entries = this.entries();
+    const verdicts = { accepted: 0, invalid: 0, stale: 0, duplicate: 0, unparsable: 0, 'bad-params': 0, error: 0 } as Record<SubmitVerdict, number>;
+    const e: ExpectedBooks = {
+      accepted: 0, rejected: 0, rejectedStale: 0, timedOut: 0, submitted: 0, cut: 0, cutNeverResent: 0, lateReplies: 0,
+      distinctSolutions: 0, verdicts,
+    };
+    const key = (r: SubmitRecord): string => `${r.jobIdParam?.toLowerCase()}/${r.nonce?.toString(16)}`;
+    const seen = new Set<string>();
+    entries.forEach((entry, i) => {
+      const r = entry.record;
+      verdicts[r.verdict]++;
+      seen.add(key(r));
+      if (entry.lateReply) e.lateReplies++;
+      switch (entry.class) {
+        case 'delivered':
+          e.submitted++;
+          // "Problem already solved with nonce = <ours>" answers a resubmit of a solution the node
+          // had accepted before the connection dropped: the miner counts it accepted.
+          if (r.verdict === 'accepted' || r.verdict === 'duplicate') e.accepted++;
+          else {
+            e.rejected++;
+            if (r.verdict === 'stale') e.rejectedStale++;
+          }
+          break;
+        case 'timedout':
+          e.submitted++;
+          e.timedOut++;
+          break;
+        case 'cut':
+          e.cut++;
+          if (!entries.slice(i + 1).some((later) => key(later.record) === key(r))) e.cutNeverResent++;
+          break;
+      }
+    });
+    e.distinctSolutions = seen.size;
+    return e;
+  }
+}
+
+/**
+ * Compares the miner's books with what the node's ledger says they must be. Returns every
+ * mismatch (empty when they agree). Exact: accepted, rejected, stale at node, timed out,
+ * submitted, dropped invalid (0). Bounds: a cut solution never seen again must be lost (or
+ * still pending), and the miner found at least every distinct solution the node saw.
+ */
+export function reconcile(b: MinerBooks, e: ExpectedBooks): string[] {
+  const out: string[] = [];
+  const exact = (name: string, miner: number, node: number): void => {
+    if (miner !== node) out.push(`${name}: miner ${miner}, node says ${node}`);
+  };
+  exact('accepted', b.accepted, e.accepted);
+  exact('rejected', b.rejected, e.rejected);
+  exact('stale at node', b.rejectedStale, e.rejectedStale);
+  exact('timed out', b.timedOut, e.timedOut);
+  exact('submitted', b.submitted, e.submitted);
+  exact('dropped invalid', b.droppedInvalid, 0);
+  exact('invalid verdicts at the node', e.verdicts.invalid, 0);
+  if (b.lost + b.pending < e.cutNeverResent) {
+    out.push(`lost ${b.lost} + pending ${b.pending} < ${e.cutNeverResent} solutions cut off and never sent again`);
+  }
+  if (b.found - b.droppedStale - b.droppedInvalid < e.distinctSolutions) {
+    out.push(`found ${b.found} - dropped ${b.droppedStale + b.droppedInvalid} < ${e.distinctSolutions} distinct solutions at the node`);
+  }
+  return out;
+}
