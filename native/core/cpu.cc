@@ -1,0 +1,59 @@
+#include "cpu.h"
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#if CFX_HAVE_AVX512_KERNELS
+#include <cpuid.h>
+#endif
+
+namespace cfx {
+namespace {
+
+bool detect_avx512() {
+#if CFX_HAVE_AVX512_KERNELS
+  unsigned eax, ebx, ecx, edx;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
+  if (!(ecx & (1u << 27))) return false;  // OSXSAVE: xgetbv is usable
+  uint32_t xcr0_lo, xcr0_hi;
+  // xgetbv by opcode so the file needs no -mxsave.
+  __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+  // The OS saves SSE, AVX, the opmask and both zmm halves (bits 1, 2, 5, 6, 7): without that a
+  // context switch would corrupt the registers even on a CPU that has them.
+  if ((xcr0_lo & 0xe6u) != 0xe6u) return false;
+  if (__get_cpuid_max(0, nullptr) < 7) return false;
+  __cpuid_count(7, 0, eax, ebx, ecx, edx);
+  const uint32_t need = (1u << 16) | (1u << 17) | (1u << 30) | (1u << 31);  // F, DQ, BW, VL
+  return (ebx & need) == need;
+#else
+  return false;
+#endif
+}
+
+bool env_forces_portable() {
+  const char* v = std::getenv("CFX_MINER_NO_AVX512");
+  return v && *v && std::strcmp(v, "0") != 0;
+}
+
+// Relaxed: a standalone switch that publishes no data. Both paths compute identical results, so a
+// thread that sees a flip late only runs the other (equally correct) code for a while.
+std::atomic<bool> g_forced{env_forces_portable()};
+
+}  // namespace
+
+bool cpu_detects_avx512() {
+  static const bool has = detect_avx512();  // thread-safe one-time initialisation
+  return has;
+}
+
+bool cpu_has_avx512() { return !g_forced.load(std::memory_order_relaxed) && cpu_detects_avx512(); }
+
+void force_portable(bool on) { g_forced.store(on, std::memory_order_relaxed); }
+
+bool portable_forced() { return g_forced.load(std::memory_order_relaxed); }
+
+const char* keccak_impl_name() { return cpu_has_avx512() ? "avx512x8" : "scalar"; }
+
+}  // namespace cfx

@@ -1,0 +1,41 @@
+// Run-time CPU feature selection. The addon is built for baseline x86-64 (no -march flag), so
+// the AVX-512 kernels are compiled function by function with a target attribute and chosen here
+// at run time: one binary runs on any x86-64 and the same sources build on arm64, where the
+// AVX-512 code compiles out.
+#pragma once
+
+// -DCFX_HAVE_AVX512_KERNELS=0 builds the portable code alone, as on arm64 (a way to check that
+// build on x86-64: the core tests pass with it).
+#ifndef CFX_HAVE_AVX512_KERNELS
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define CFX_HAVE_AVX512_KERNELS 1
+#else
+#define CFX_HAVE_AVX512_KERNELS 0
+#endif
+#endif
+
+#if CFX_HAVE_AVX512_KERNELS
+// Every function that uses AVX-512 intrinsics carries this; helpers it inlines carry it too
+// (GCC refuses to inline a function into one with a different target).
+#define CFX_TARGET_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq")))
+#endif
+
+namespace cfx {
+
+// The CPU and the OS (the XSAVE state of the zmm and mask registers) support AVX-512 F, VL, BW
+// and DQ, and the portable path is not forced. Cheap: detection runs once.
+bool cpu_has_avx512();
+
+// The same question without the override: what the hardware offers.
+bool cpu_detects_avx512();
+
+// Forces the portable path (true) or returns to detection (false), so tests cover the portable
+// code on an AVX-512 machine. CFX_MINER_NO_AVX512=1 (any value but "" and "0") in the
+// environment forces it from the start. Objects that chose a path at construction keep it.
+void force_portable(bool on);
+bool portable_forced();
+
+// "avx512x8" or "scalar": the keccak the 8-lane functions use now.
+const char* keccak_impl_name();
+
+}  // namespace cfx

@@ -1,0 +1,380 @@
+#include "keccak_x8.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "cpu.h"
+
+#if CFX_HAVE_AVX512_KERNELS
+// GCC 12 warns inside its own AVX-512 headers (the `__Y = __Y` "undefined" idiom, GCC bug
+// 105593) when they are used from target-attribute functions; the code is fine.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#endif
+
+namespace cfx {
+namespace {
+
+constexpr uint64_t kRoundConstants[24] = {
+    0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808aULL, 0x8000000080008000ULL,
+    0x000000000000808bULL, 0x0000000080000001ULL, 0x8000000080008081ULL, 0x8000000000008009ULL,
+    0x000000000000008aULL, 0x0000000000000088ULL, 0x0000000080008009ULL, 0x000000008000000aULL,
+    0x000000008000808bULL, 0x800000000000008bULL, 0x8000000000008089ULL, 0x8000000000008003ULL,
+    0x8000000000008002ULL, 0x8000000000000080ULL, 0x000000000000800aULL, 0x800000008000000aULL,
+    0x8000000080008081ULL, 0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL};
+
+inline uint64_t rol64(uint64_t x, unsigned n) { return (x << n) | (x >> (64 - n)); }
+
+inline uint64_t load64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);  // little-endian host, as everywhere in the core
+  return v;
+}
+
+inline void store64(uint8_t* p, uint64_t v) { std::memcpy(p, &v, 8); }
+
+// Absorbs `in_words` little-endian words of every input (one block: the inputs here are all
+// shorter than the rate), pads, permutes and squeezes `out_words` words.
+void sponge_x8_portable(const uint8_t* const in[8], uint8_t* const out[8], int in_words, int rate_words,
+                        int out_words) {
+  uint64_t st[8][25];
+  for (int s = 0; s < 8; ++s) {
+    std::memset(st[s], 0, sizeof(st[s]));
+    for (int i = 0; i < in_words; ++i) st[s][i] = load64(in[s] + 8 * i);
+    st[s][in_words] ^= 0x01;                         // padding byte right after the message
+    st[s][rate_words - 1] ^= 0x8000000000000000ULL;  // and 0x80 on the rate's last byte
+  }
+  for (int s = 0; s < 8; ++s) {
+    keccak_f1600_unrolled(st[s]);
+    for (int i = 0; i < out_words; ++i) store64(out[s] + 8 * i, st[s][i]);
+  }
+}
+
+}  // namespace
+
+void keccak_f1600_unrolled(uint64_t s[25]) {
+  uint64_t a00 = s[0], a01 = s[1], a02 = s[2], a03 = s[3], a04 = s[4];
+  uint64_t a05 = s[5], a06 = s[6], a07 = s[7], a08 = s[8], a09 = s[9];
+  uint64_t a10 = s[10], a11 = s[11], a12 = s[12], a13 = s[13], a14 = s[14];
+  uint64_t a15 = s[15], a16 = s[16], a17 = s[17], a18 = s[18], a19 = s[19];
+  uint64_t a20 = s[20], a21 = s[21], a22 = s[22], a23 = s[23], a24 = s[24];
+  for (int round = 0; round < 24; ++round) {
+    const uint64_t c0 = a00 ^ a05 ^ a10 ^ a15 ^ a20;
+    const uint64_t c1 = a01 ^ a06 ^ a11 ^ a16 ^ a21;
+    const uint64_t c2 = a02 ^ a07 ^ a12 ^ a17 ^ a22;
+    const uint64_t c3 = a03 ^ a08 ^ a13 ^ a18 ^ a23;
+    const uint64_t c4 = a04 ^ a09 ^ a14 ^ a19 ^ a24;
+    const uint64_t d0 = c4 ^ rol64(c1, 1);
+    const uint64_t d1 = c0 ^ rol64(c2, 1);
+    const uint64_t d2 = c1 ^ rol64(c3, 1);
+    const uint64_t d3 = c2 ^ rol64(c4, 1);
+    const uint64_t d4 = c3 ^ rol64(c0, 1);
+    const uint64_t b00 = a00 ^ d0;
+    const uint64_t b01 = rol64(a06 ^ d1, 44);
+    const uint64_t b02 = rol64(a12 ^ d2, 43);
+    const uint64_t b03 = rol64(a18 ^ d3, 21);
+    const uint64_t b04 = rol64(a24 ^ d4, 14);
+    const uint64_t b05 = rol64(a03 ^ d3, 28);
+    const uint64_t b06 = rol64(a09 ^ d4, 20);
+    const uint64_t b07 = rol64(a10 ^ d0, 3);
+    const uint64_t b08 = rol64(a16 ^ d1, 45);
+    const uint64_t b09 = rol64(a22 ^ d2, 61);
+    const uint64_t b10 = rol64(a01 ^ d1, 1);
+    const uint64_t b11 = rol64(a07 ^ d2, 6);
+    const uint64_t b12 = rol64(a13 ^ d3, 25);
+    const uint64_t b13 = rol64(a19 ^ d4, 8);
+    const uint64_t b14 = rol64(a20 ^ d0, 18);
+    const uint64_t b15 = rol64(a04 ^ d4, 27);
+    const uint64_t b16 = rol64(a05 ^ d0, 36);
+    const uint64_t b17 = rol64(a11 ^ d1, 10);
+    const uint64_t b18 = rol64(a17 ^ d2, 15);
+    const uint64_t b19 = rol64(a23 ^ d3, 56);
+    const uint64_t b20 = rol64(a02 ^ d2, 62);
+    const uint64_t b21 = rol64(a08 ^ d3, 55);
+    const uint64_t b22 = rol64(a14 ^ d4, 39);
+    const uint64_t b23 = rol64(a15 ^ d0, 41);
+    const uint64_t b24 = rol64(a21 ^ d1, 2);
+    a00 = b00 ^ (~b01 & b02);
+    a01 = b01 ^ (~b02 & b03);
+    a02 = b02 ^ (~b03 & b04);
+    a03 = b03 ^ (~b04 & b00);
+    a04 = b04 ^ (~b00 & b01);
+    a05 = b05 ^ (~b06 & b07);
+    a06 = b06 ^ (~b07 & b08);
+    a07 = b07 ^ (~b08 & b09);
+    a08 = b08 ^ (~b09 & b05);
+    a09 = b09 ^ (~b05 & b06);
+    a10 = b10 ^ (~b11 & b12);
+    a11 = b11 ^ (~b12 & b13);
+    a12 = b12 ^ (~b13 & b14);
+    a13 = b13 ^ (~b14 & b10);
+    a14 = b14 ^ (~b10 & b11);
+    a15 = b15 ^ (~b16 & b17);
+    a16 = b16 ^ (~b17 & b18);
+    a17 = b17 ^ (~b18 & b19);
+    a18 = b18 ^ (~b19 & b15);
+    a19 = b19 ^ (~b15 & b16);
+    a20 = b20 ^ (~b21 & b22);
+    a21 = b21 ^ (~b22 & b23);
+    a22 = b22 ^ (~b23 & b24);
+    a23 = b23 ^ (~b24 & b20);
+    a24 = b24 ^ (~b20 & b21);
+    a00 ^= kRoundConstants[round];
+  }
+  s[0] = a00;
+  s[1] = a01;
+  s[2] = a02;
+  s[3] = a03;
+  s[4] = a04;
+  s[5] = a05;
+  s[6] = a06;
+  s[7] = a07;
+  s[8] = a08;
+  s[9] = a09;
+  s[10] = a10;
+  s[11] = a11;
+  s[12] = a12;
+  s[13] = a13;
+  s[14] = a14;
+  s[15] = a15;
+  s[16] = a16;
+  s[17] = a17;
+  s[18] = a18;
+  s[19] = a19;
+  s[20] = a20;
+  s[21] = a21;
+  s[22] = a22;
+  s[23] = a23;
+  s[24] = a24;
+}
+
+void keccak_f1600_x8_portable(uint64_t lanes[25][8]) {
+  for (int s = 0; s < 8; ++s) {
+    uint64_t st[25];
+    for (int i = 0; i < 25; ++i) st[i] = lanes[i][s];
+    keccak_f1600_unrolled(st);
+    for (int i = 0; i < 25; ++i) lanes[i][s] = st[i];
+  }
+}
+
+void keccak512_64_x8_portable(const uint8_t* const in[8], uint8_t* const out[8]) {
+  sponge_x8_portable(in, out, 8, 9, 8);
+}
+
+void keccak512_40_x8_portable(const uint8_t* const in[8], uint8_t* const out[8]) {
+  sponge_x8_portable(in, out, 5, 9, 8);
+}
+
+void keccak256_96_x8_portable(const uint8_t* const in[8], uint8_t* const out[8]) {
+  sponge_x8_portable(in, out, 12, 17, 4);
+}
+
+#if CFX_HAVE_AVX512_KERNELS
+namespace {
+
+// 24 rounds on 8 states: s[i] holds lane i of all 8. Straight-line rounds on named variables so
+// the compiler keeps the state in registers (an indexed array would go through memory).
+CFX_TARGET_AVX512 __attribute__((always_inline)) inline void permute_zmm(__m512i s[25]) {
+  __m512i a00 = s[0], a01 = s[1], a02 = s[2], a03 = s[3], a04 = s[4];
+  __m512i a05 = s[5], a06 = s[6], a07 = s[7], a08 = s[8], a09 = s[9];
+  __m512i a10 = s[10], a11 = s[11], a12 = s[12], a13 = s[13], a14 = s[14];
+  __m512i a15 = s[15], a16 = s[16], a17 = s[17], a18 = s[18], a19 = s[19];
+  __m512i a20 = s[20], a21 = s[21], a22 = s[22], a23 = s[23], a24 = s[24];
+  for (int round = 0; round < 24; ++round) {
+    const __m512i c0 = _mm512_ternarylogic_epi64(_mm512_ternarylogic_epi64(a00, a05, a10, 0x96), a15, a20, 0x96);
+    const __m512i c1 = _mm512_ternarylogic_epi64(_mm512_ternarylogic_epi64(a01, a06, a11, 0x96), a16, a21, 0x96);
+    const __m512i c2 = _mm512_ternarylogic_epi64(_mm512_ternarylogic_epi64(a02, a07, a12, 0x96), a17, a22, 0x96);
+    const __m512i c3 = _mm512_ternarylogic_epi64(_mm512_ternarylogic_epi64(a03, a08, a13, 0x96), a18, a23, 0x96);
+    const __m512i c4 = _mm512_ternarylogic_epi64(_mm512_ternarylogic_epi64(a04, a09, a14, 0x96), a19, a24, 0x96);
+    const __m512i d0 = _mm512_xor_si512(c4, _mm512_rol_epi64(c1, 1));
+    const __m512i d1 = _mm512_xor_si512(c0, _mm512_rol_epi64(c2, 1));
+    const __m512i d2 = _mm512_xor_si512(c1, _mm512_rol_epi64(c3, 1));
+    const __m512i d3 = _mm512_xor_si512(c2, _mm512_rol_epi64(c4, 1));
+    const __m512i d4 = _mm512_xor_si512(c3, _mm512_rol_epi64(c0, 1));
+    const __m512i b00 = _mm512_xor_si512(a00, d0);
+    const __m512i b01 = _mm512_rol_epi64(_mm512_xor_si512(a06, d1), 44);
+    const __m512i b02 = _mm512_rol_epi64(_mm512_xor_si512(a12, d2), 43);
+    const __m512i b03 = _mm512_rol_epi64(_mm512_xor_si512(a18, d3), 21);
+    const __m512i b04 = _mm512_rol_epi64(_mm512_xor_si512(a24, d4), 14);
+    const __m512i b05 = _mm512_rol_epi64(_mm512_xor_si512(a03, d3), 28);
+    const __m512i b06 = _mm512_rol_epi64(_mm512_xor_si512(a09, d4), 20);
+    const __m512i b07 = _mm512_rol_epi64(_mm512_xor_si512(a10, d0), 3);
+    const __m512i b08 = _mm512_rol_epi64(_mm512_xor_si512(a16, d1), 45);
+    const __m512i b09 = _mm512_rol_epi64(_mm512_xor_si512(a22, d2), 61);
+    const __m512i b10 = _mm512_rol_epi64(_mm512_xor_si512(a01, d1), 1);
+    const __m512i b11 = _mm512_rol_epi64(_mm512_xor_si512(a07, d2), 6);
+    const __m512i b12 = _mm512_rol_epi64(_mm512_xor_si512(a13, d3), 25);
+    const __m512i b13 = _mm512_rol_epi64(_mm512_xor_si512(a19, d4), 8);
+    const __m512i b14 = _mm512_rol_epi64(_mm512_xor_si512(a20, d0), 18);
+    const __m512i b15 = _mm512_rol_epi64(_mm512_xor_si512(a04, d4), 27);
+    const __m512i b16 = _mm512_rol_epi64(_mm512_xor_si512(a05, d0), 36);
+    const __m512i b17 = _mm512_rol_epi64(_mm512_xor_si512(a11, d1), 10);
+    const __m512i b18 = _mm512_rol_epi64(_mm512_xor_si512(a17, d2), 15);
+    const __m512i b19 = _mm512_rol_epi64(_mm512_xor_si512(a23, d3), 56);
+    const __m512i b20 = _mm512_rol_epi64(_mm512_xor_si512(a02, d2), 62);
+    const __m512i b21 = _mm512_rol_epi64(_mm512_xor_si512(a08, d3), 55);
+    const __m512i b22 = _mm512_rol_epi64(_mm512_xor_si512(a14, d4), 39);
+    const __m512i b23 = _mm512_rol_epi64(_mm512_xor_si512(a15, d0), 41);
+    const __m512i b24 = _mm512_rol_epi64(_mm512_xor_si512(a21, d1), 2);
+    a00 = _mm512_ternarylogic_epi64(b00, b01, b02, 0xD2);
+    a01 = _mm512_ternarylogic_epi64(b01, b02, b03, 0xD2);
+    a02 = _mm512_ternarylogic_epi64(b02, b03, b04, 0xD2);
+    a03 = _mm512_ternarylogic_epi64(b03, b04, b00, 0xD2);
+    a04 = _mm512_ternarylogic_epi64(b04, b00, b01, 0xD2);
+    a05 = _mm512_ternarylogic_epi64(b05, b06, b07, 0xD2);
+    a06 = _mm512_ternarylogic_epi64(b06, b07, b08, 0xD2);
+    a07 = _mm512_ternarylogic_epi64(b07, b08, b09, 0xD2);
+    a08 = _mm512_ternarylogic_epi64(b08, b09, b05, 0xD2);
+    a09 = _mm512_ternarylogic_epi64(b09, b05, b06, 0xD2);
+    a10 = _mm512_ternarylogic_epi64(b10, b11, b12, 0xD2);
+    a11 = _mm512_ternarylogic_epi64(b11, b12, b13, 0xD2);
+    a12 = _mm512_ternarylogic_epi64(b12, b13, b14, 0xD2);
+    a13 = _mm512_ternarylogic_epi64(b13, b14, b10, 0xD2);
+    a14 = _mm512_ternarylogic_epi64(b14, b10, b11, 0xD2);
+    a15 = _mm512_ternarylogic_epi64(b15, b16, b17, 0xD2);
+    a16 = _mm512_ternarylogic_epi64(b16, b17, b18, 0xD2);
+    a17 = _mm512_ternarylogic_epi64(b17, b18, b19, 0xD2);
+    a18 = _mm512_ternarylogic_epi64(b18, b19, b15, 0xD2);
+    a19 = _mm512_ternarylogic_epi64(b19, b15, b16, 0xD2);
+    a20 = _mm512_ternarylogic_epi64(b20, b21, b22, 0xD2);
+    a21 = _mm512_ternarylogic_epi64(b21, b22, b23, 0xD2);
+    a22 = _mm512_ternarylogic_epi64(b22, b23, b24, 0xD2);
+    a23 = _mm512_ternarylogic_epi64(b23, b24, b20, 0xD2);
+    a24 = _mm512_ternarylogic_epi64(b24, b20, b21, 0xD2);
+    a00 = _mm512_xor_si512(a00, _mm512_set1_epi64(static_cast<long long>(kRoundConstants[round])));
+  }
+  s[0] = a00;
+  s[1] = a01;
+  s[2] = a02;
+  s[3] = a03;
+  s[4] = a04;
+  s[5] = a05;
+  s[6] = a06;
+  s[7] = a07;
+  s[8] = a08;
+  s[9] = a09;
+  s[10] = a10;
+  s[11] = a11;
+  s[12] = a12;
+  s[13] = a13;
+  s[14] = a14;
+  s[15] = a15;
+  s[16] = a16;
+  s[17] = a17;
+  s[18] = a18;
+  s[19] = a19;
+  s[20] = a20;
+  s[21] = a21;
+  s[22] = a22;
+  s[23] = a23;
+  s[24] = a24;
+}
+
+// 8x8 transpose of 64-bit words: row r (one input's 8 words) becomes column r (lane r of 8
+// state words), and back, with 24 shuffles. Its own inverse.
+CFX_TARGET_AVX512 __attribute__((always_inline)) inline void transpose8(__m512i r[8]) {
+  const __m512i t0 = _mm512_unpacklo_epi64(r[0], r[1]), t1 = _mm512_unpackhi_epi64(r[0], r[1]);
+  const __m512i t2 = _mm512_unpacklo_epi64(r[2], r[3]), t3 = _mm512_unpackhi_epi64(r[2], r[3]);
+  const __m512i t4 = _mm512_unpacklo_epi64(r[4], r[5]), t5 = _mm512_unpackhi_epi64(r[4], r[5]);
+  const __m512i t6 = _mm512_unpacklo_epi64(r[6], r[7]), t7 = _mm512_unpackhi_epi64(r[6], r[7]);
+  const __m512i u0 = _mm512_shuffle_i64x2(t0, t2, 0x88), u1 = _mm512_shuffle_i64x2(t0, t2, 0xdd);
+  const __m512i u2 = _mm512_shuffle_i64x2(t1, t3, 0x88), u3 = _mm512_shuffle_i64x2(t1, t3, 0xdd);
+  const __m512i u4 = _mm512_shuffle_i64x2(t4, t6, 0x88), u5 = _mm512_shuffle_i64x2(t4, t6, 0xdd);
+  const __m512i u6 = _mm512_shuffle_i64x2(t5, t7, 0x88), u7 = _mm512_shuffle_i64x2(t5, t7, 0xdd);
+  r[0] = _mm512_shuffle_i64x2(u0, u4, 0x88);
+  r[4] = _mm512_shuffle_i64x2(u0, u4, 0xdd);
+  r[2] = _mm512_shuffle_i64x2(u1, u5, 0x88);
+  r[6] = _mm512_shuffle_i64x2(u1, u5, 0xdd);
+  r[1] = _mm512_shuffle_i64x2(u2, u6, 0x88);
+  r[5] = _mm512_shuffle_i64x2(u2, u6, 0xdd);
+  r[3] = _mm512_shuffle_i64x2(u3, u7, 0x88);
+  r[7] = _mm512_shuffle_i64x2(u3, u7, 0xdd);
+}
+
+// Loads words [first, first + n) (n <= 8) of every input into s[first..first+n): masked loads
+// never touch bytes past an input's end.
+CFX_TARGET_AVX512 __attribute__((always_inline)) inline void load_words(const uint8_t* const in[8], int first,
+                                                                         int n, __m512i* s) {
+  __m512i r[8];
+  const __mmask8 m = static_cast<__mmask8>((1u << n) - 1);
+  for (int i = 0; i < 8; ++i) r[i] = _mm512_maskz_loadu_epi64(m, in[i] + 8 * first);
+  transpose8(r);
+  for (int i = 0; i < n; ++i) s[first + i] = r[i];
+}
+
+// Writes words [0, n) (n <= 8) of every state to out[s].
+CFX_TARGET_AVX512 __attribute__((always_inline)) inline void store_words(const __m512i* s, int n,
+                                                                          uint8_t* const out[8]) {
+  __m512i r[8];
+  for (int i = 0; i < 8; ++i) r[i] = s[i];
+  transpose8(r);
+  const __mmask8 m = static_cast<__mmask8>((1u << n) - 1);
+  for (int i = 0; i < 8; ++i) _mm512_mask_storeu_epi64(out[i], m, r[i]);
+}
+
+CFX_TARGET_AVX512 __attribute__((always_inline)) inline void sponge_x8_avx512(const uint8_t* const in[8],
+                                                                               uint8_t* const out[8], int in_words,
+                                                                               int rate_words, int out_words) {
+  __m512i s[25];
+  for (int i = 0; i < 25; ++i) s[i] = _mm512_setzero_si512();
+  for (int first = 0; first < in_words; first += 8)
+    load_words(in, first, in_words - first < 8 ? in_words - first : 8, s);
+  s[in_words] = _mm512_xor_si512(s[in_words], _mm512_set1_epi64(0x01));
+  const __m512i last = _mm512_set1_epi64(static_cast<long long>(0x8000000000000000ULL));
+  s[rate_words - 1] = _mm512_xor_si512(s[rate_words - 1], last);
+  permute_zmm(s);
+  store_words(s, out_words, out);
+}
+
+}  // namespace
+
+CFX_TARGET_AVX512 void keccak_f1600_x8_avx512(uint64_t lanes[25][8]) {
+  __m512i s[25];
+  for (int i = 0; i < 25; ++i) s[i] = _mm512_loadu_si512(lanes[i]);
+  permute_zmm(s);
+  for (int i = 0; i < 25; ++i) _mm512_storeu_si512(lanes[i], s[i]);
+}
+
+CFX_TARGET_AVX512 void keccak512_64_x8_avx512(const uint8_t* const in[8], uint8_t* const out[8]) {
+  sponge_x8_avx512(in, out, 8, 9, 8);
+}
+
+CFX_TARGET_AVX512 void keccak512_40_x8_avx512(const uint8_t* const in[8], uint8_t* const out[8]) {
+  sponge_x8_avx512(in, out, 5, 9, 8);
+}
+
+CFX_TARGET_AVX512 void keccak256_96_x8_avx512(const uint8_t* const in[8], uint8_t* const out[8]) {
+  sponge_x8_avx512(in, out, 12, 17, 4);
+}
+
+#else  // no AVX-512 kernels on this architecture: never called (cpu_has_avx512() is false)
+
+void keccak_f1600_x8_avx512(uint64_t lanes[25][8]) { std::abort(); }
+void keccak512_64_x8_avx512(const uint8_t* const[8], uint8_t* const[8]) { std::abort(); }
+void keccak512_40_x8_avx512(const uint8_t* const[8], uint8_t* const[8]) { std::abort(); }
+void keccak256_96_x8_avx512(const uint8_t* const[8], uint8_t* const[8]) { std::abort(); }
+
+#endif
+
+void keccak_f1600_x8(uint64_t lanes[25][8]) {
+  if (cpu_has_avx512()) keccak_f1600_x8_avx512(lanes);
+  else keccak_f1600_x8_portable(lanes);
+}
+
+void keccak512_64_x8(const uint8_t* const in[8], uint8_t* const out[8]) {
+  if (cpu_has_avx512()) keccak512_64_x8_avx512(in, out);
+  else keccak512_64_x8_portable(in, out);
+}
+
+void keccak512_40_x8(const uint8_t* const in[8], uint8_t* const out[8]) {
+  if (cpu_has_avx512()) keccak512_40_x8_avx512(in, out);
+  else keccak512_40_x8_portable(in, out);
+}
+
+void keccak256_96_x8(const uint8_t* const in[8], uint8_t* const out[8]) {
+  if (cpu_has_avx512()) keccak256_96_x8_avx512(in, out);
+  else keccak256_96_x8_portable(in, out);
+}
+
+}  // namespace cfx
