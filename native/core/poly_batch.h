@@ -1,0 +1,75 @@
+// The polynomial step (OCTOPUS.md steps 2 and 3) for whole warps at once, as exact fp64 matrix
+// products. Over one job the 1024 evaluation points x_k are fixed, so the values of a warp are
+// its coefficient vector d (1024 numbers) times the job's power matrix x_k^j mod p.
+//
+// The matrix is kept factored: value(k) = sum_t x_k^(64 t) * G_t(k), t = 0..15, with
+// G_t(k) = sum_s d[64 t + s] * x_k^s, s = 0..63. The inner products are a dense product with
+// the 64 x 1024 base powers (512 KiB: it stays in L2 instead of streaming an 8 MiB matrix from
+// DRAM, which would steal the memory bandwidth the full-mode walk runs on); the 16 outer powers
+// (128 KiB) fold the partial sums together. Per access the kernel reads one 16 KiB panel of
+// base powers (L1) while the warps' coefficients stream from L2.
+//
+// Exactness: every d and power is below p < 2^20, so products are below 2^40 and a G_t (64 of
+// them) below 2^46: doubles hold every partial sum exactly, FMA or not, in any order. Each G_t
+// is brought below 2^21 in absolute value (an exact division step, no full reduction), times an
+// outer power stays below 2^41, and 16 of those below 2^45; one exact reduction mod p at the
+// end gives the same numbers as Horner's rule (octopus_values).
+//
+// Use: load_warps(first, n) computes the coefficients of n consecutive warps (SipHash), then
+// evaluate(i0, i1) the values value_i, i in [i0, i1), of their n*32 nonces (in slices, so a
+// caller can look for an abort in between), read back with values_row(i).
+//
+// (Measured and dropped: running this arithmetic in small steps inside the full-mode dataset
+// walk, to fill its memory stalls, made full mode 2-5% slower than doing it up front.)
+#pragma once
+#include <cstdint>
+#include <memory>
+
+#include "octopus.h"
+#include "params.h"
+
+namespace cfx {
+
+class PolyBatch {
+ public:
+  // Builds the job's power tables (640 KiB, well under a millisecond; see core_bench).
+  // `max_warps` bounds load_warps. `use_avx512` chooses the kernels (pass cpu_has_avx512();
+  // tests pass false to cover the portable path).
+  PolyBatch(const OctopusJob& job, uint32_t max_warps, bool use_avx512);
+  ~PolyBatch();
+  PolyBatch(const PolyBatch&) = delete;
+  PolyBatch& operator=(const PolyBatch&) = delete;
+
+  // Computes the coefficients of warps first_warp .. first_warp + warps - 1 (1 <= warps <=
+  // max_warps; the last nonce must not pass 2^64 - 1).
+  void load_warps(uint64_t first_warp, uint32_t warps);
+
+  // Computes value_i for i in [access_begin, access_end) (within 0..32) of every loaded nonce.
+  void evaluate(uint32_t access_begin, uint32_t access_end);
+
+  // value_i of nonce first_warp*32 + n is values_row(i)[n], n < warps*32, once evaluated.
+  const uint32_t* values_row(uint32_t i) const { return values_.get() + size_t(i) * max_warps_ * kWarp; }
+
+  uint32_t max_warps() const { return max_warps_; }
+  bool uses_avx512() const { return avx512_; }
+
+ private:
+  struct Free {
+    void operator()(void* p) const;
+  };
+  void build_tables(const OctopusJob& job);
+
+  uint64_t sip_[4];  // the SipHash key: the header's four words
+  uint32_t max_warps_;
+  bool avx512_;
+  uint32_t warps_ = 0;
+  // Panel i holds the 32 points that access i of a warp's 32 nonces uses (nonce r uses the point
+  // k = r + 32 i): base_[(i * 64 + s) * 32 + r] = x_k^s and outer_[(i * 16 + t) * 32 + r] =
+  // x_k^(64 t), all mod p.
+  std::unique_ptr<double[], Free> base_;
+  std::unique_ptr<double[], Free> outer_;
+  std::unique_ptr<double[], Free> coeffs_;    // [warp][j], j = 0..1023, as d[j]
+  std::unique_ptr<uint32_t[], Free> values_;  // [i][nonce]
+};
+
+}  // namespace cfx
