@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <chrono>
+#include <algorithm>
 #include <cstring>
 #include <exception>
 #include <fstream>
@@ -13,8 +14,17 @@
 #include <thread>
 #include <vector>
 
+#include "cpu.h"
 #include "keccak.h"
+#include "keccak_x8.h"
 #include "params.h"
+
+#if CFX_HAVE_AVX512_KERNELS
+// GCC 12 warns inside its own AVX-512 headers (GCC bug 105593); see keccak_x8.cc.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#endif
 
 namespace cfx {
 namespace {
@@ -25,30 +35,173 @@ void xor_nodes(const Node& a, const Node& b, Node* out) {
   for (int i = 0; i < 8; ++i) out->dwords[i] = a.dwords[i] ^ b.dwords[i];
 }
 
+// dag_items_batch's early exit. Acquire, the pairing AbortCheck uses with the engine's release;
+// nothing is read on the strength of it, so a late sighting only costs a few microseconds.
+inline bool moved(const std::atomic<uint64_t>* watch, uint64_t expect) {
+  return watch && watch->load(std::memory_order_acquire) != expect;
+}
+
+// keccak512 of 64 bytes over n nodes in place, 8 lanes at a time where whole groups allow.
+void keccak_nodes_portable(Node* nodes, int n, Node* out) {
+  int m = 0;
+  for (; m + 8 <= n; m += 8) {
+    const uint8_t* in[8];
+    uint8_t* o[8];
+    for (int l = 0; l < 8; ++l) {
+      in[l] = nodes[m + l].bytes;
+      o[l] = out[m + l].bytes;
+    }
+    keccak512_64_x8_portable(in, o);
+  }
+  for (; m < n; ++m) keccak512_64(nodes[m].bytes, out[m].bytes);
+}
+
 // N DAG items computed with their parent chains interleaved (each chain is serial, the N
-// chains are independent), so up to N cache misses are outstanding at a time.
+// chains are independent), so up to N cache misses are outstanding at a time. The portable
+// path: dag_item, dag_page and dag_items_batch without AVX-512.
+//
+// Every parent step runs in two phases: first all N parent indices (prefetching each), then all
+// N mix updates. Interleaved per chain instead, each chain's 16 dependent multiply-xors waiting
+// on its load filled the out-of-order window after ~10 chains and capped the reads in flight:
+// measured 4x slower with 16 or 32 chains.
 template <int N>
-void dag_items(const Cache& cache, const uint32_t* indices, Node* out) {
+bool dag_items(const Cache& cache, const uint32_t* indices, Node* out, const std::atomic<uint64_t>* watch = nullptr,
+               uint64_t expect = 0) {
   const Node* nodes = cache.nodes();
-  const uint32_t n = static_cast<uint32_t>(cache.node_count());
+  const FastMod32 fm(static_cast<uint32_t>(cache.node_count()));
   Node mix[N];
   for (int m = 0; m < N; ++m) {
-    mix[m] = nodes[indices[m] % n];
+    mix[m] = nodes[fm.mod(indices[m])];
     mix[m].words[0] ^= indices[m];
-    keccak512_64(mix[m].bytes, mix[m].bytes);
   }
+  keccak_nodes_portable(mix, N, mix);
   for (uint32_t k = 0; k < kDagParents; ++k) {
+    if (k % 32 == 31 && moved(watch, expect)) return false;
+    uint32_t parent[N];
     for (int m = 0; m < N; ++m) {
-      const uint32_t parent = fnv(indices[m] ^ k, mix[m].words[k % 16]) % n;
-      const Node& p = nodes[parent];
+      parent[m] = fm.mod(fnv(indices[m] ^ k, mix[m].words[k % 16]));
+      __builtin_prefetch(nodes + parent[m]);
+    }
+    for (int m = 0; m < N; ++m) {
+      const Node& p = nodes[parent[m]];
       for (int w = 0; w < 16; ++w) mix[m].words[w] = fnv(mix[m].words[w], p.words[w]);
     }
   }
-  for (int m = 0; m < N; ++m) {
-    keccak512_64(mix[m].bytes, mix[m].bytes);
-    out[m] = mix[m];
-  }
+  keccak_nodes_portable(mix, N, out);
+  return true;
 }
+
+#if CFX_HAVE_AVX512_KERNELS
+
+// Word Q of a vector of 16 words, Q a constant so the extraction is two instructions.
+template <int Q>
+CFX_TARGET_AVX512 __attribute__((always_inline)) inline uint32_t word_of(__m512i v) {
+  return static_cast<uint32_t>(_mm_extract_epi32(_mm512_extracti32x4_epi32(v, Q / 4), Q % 4));
+}
+
+// Parent step k = k0 + Q for every chain: a short scalar chain for each parent's index (and a
+// prefetch), then one 64-byte load, one multiply and one xor per item (all 16 words at once).
+// Two phases, as in the portable dag_items: measured ~1.5x faster than chain by chain.
+template <int Q, int N>
+CFX_TARGET_AVX512 __attribute__((always_inline)) inline void parent_step(__m512i* mix, const uint32_t* idx,
+                                                                          uint32_t k0, const Node* nodes,
+                                                                          const FastMod32& fm) {
+  const __m512i prime = _mm512_set1_epi32(0x01000193);
+  uint32_t parent[N];
+  for (int m = 0; m < N; ++m) {
+    parent[m] = fm.mod(fnv(idx[m] ^ (k0 + Q), word_of<Q>(mix[m])));
+    _mm_prefetch(reinterpret_cast<const char*>(nodes + parent[m]), _MM_HINT_T0);
+  }
+  for (int m = 0; m < N; ++m)
+    mix[m] = _mm512_xor_si512(_mm512_mullo_epi32(mix[m], prime), _mm512_load_si512(nodes + parent[m]));
+}
+
+// N (a multiple of 8) items: the AVX-512 path. out[0..N) receives the items.
+template <int N>
+CFX_TARGET_AVX512 bool dag_items_avx512(const Node* nodes, const FastMod32& fm, const uint32_t* idx, Node* out,
+                                        const std::atomic<uint64_t>* watch, uint64_t expect) {
+  static_assert(N % 8 == 0, "whole 8-lane keccak calls");
+  alignas(64) Node seed[N];
+  for (int m = 0; m < N; ++m) {
+    seed[m] = nodes[fm.mod(idx[m])];
+    seed[m].words[0] ^= idx[m];
+  }
+  for (int g = 0; g < N; g += 8) {
+    const uint8_t* in[8];
+    uint8_t* io[8];
+    for (int m = 0; m < 8; ++m) in[m] = io[m] = seed[g + m].bytes;
+    keccak512_64_x8_avx512(in, io);
+  }
+  __m512i mix[N];
+  for (int m = 0; m < N; ++m) mix[m] = _mm512_load_si512(seed + m);
+  for (uint32_t k0 = 0; k0 < kDagParents; k0 += 16) {
+    parent_step<0, N>(mix, idx, k0, nodes, fm);
+    parent_step<1, N>(mix, idx, k0, nodes, fm);
+    parent_step<2, N>(mix, idx, k0, nodes, fm);
+    parent_step<3, N>(mix, idx, k0, nodes, fm);
+    parent_step<4, N>(mix, idx, k0, nodes, fm);
+    parent_step<5, N>(mix, idx, k0, nodes, fm);
+    parent_step<6, N>(mix, idx, k0, nodes, fm);
+    parent_step<7, N>(mix, idx, k0, nodes, fm);
+    parent_step<8, N>(mix, idx, k0, nodes, fm);
+    parent_step<9, N>(mix, idx, k0, nodes, fm);
+    parent_step<10, N>(mix, idx, k0, nodes, fm);
+    parent_step<11, N>(mix, idx, k0, nodes, fm);
+    parent_step<12, N>(mix, idx, k0, nodes, fm);
+    parent_step<13, N>(mix, idx, k0, nodes, fm);
+    parent_step<14, N>(mix, idx, k0, nodes, fm);
+    parent_step<15, N>(mix, idx, k0, nodes, fm);
+    if (k0 % 32 == 16 && moved(watch, expect)) return false;
+  }
+  for (int m = 0; m < N; ++m) _mm512_store_si512(seed + m, mix[m]);
+  for (int g = 0; g < N; g += 8) {
+    const uint8_t* in[8];
+    uint8_t* o[8];
+    for (int m = 0; m < 8; ++m) {
+      in[m] = seed[g + m].bytes;
+      o[m] = out[g + m].bytes;
+    }
+    keccak512_64_x8_avx512(in, o);
+  }
+  return true;
+}
+
+#endif  // CFX_HAVE_AVX512_KERNELS
+
+// How many items one pass computes: enough chains in flight to cover the latency of random
+// reads from the 16 MiB cache (which rarely stays in a shared L3). With the two-phase steps the
+// prefetches of all chains go out together; measured per parent on this Zen 5 VM (AVX-512):
+// 32 chains 8-9 ns, 64 ~5.8 ns, 128 ~4.4 ns, 256 ~4.3 ns; portable: 32 ~16 ns, 64 ~13.5 ns.
+// Smaller passes take what is left, so a short request (a light-mode round) is not padded.
+#if CFX_HAVE_AVX512_KERNELS
+constexpr size_t kAvx512Chains = 128;
+constexpr size_t kAvx512TailChains = 32;
+#endif
+constexpr size_t kPortableChains = 64;
+constexpr size_t kPortableTailChains = 8;
+
+// `count` items for indices, any count: passes of the Big-item kernel, then of the Small one,
+// the last Small pass padded. False as soon as a pass gives up.
+template <size_t Big, size_t Small, class BigKernel, class SmallKernel>
+bool items_in_passes(const uint32_t* indices, size_t count, Node* out, BigKernel big, SmallKernel small) {
+  size_t i = 0;
+  for (; i + Big <= count; i += Big)
+    if (!big(indices + i, out + i)) return false;
+  for (; i + Small <= count; i += Small)
+    if (!small(indices + i, out + i)) return false;
+  if (i < count) {
+    uint32_t idx[Small];
+    alignas(64) Node tmp[Small];
+    for (size_t m = 0; m < Small; ++m) idx[m] = indices[i + (m < count - i ? m : 0)];
+    if (!small(idx, tmp)) return false;
+    std::memcpy(out + i, tmp, (count - i) * sizeof(Node));
+  }
+  return true;
+}
+
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25  // Linux 6.1 (older kernels answer EINVAL, which is fine)
+#endif
 
 std::string read_thp_mode() {
   std::ifstream f("/sys/kernel/mm/transparent_hugepage/enabled");
@@ -132,14 +285,60 @@ Dataset::~Dataset() {
   if (items_) munmap(items_, map_bytes_);
 }
 
-void Dataset::generate_range(const Cache& cache, uint64_t first, uint64_t count) {
-  uint64_t i = first;
-  const uint64_t end = first + count;
-  for (; i + 4 <= end; i += 4) {
-    const uint32_t idx[4] = {uint32_t(i), uint32_t(i + 1), uint32_t(i + 2), uint32_t(i + 3)};
-    dag_items<4>(cache, idx, items_ + i);
+bool dag_items_batch(const Cache& cache, const uint32_t* indices, size_t count, Node* out,
+                     const std::atomic<uint64_t>* watch, uint64_t expect) {
+#if CFX_HAVE_AVX512_KERNELS
+  if (cpu_has_avx512()) {
+    const FastMod32 fm(static_cast<uint32_t>(cache.node_count()));
+    const Node* nodes = cache.nodes();
+    return items_in_passes<kAvx512Chains, kAvx512TailChains>(
+        indices, count, out,
+        [&](const uint32_t* idx, Node* o) { return dag_items_avx512<kAvx512Chains>(nodes, fm, idx, o, watch, expect); },
+        [&](const uint32_t* idx, Node* o) {
+          return dag_items_avx512<kAvx512TailChains>(nodes, fm, idx, o, watch, expect);
+        });
   }
-  for (; i < end; ++i) dag_item(cache, static_cast<uint32_t>(i), items_ + i);
+#endif
+  return items_in_passes<kPortableChains, kPortableTailChains>(
+      indices, count, out,
+      [&](const uint32_t* idx, Node* o) { return dag_items<kPortableChains>(cache, idx, o, watch, expect); },
+      [&](const uint32_t* idx, Node* o) { return dag_items<kPortableTailChains>(cache, idx, o, watch, expect); });
+}
+
+void cache_prefer_huge_pages(const Cache& cache) {
+  // Caches already advised, by address and stage. A mutex: one short critical section per call,
+  // and the first caller holds it through the madvise so others do not collapse the same range.
+  static std::mutex mu;
+  static std::vector<std::pair<const void*, uint64_t>> done;
+  std::lock_guard<std::mutex> lock(mu);
+  const std::pair<const void*, uint64_t> key(cache.nodes(), cache.stage());
+  for (const auto& d : done)
+    if (d == key) return;
+  if (done.size() >= 16) done.erase(done.begin());
+  done.push_back(key);
+  // Only whole 2 MiB ranges inside the node array: the memory around it belongs to others.
+  constexpr uintptr_t kHuge = 2u << 20;
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(cache.nodes()) + kHuge - 1) & ~(kHuge - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(cache.nodes()) + cache.bytes()) & ~(kHuge - 1);
+  if (end <= begin) return;
+  void* p = reinterpret_cast<void*>(begin);
+#ifdef MADV_HUGEPAGE
+  madvise(p, end - begin, MADV_HUGEPAGE);  // failures only cost speed
+#endif
+  madvise(p, end - begin, MADV_COLLAPSE);
+}
+
+void Dataset::generate_range(const Cache& cache, uint64_t first, uint64_t count) {
+  cache_prefer_huge_pages(cache);
+  // Consecutive indices in groups; every item is written exactly once, straight into place.
+  constexpr size_t kGroup = 256;
+  uint32_t idx[kGroup];
+  for (uint64_t done = 0; done < count;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(kGroup, count - done));
+    for (size_t m = 0; m < n; ++m) idx[m] = static_cast<uint32_t>(first + done + m);
+    dag_items_batch(cache, idx, n, items_ + first + done);
+    done += n;
+  }
 }
 
 void Dataset::generate(const Cache& cache, unsigned threads, const ProgressFn& progress, const CancelFlag* cancel) {

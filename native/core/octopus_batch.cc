@@ -1,42 +1,368 @@
 #include "octopus_batch.h"
 
-#include <vector>
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "cpu.h"
+#include "keccak_x8.h"
+#include "poly_batch.h"
+
+#if CFX_HAVE_AVX512_KERNELS
+// GCC 12 warns inside its own AVX-512 headers (GCC bug 105593); see keccak_x8.cc.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#endif
+
+// How a block is hashed (OCTOPUS.md step numbers):
+//  2-3  PolyBatch: SipHash coefficients of the block's warps, then all values as one exact fp64
+//       matrix product (instead of 32 Horner evaluations of degree 1023 per nonce).
+//  4    digests, then the 40-byte seed keccaks 8 lanes at a time (keccak_x8).
+//  5    the 32 dependent page reads. Full mode: kFullGroup nonces walk together; each nonce's
+//       next page is prefetched as soon as it is known and read only after the other nonces'
+//       steps, so that many random DRAM reads are in flight instead of one (the walk is bound by
+//       memory latency, not by arithmetic). Light mode: the 4 items of every page of kLightGroup
+//       nonces are computed together (dag_items_batch: 128 or 64 parent chains interleaved).
+//  6-7  compression, then the 96-byte final keccaks 8 lanes at a time.
+// Every step gives the same bits as octopus_hash_light/full; native/test/batch_test.cc checks it.
 
 namespace cfx {
+namespace {
+
+constexpr uint32_t kFullBlock = 1024;  // nonces per hash() call with a dataset: 32 warps (~2-4 ms)
+constexpr uint32_t kFullBlockPortable = 256;  // the portable path is ~4x slower: keep job switches quick
+constexpr uint32_t kLightBlock = 256;  // without: 8 warps (~0.1 s on one thread; abort checks run inside)
+constexpr uint32_t kFullGroup = 32;    // nonces whose dataset walks interleave (16, 32, 64 measured equal; 8 slower)
+constexpr uint32_t kLightGroup = 32;   // nonces whose page items are computed together: 128 parent chains
+constexpr uint32_t kLightPolySlice = 4;  // accesses evaluated between two abort checks in light mode
+
+static_assert(kFullBlock % kFullGroup == 0 && kFullBlockPortable % kFullGroup == 0 && kLightBlock % kLightGroup == 0,
+              "whole groups per block");
+static_assert(kFullGroup % 8 == 0 && kLightGroup % 8 == 0, "whole 8-lane keccak calls");
+
+// Page of access i (OCTOPUS.md step 5) from the seed's first word, value_i and mix word i.
+inline uint32_t page_index(const FastMod32& pages, uint32_t seed0, uint32_t i, uint32_t value, uint32_t mix_word) {
+  return pages.mod(fnv(seed0 ^ i ^ value, mix_word));
+}
+
+// Step 6 and the final keccak's input: seed (64 bytes) || cmix (32 bytes).
+inline void final_input(const Node& seed, const uint32_t mix[64], uint8_t in[96]) {
+  std::memcpy(in, seed.bytes, 64);
+  uint32_t reduced[16];
+  for (int g = 0; g < 16; ++g)
+    reduced[g] = fnv(fnv(fnv(mix[4 * g], mix[4 * g + 1]), mix[4 * g + 2]), mix[4 * g + 3]);
+  for (int i = 0; i < 8; ++i) {
+    const uint32_t c = fnv(reduced[i], reduced[i + 8]);
+    std::memcpy(in + 64 + 4 * i, &c, 4);
+  }
+}
+
+template <class T>
+struct FreeDeleter {
+  void operator()(T* p) const { std::free(p); }
+};
+
+template <class T>
+std::unique_ptr<T[], FreeDeleter<T>> alloc_aligned(size_t count) {
+  void* p = std::aligned_alloc(64, (count * sizeof(T) + 63) / 64 * 64);
+  if (!p) throw std::bad_alloc();
+  return std::unique_ptr<T[], FreeDeleter<T>>(static_cast<T*>(p));
+}
+
+// What the block loops read; the rows come from PolyBatch (row i: value_i of every nonce).
+struct BlockView {
+  const uint8_t* header;
+  const uint32_t* rows[kAccesses];
+  Node* seeds;            // [count]
+  uint32_t* first_pages;  // [count]: the page of access 0, known as soon as the seed is
+  const Node* dataset;    // full mode
+  FastMod32 pages;
+};
+
+// ---- portable versions (any CPU)
+
+void seeds_portable(const BlockView& b, uint32_t count) {
+  for (uint32_t n0 = 0; n0 < count; n0 += 8) {
+    uint8_t in[8][40];
+    const uint8_t* ip[8];
+    uint8_t* op[8];
+    for (uint32_t s = 0; s < 8; ++s) {
+      uint64_t digest = 0;
+      for (uint32_t i = 0; i < kAccesses; ++i) digest = fnv64(digest, b.rows[i][n0 + s]);
+      std::memcpy(in[s], b.header, 32);
+      std::memcpy(in[s] + 32, &digest, 8);
+      ip[s] = in[s];
+      op[s] = b.seeds[n0 + s].bytes;
+    }
+    keccak512_40_x8_portable(ip, op);
+    for (uint32_t s = 0; s < 8; ++s) {
+      const uint32_t seed0 = b.seeds[n0 + s].words[0];
+      b.first_pages[n0 + s] = page_index(b.pages, seed0, 0, b.rows[0][n0 + s], seed0);
+    }
+  }
+}
+
+void finish_group_portable(const BlockView& b, uint32_t n0, uint32_t (*mix)[64], uint32_t group,
+                           uint8_t (*out)[32]) {
+  for (uint32_t g0 = 0; g0 < group; g0 += 8) {
+    uint8_t in[8][96];
+    const uint8_t* ip[8];
+    uint8_t* op[8];
+    for (uint32_t s = 0; s < 8; ++s) {
+      final_input(b.seeds[n0 + g0 + s], mix[g0 + s], in[s]);
+      ip[s] = in[s];
+      op[s] = out[n0 + g0 + s];
+    }
+    keccak256_96_x8_portable(ip, op);
+  }
+}
+
+void init_mix(const Node& seed, uint32_t mix[64]) {
+  for (int n = 0; n < 4; ++n) std::memcpy(mix + 16 * n, seed.words, 64);
+}
+
+inline void fnv_page(uint32_t mix[64], const Node* items) {
+  for (int n = 0; n < 4; ++n)
+    for (int w = 0; w < 16; ++w) mix[n * 16 + w] = fnv(mix[n * 16 + w], items[n].words[w]);
+}
+
+// The walk of `count` nonces (a multiple of kFullGroup).
+void walk_full_portable(const BlockView& b, uint32_t count, uint8_t (*out)[32]) {
+  alignas(64) uint32_t mix[kFullGroup][64];
+  uint32_t page[kFullGroup];
+  for (uint32_t n0 = 0; n0 < count; n0 += kFullGroup) {
+    for (uint32_t g = 0; g < kFullGroup; ++g) {
+      init_mix(b.seeds[n0 + g], mix[g]);
+      page[g] = b.first_pages[n0 + g];
+    }
+    for (uint32_t i = 0; i < kAccesses; ++i) {
+      for (uint32_t g = 0; g < kFullGroup; ++g) {
+        fnv_page(mix[g], b.dataset + uint64_t(page[g]) * 4);
+        if (i + 1 < kAccesses) {
+          const uint32_t n = n0 + g;
+          page[g] = page_index(b.pages, b.seeds[n].words[0], i + 1, b.rows[i + 1][n], mix[g][i + 1]);
+          const char* p = reinterpret_cast<const char*>(b.dataset + uint64_t(page[g]) * 4);
+          for (int l = 0; l < 4; ++l) __builtin_prefetch(p + 64 * l);
+        }
+      }
+    }
+    finish_group_portable(b, n0, mix, kFullGroup, out);
+  }
+}
+
+#if CFX_HAVE_AVX512_KERNELS
+
+// Digests of 8 nonces at once (fnv64 in 64-bit lanes), then the seeds, then their first pages.
+CFX_TARGET_AVX512 void seeds_avx512(const BlockView& b, uint32_t count) {
+  const __m512i prime = _mm512_set1_epi64(0x01000193);
+  for (uint32_t n0 = 0; n0 < count; n0 += 8) {
+    __m512i digest = _mm512_setzero_si512();
+    for (uint32_t i = 0; i < kAccesses; ++i) {
+      const __m512i v = _mm512_cvtepu32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.rows[i] + n0)));
+      digest = _mm512_xor_si512(_mm512_mullo_epi64(digest, prime), v);
+    }
+    alignas(64) uint64_t d[8];
+    _mm512_store_si512(d, digest);
+    uint8_t in[8][40];
+    const uint8_t* ip[8];
+    uint8_t* op[8];
+    for (uint32_t s = 0; s < 8; ++s) {
+      std::memcpy(in[s], b.header, 32);
+      std::memcpy(in[s] + 32, &d[s], 8);
+      ip[s] = in[s];
+      op[s] = b.seeds[n0 + s].bytes;
+    }
+    keccak512_40_x8_avx512(ip, op);
+    for (uint32_t s = 0; s < 8; ++s) {
+      const uint32_t seed0 = b.seeds[n0 + s].words[0];
+      b.first_pages[n0 + s] = page_index(b.pages, seed0, 0, b.rows[0][n0 + s], seed0);
+    }
+  }
+}
+
+CFX_TARGET_AVX512 void finish_group_avx512(const BlockView& b, uint32_t n0, uint32_t (*mix)[64], uint32_t group,
+                                           uint8_t (*out)[32]) {
+  for (uint32_t g0 = 0; g0 < group; g0 += 8) {
+    uint8_t in[8][96];
+    const uint8_t* ip[8];
+    uint8_t* op[8];
+    for (uint32_t s = 0; s < 8; ++s) {
+      final_input(b.seeds[n0 + g0 + s], mix[g0 + s], in[s]);
+      ip[s] = in[s];
+      op[s] = out[n0 + g0 + s];
+    }
+    keccak256_96_x8_avx512(ip, op);
+  }
+}
+
+// One access of one nonce: the 256-byte page folded into the mix, 16 words per instruction.
+CFX_TARGET_AVX512 __attribute__((always_inline)) inline void fnv_page_avx512(uint32_t mix[64], const Node* items) {
+  const __m512i prime = _mm512_set1_epi32(0x01000193);
+  __m512i* m = reinterpret_cast<__m512i*>(mix);
+  const __m512i* it = reinterpret_cast<const __m512i*>(items);
+  for (int q = 0; q < 4; ++q)
+    _mm512_store_si512(m + q, _mm512_xor_si512(_mm512_mullo_epi32(_mm512_load_si512(m + q), prime),
+                                               _mm512_load_si512(it + q)));
+}
+
+CFX_TARGET_AVX512 void walk_full_avx512(const BlockView& b, uint32_t count, uint8_t (*out)[32]) {
+  alignas(64) uint32_t mix[kFullGroup][64];
+  uint32_t page[kFullGroup];
+  auto prefetch_page = [&](uint32_t pg) {
+    const char* p = reinterpret_cast<const char*>(b.dataset + uint64_t(pg) * 4);
+    for (int l = 0; l < 4; ++l) __builtin_prefetch(p + 64 * l);
+  };
+  for (uint32_t g = 0; g < kFullGroup && g < count; ++g) prefetch_page(b.first_pages[g]);
+  for (uint32_t n0 = 0; n0 < count; n0 += kFullGroup) {
+    for (uint32_t g = 0; g < kFullGroup; ++g) {
+      const __m512i seed = _mm512_load_si512(b.seeds + n0 + g);
+      for (int q = 0; q < 4; ++q) _mm512_store_si512(reinterpret_cast<__m512i*>(mix[g]) + q, seed);
+      page[g] = b.first_pages[n0 + g];
+    }
+    const bool more = n0 + kFullGroup < count;
+    for (uint32_t i = 0; i < kAccesses; ++i) {
+      for (uint32_t g = 0; g < kFullGroup; ++g) {
+        fnv_page_avx512(mix[g], b.dataset + uint64_t(page[g]) * 4);
+        if (i + 1 < kAccesses) {
+          const uint32_t n = n0 + g;
+          // mix[g][i + 1] was just stored as part of a vector: store-to-load forwarding.
+          page[g] = page_index(b.pages, b.seeds[n].words[0], i + 1, b.rows[i + 1][n], mix[g][i + 1]);
+          prefetch_page(page[g]);
+        } else if (more) {
+          // The next group's first pages, so its walk does not start cold.
+          prefetch_page(b.first_pages[n0 + kFullGroup + g]);
+        }
+      }
+    }
+    finish_group_avx512(b, n0, mix, kFullGroup, out);
+  }
+}
+
+#endif  // CFX_HAVE_AVX512_KERNELS
+
+}  // namespace
 
 struct OctopusBatcher::Impl {
+  Impl(const OctopusJob& j, const Cache* c, const Node* d, uint64_t bytes)
+      : job(j),
+        cache(c),
+        dataset(d),
+        dataset_bytes(bytes),
+        avx512(cpu_has_avx512()),
+        block(d ? (avx512 ? kFullBlock : kFullBlockPortable) : kLightBlock),
+        poly(j, block / kWarp, avx512),
+        pages(static_cast<uint32_t>(bytes / kPageBytes)),
+        seeds(alloc_aligned<Node>(block)),
+        first_pages(alloc_aligned<uint32_t>(block)) {
+    if (!dataset && cache) cache_prefer_huge_pages(*cache);
+  }
+
+  BlockView view() const {
+    BlockView b;
+    b.header = job.header;
+    for (uint32_t i = 0; i < kAccesses; ++i) b.rows[i] = poly.values_row(i);
+    b.seeds = seeds.get();
+    b.first_pages = first_pages.get();
+    b.dataset = dataset;
+    b.pages = pages;
+    return b;
+  }
+
+  uint32_t hash_full(uint64_t first, uint32_t count, uint8_t (*out)[32], const AbortCheck& abort);
+  uint32_t hash_light(uint64_t first, uint32_t count, uint8_t (*out)[32], const AbortCheck& abort);
+
   const OctopusJob& job;
   const Cache* cache;
   const Node* dataset;
   uint64_t dataset_bytes;
-  uint32_t d[kPolyDegree];
+  bool avx512;  // chosen once for this batcher's kernels (every path gives the same bits)
+  uint32_t block;
+  PolyBatch poly;
+  FastMod32 pages;
+  std::unique_ptr<Node[], FreeDeleter<Node>> seeds;
+  std::unique_ptr<uint32_t[], FreeDeleter<uint32_t>> first_pages;
 };
 
+uint32_t OctopusBatcher::Impl::hash_full(uint64_t first, uint32_t count, uint8_t (*out)[32],
+                                         const AbortCheck& abort) {
+  // Full mode runs a block (a few ms per thread) start to end; the engine checks between blocks.
+  if (abort.now()) return 0;
+  poly.load_warps(first / kWarp, count / kWarp);
+  poly.evaluate(0, kAccesses);
+  const BlockView b = view();
+#if CFX_HAVE_AVX512_KERNELS
+  if (avx512) {
+    seeds_avx512(b, count);
+    walk_full_avx512(b, count, out);
+    return count;
+  }
+#endif
+  seeds_portable(b, count);
+  walk_full_portable(b, count, out);
+  return count;
+}
+
+uint32_t OctopusBatcher::Impl::hash_light(uint64_t first, uint32_t count, uint8_t (*out)[32],
+                                          const AbortCheck& abort) {
+  // A light hash costs hundreds of microseconds even batched: look for a new job between slices
+  // of the polynomial step, before every round of item computations and inside them
+  // (dag_items_batch watches the generation every 32 parent steps, ~20 us).
+  poly.load_warps(first / kWarp, count / kWarp);
+  for (uint32_t i = 0; i < kAccesses; i += kLightPolySlice) {
+    if (abort.now()) return 0;
+    poly.evaluate(i, std::min(i + kLightPolySlice, kAccesses));
+  }
+  const BlockView b = view();
+#if CFX_HAVE_AVX512_KERNELS
+  if (avx512) seeds_avx512(b, count);
+  else seeds_portable(b, count);
+#else
+  seeds_portable(b, count);
+#endif
+  alignas(64) uint32_t mix[kLightGroup][64];
+  uint32_t idx[kLightGroup * 4];
+  alignas(64) Node items[kLightGroup * 4];
+  for (uint32_t n0 = 0; n0 < count; n0 += kLightGroup) {
+    for (uint32_t g = 0; g < kLightGroup; ++g) init_mix(b.seeds[n0 + g], mix[g]);
+    for (uint32_t i = 0; i < kAccesses; ++i) {
+      if (abort.now()) return n0;  // only whole groups count as hashed
+      for (uint32_t g = 0; g < kLightGroup; ++g) {
+        const uint32_t n = n0 + g;
+        const uint32_t page = page_index(pages, b.seeds[n].words[0], i, b.rows[i][n], mix[g][i]);
+        for (uint32_t t = 0; t < 4; ++t) idx[4 * g + t] = page * 4 + t;
+      }
+      if (!dag_items_batch(*cache, idx, kLightGroup * 4, items, abort.generation, abort.mine)) return n0;
+      for (uint32_t g = 0; g < kLightGroup; ++g) fnv_page(mix[g], items + 4 * g);
+    }
+#if CFX_HAVE_AVX512_KERNELS
+    if (avx512) {
+      finish_group_avx512(b, n0, mix, kLightGroup, out);
+      continue;
+    }
+#endif
+    finish_group_portable(b, n0, mix, kLightGroup, out);
+  }
+  return count;
+}
+
 OctopusBatcher::OctopusBatcher(const OctopusJob& job, const Cache* cache, const Node* dataset, uint64_t dataset_bytes)
-    : impl_(new Impl{job, cache, dataset, dataset_bytes, {}}) {}
+    : impl_(new Impl(job, cache, dataset, dataset_bytes)) {}
 
 OctopusBatcher::~OctopusBatcher() = default;
 
-uint32_t OctopusBatcher::block_nonces() const { return impl_->dataset ? 256 : kWarp; }
+uint32_t OctopusBatcher::block_nonces() const { return impl_->block; }
 
 uint32_t OctopusBatcher::hash(uint64_t first, uint32_t count, uint8_t (*out)[32], const AbortCheck& abort) {
   Impl& s = *impl_;
-  for (uint32_t done = 0; done < count; done += kWarp) {
-    if (abort.now()) return done;
-    octopus_coefficients(s.job, (first + done) / kWarp, s.d);
-    for (uint32_t r = 0; r < kWarp; ++r) {
-      uint32_t values[kAccesses];
-      octopus_values(s.job, s.d, r, values);
-      if (s.dataset) {
-        octopus_finish_full(s.job, values, s.dataset, s.dataset_bytes, out[done + r]);
-      } else {
-        // A light hash takes milliseconds: look for a new job between nonces.
-        if (r && abort.now()) return done + r;
-        octopus_finish_light(s.job, values, *s.cache, s.dataset_bytes, out[done + r]);
-      }
-    }
-  }
-  return count;
+  // The contract (octopus_batch.h): whole warps, at most one block, never across 2^64 (the
+  // caller wraps between blocks). Anything else hashes nothing rather than wrong nonces.
+  if (first % kWarp != 0 || count % kWarp != 0) return 0;
+  count = std::min(count, s.block);
+  if (count == 0) return 0;
+  if (first + count - 1 < first) count = static_cast<uint32_t>(0 - first);  // clip at 2^64 - 1
+  return s.dataset ? s.hash_full(first, count, out, abort) : s.hash_light(first, count, out, abort);
 }
 
 }  // namespace cfx

@@ -24,11 +24,14 @@ class OctopusBatcher {
   OctopusBatcher(const OctopusJob& job, const Cache* cache, const Node* dataset, uint64_t dataset_bytes);
   ~OctopusBatcher();
 
-  // The nonces a call to hash() takes at once (a multiple of 32).
+  // The nonces a call to hash() takes at once: a multiple of 32 that divides 1024 (with a
+  // dataset 1024, or 256 on the portable path; 256 without).
   uint32_t block_nonces() const;
 
   // Hashes nonces first .. first+count-1 (first % 32 == 0, count a multiple of 32 and at most
   // block_nonces()) into out[i]. Returns how many were hashed: fewer when `abort` fired midway.
+  // A block never wraps past 2^64 - 1: wrapping is the caller's job (the engine's 1024-aligned
+  // start and block sizes dividing 1024 guarantee it); a block that would is cut at 2^64 - 1.
   uint32_t hash(uint64_t first, uint32_t count, uint8_t (*out)[32], const AbortCheck& abort);
 
  private:
