@@ -190,6 +190,8 @@ int main(int argc, char** argv) {
   test_small_dataset();
   extern void test_search(int& checks, int& failures, const Cache& cache);
   test_search(g_checks, g_failures, cache_for(0));
+  extern void test_batch(int& checks, int& failures, const Cache& cache);
+  test_batch(g_checks, g_failures, cache_for(0));
   std::printf("core: %d vector lines, %d checks\n", lines, g_checks);
   std::printf("%d passed, %d failed\n", g_checks - g_failures, g_failures);
   return g_failures ? 1 : 0;
