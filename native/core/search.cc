@@ -4,6 +4,12 @@
 #include <cstring>
 #include <stdexcept>
 
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 #include "octopus.h"
 #include "octopus_batch.h"
 
@@ -17,6 +23,7 @@ constexpr uint32_t kKeccakBlock = 256;  // ~0.2 ms per thread: bounds how long a
 // A queue this long means the boundary is absurdly easy and JS is not keeping up; further
 // solutions of the burst are dropped (and counted) rather than growing memory without bound.
 constexpr size_t kMaxQueuedSolutions = 1 << 16;
+constexpr int kSearchNice = 10;
 
 // hash < boundary with the hash read big-endian; the top word decides almost always.
 inline bool below_boundary(const uint8_t hash[32], const U256& boundary) {
@@ -144,6 +151,12 @@ bool SearchEngine::push_solution(uint64_t generation, uint64_t nonce, const uint
 }
 
 void SearchEngine::run(Worker* self) {
+#ifdef __linux__
+  // Search threads run below normal priority: the event loop that switches jobs and submits
+  // solutions, a dataset build, and the rest of the machine come first; on an otherwise idle
+  // machine this costs no hashes. (Raising one's own nice value needs no privilege.)
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kSearchNice);
+#endif
   uint64_t adopted = 0;
   for (;;) {
     std::shared_ptr<JobState> state;
