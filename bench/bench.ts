@@ -1,5 +1,6 @@
 // `npm run bench -- [--json] [--mode light|full|all] [--seconds S] [--threads N] [--height H]`:
 // the same benchmark as `cfx-miner bench`; the last stdout line is one JSON object with --json.
+import '../src/runtime-flags.js'; // first: the same V8 flags as the miner
 import { parseArgs } from 'node:util';
 import os from 'node:os';
 import { formatBenchForHumans, runBench } from '../src/commands/bench.js';

@@ -1,6 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --no-memory-reducer
 // argv -> command. The only place that calls process.exit; every command returns its exit code
 // and every error class carries one (src/errors.ts).
+import './runtime-flags.js'; // first: V8 flags for a long-running, mostly idle event loop
 import { Command, CommanderError, Option } from 'commander';
 import { hashBatch, hashCommand, verifyCommand } from './commands/hash.js';
 import { mineCommand } from './commands/mine.js';
