@@ -5,14 +5,6 @@
 namespace cfx {
 namespace {
 
-constexpr uint64_t kRoundConstants[24] = {
-    0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808aULL, 0x8000000080008000ULL,
-    0x000000000000808bULL, 0x0000000080000001ULL, 0x8000000080008081ULL, 0x8000000000008009ULL,
-    0x000000000000008aULL, 0x0000000000000088ULL, 0x0000000080008009ULL, 0x000000008000000aULL,
-    0x000000008000808bULL, 0x800000000000008bULL, 0x8000000000008089ULL, 0x8000000000008003ULL,
-    0x8000000000008002ULL, 0x8000000000000080ULL, 0x000000000000800aULL, 0x800000008000000aULL,
-    0x8000000080008081ULL, 0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL};
-
 inline uint64_t rol(uint64_t x, unsigned n) { return n == 0 ? x : (x << n) | (x >> (64 - n)); }
 
 inline uint64_t load64(const uint8_t* p) {
@@ -78,7 +70,7 @@ void keccak_f1600(uint64_t st[25]) {
 #pragma GCC unroll 5
       for (int i = 0; i < 5; ++i) a[j + i] = row[i] ^ (~row[(i + 1) % 5] & row[(i + 2) % 5]);
     }
-    a[0] ^= kRoundConstants[round];
+    a[0] ^= kKeccakRoundConstants[round];
   }
   std::memcpy(st, a, sizeof(a));
 }

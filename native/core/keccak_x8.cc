@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "cpu.h"
+#include "keccak.h"
 
 #if CFX_HAVE_AVX512_KERNELS
 // GCC 12 warns inside its own AVX-512 headers (the `__Y = __Y` "undefined" idiom, GCC bug
@@ -15,14 +16,6 @@
 
 namespace cfx {
 namespace {
-
-constexpr uint64_t kRoundConstants[24] = {
-    0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808aULL, 0x8000000080008000ULL,
-    0x000000000000808bULL, 0x0000000080000001ULL, 0x8000000080008081ULL, 0x8000000000008009ULL,
-    0x000000000000008aULL, 0x0000000000000088ULL, 0x0000000080008009ULL, 0x000000008000000aULL,
-    0x000000008000808bULL, 0x800000000000008bULL, 0x8000000000008089ULL, 0x8000000000008003ULL,
-    0x8000000000008002ULL, 0x8000000000000080ULL, 0x000000000000800aULL, 0x800000008000000aULL,
-    0x8000000080008081ULL, 0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL};
 
 inline uint64_t rol64(uint64_t x, unsigned n) { return (x << n) | (x >> (64 - n)); }
 
@@ -120,7 +113,7 @@ void keccak_f1600_unrolled(uint64_t s[25]) {
     a22 = b22 ^ (~b23 & b24);
     a23 = b23 ^ (~b24 & b20);
     a24 = b24 ^ (~b20 & b21);
-    a00 ^= kRoundConstants[round];
+    a00 ^= kKeccakRoundConstants[round];
   }
   s[0] = a00;
   s[1] = a01;
@@ -242,7 +235,7 @@ CFX_TARGET_AVX512 __attribute__((always_inline)) inline void permute_zmm(__m512i
     a22 = _mm512_ternarylogic_epi64(b22, b23, b24, 0xD2);
     a23 = _mm512_ternarylogic_epi64(b23, b24, b20, 0xD2);
     a24 = _mm512_ternarylogic_epi64(b24, b20, b21, 0xD2);
-    a00 = _mm512_xor_si512(a00, _mm512_set1_epi64(static_cast<long long>(kRoundConstants[round])));
+    a00 = _mm512_xor_si512(a00, _mm512_set1_epi64(static_cast<long long>(kKeccakRoundConstants[round])));
   }
   s[0] = a00;
   s[1] = a01;
