@@ -7,10 +7,8 @@ import type { Logger } from '../log/types.js';
 import type { Job } from './job.js';
 import { formatDifficulty, sameWork, shortJobId } from './job.js';
 import type { StageResources } from './resources.js';
+import type { SubmitResult } from '../stratum/client.js';
 import { messageOf } from '../errors.js';
-
-export type SubmitStatus = 'accepted' | 'rejected' | 'timeout' | 'error' | 'disconnected';
-export interface SubmitResult { status: SubmitStatus; reason?: string; rttMs: number }
 
 /** Where solutions go (the stratum client). */
 export interface SubmitTarget {
