@@ -1,6 +1,7 @@
 #include "search.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
 
@@ -20,9 +21,6 @@ namespace {
 // ever crosses 2^64 and Octopus blocks always start on a warp boundary.
 constexpr uint64_t kNonceAlign = 1024;
 constexpr uint32_t kKeccakBlock = 256;  // ~0.2 ms per thread: bounds how long a job switch waits
-// A queue this long means the boundary is absurdly easy and JS is not keeping up; further
-// solutions of the burst are dropped (and counted) rather than growing memory without bound.
-constexpr size_t kMaxQueuedSolutions = 1 << 16;
 constexpr int kSearchNice = 10;
 
 // hash < boundary with the hash read big-endian; the top word decides almost always.
@@ -38,7 +36,9 @@ inline bool below_boundary(const uint8_t hash[32], const U256& boundary) {
 struct SearchEngine::Worker {
   std::thread thread;
   std::atomic<uint64_t> hashes{0};  // relaxed: a statistic; readers want a recent value, not an ordering
-  uint64_t acked = 0;               // under mu_: the generation this worker has switched to
+  // Written under mu_ (so wait_switched's predicate sees it); atomic so slowest_generation() can
+  // read it without the lock, where a slightly old value is fine.
+  std::atomic<uint64_t> acked{0};
 };
 
 // One published job and its shared nonce counter.
@@ -85,21 +85,38 @@ uint64_t SearchEngine::start(const SearchJob& spec) {
 void SearchEngine::pause() { publish(nullptr); }
 
 uint64_t SearchEngine::publish(std::shared_ptr<JobState> job) {
-  std::unique_lock<std::mutex> lock(mu_);
-  if (shutting_down_) throw std::logic_error("search engine is shut down");
-  const uint64_t gen = job ? ++last_generation_ : 0;
-  job_ = std::move(job);
-  // release: a thread that acquires this number in its hot loop also sees job_ (it re-reads
-  // job_ under mu_ anyway; the release/acquire pair is what makes AbortCheck::now() prompt).
-  generation_.store(gen, std::memory_order_release);
+  uint64_t gen;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shutting_down_) throw std::logic_error("search engine is shut down");
+    gen = job ? ++last_generation_ : 0;
+    job_ = std::move(job);
+    // release: a thread that acquires this number in its hot loop (AbortCheck::now) stops the
+    // batch in hand; it then takes job_ under mu_, so the job itself needs no ordering of its own.
+    generation_.store(gen, std::memory_order_release);
+  }
   job_cv_.notify_all();
-  ack_cv_.wait(lock, [&] {
-    if (generation_.load(std::memory_order_relaxed) != gen) return true;  // superseded meanwhile
+  return gen;
+}
+
+bool SearchEngine::wait_switched(uint64_t timeout_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return ack_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
+    const uint64_t gen = generation_.load(std::memory_order_relaxed);
     for (const auto& w : workers_)
-      if (w->acked != gen) return false;
+      if (w->acked.load(std::memory_order_relaxed) != gen) return false;
     return true;
   });
-  return gen;
+}
+
+uint64_t SearchEngine::slowest_generation() const {
+  uint64_t slowest = UINT64_MAX;
+  for (const auto& w : workers_) {
+    const uint64_t a = w->acked.load(std::memory_order_relaxed);
+    // generation 0 (paused) counts as the newest: a paused thread works on nothing old
+    if (a != 0) slowest = std::min(slowest, a);
+  }
+  return slowest == UINT64_MAX ? generation() : slowest;
 }
 
 void SearchEngine::shutdown() {
@@ -116,9 +133,20 @@ void SearchEngine::shutdown() {
 }
 
 std::vector<Solution> SearchEngine::take_solutions() {
-  std::lock_guard<std::mutex> lock(solutions_mu_);
+  std::vector<Solution> queued;
+  {
+    std::lock_guard<std::mutex> lock(solutions_mu_);
+    queued.swap(solutions_);
+    queued_.store(0, std::memory_order_relaxed);
+  }
+  // acquire: pairs with publish(); a solution of the generation read here was found under it.
+  const uint64_t current = generation_.load(std::memory_order_acquire);
   std::vector<Solution> out;
-  out.swap(solutions_);
+  out.reserve(queued.size());
+  for (const auto& s : queued) {
+    if (s.generation == current) out.push_back(s);
+  }
+  dropped_stale_.fetch_add(queued.size() - out.size(), std::memory_order_relaxed);
   return out;
 }
 
@@ -135,16 +163,27 @@ std::vector<uint64_t> SearchEngine::thread_hashes() const {
 }
 
 bool SearchEngine::push_solution(uint64_t generation, uint64_t nonce, const uint8_t hash[32]) {
+  // A full queue is the usual state at difficulty 1 (every hash a solution): decide that without
+  // the lock, so the threads keep hashing instead of queueing on the mutex. relaxed: a stale
+  // read only moves one solution between "queued" and "dropped", both counted.
+  if (queued_.load(std::memory_order_relaxed) >= kMaxQueuedSolutions) {
+    dropped_full_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
   bool wake = false;
   {
     std::lock_guard<std::mutex> lock(solutions_mu_);
-    if (solutions_.size() >= kMaxQueuedSolutions) return false;
+    if (solutions_.size() >= kMaxQueuedSolutions) {
+      dropped_full_.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
     wake = solutions_.empty();  // one wake-up per burst: the consumer drains everything queued
     Solution s;
     s.generation = generation;
     s.nonce = nonce;
     std::memcpy(s.hash, hash, 32);
     solutions_.push_back(s);
+    queued_.store(solutions_.size(), std::memory_order_relaxed);
   }
   if (wake && on_solution_) on_solution_();
   return true;
@@ -166,7 +205,7 @@ void SearchEngine::run(Worker* self) {
       if (shutting_down_) return;
       adopted = generation_.load(std::memory_order_relaxed);  // written under mu_, so relaxed is enough here
       state = job_;
-      self->acked = adopted;
+      self->acked.store(adopted, std::memory_order_relaxed);  // under mu_: wait_switched reads it there
     }
     ack_cv_.notify_all();
     if (!state) continue;  // paused: wait for the next job

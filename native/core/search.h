@@ -1,9 +1,11 @@
 // The nonce search on native worker threads (STYLE.md, "The search engine, in one paragraph").
 //
 // One job slot plus a generation counter. start() publishes a job under a new generation and
-// returns only once every thread has acknowledged it, so after start() (or pause()) returns no
-// thread hashes the old job. Threads reserve nonce blocks from one shared counter; solutions are
-// queued with the generation they were found under, and the consumer drops stale ones.
+// returns at once (xmrig's way: it never waits on the search threads, so a job switch cannot hold
+// the caller's event loop); each thread notices the new generation at its next abort check, a
+// fraction of a millisecond later, and abandons the batch in hand. Threads reserve nonce blocks
+// from one shared counter; solutions are queued with the generation they were found under, and
+// take_solutions() hands over only those of the current generation (the rest are counted).
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -48,15 +50,26 @@ class SearchEngine {
   SearchEngine(const SearchEngine&) = delete;
   SearchEngine& operator=(const SearchEngine&) = delete;
 
-  // Switches every thread to `job`; returns its generation (> 0) once no thread works on an
-  // older one. Throws std::invalid_argument for an unusable job.
+  // Publishes `job` and returns its generation (> 0) without waiting: threads switch at their
+  // next abort check. Throws std::invalid_argument for an unusable job.
   uint64_t start(const SearchJob& job);
-  // Leaves the threads idle (generation 0 is "no job"); returns once none is hashing.
+  // Leaves the threads idle (generation 0 is "no job"), again without waiting.
   void pause();
+  // Waits until every thread has switched to the current generation (or `timeout_ms` passed);
+  // true when they all have. For tests and the benchmark's switch latency, never the event loop.
+  bool wait_switched(uint64_t timeout_ms);
+  // The oldest generation any thread still works on (every thread is on the current one when
+  // this equals generation()).
+  uint64_t slowest_generation() const;
   // Stops and joins every thread. Idempotent.
   void shutdown();
 
+  // The queued solutions of the current generation; older ones are dropped here and counted.
   std::vector<Solution> take_solutions();
+  // Solutions of a replaced job dropped by take_solutions(), and solutions dropped because the
+  // queue was full (kMaxQueuedSolutions), since the engine started.
+  uint64_t dropped_stale() const { return dropped_stale_.load(std::memory_order_relaxed); }
+  uint64_t dropped_full() const { return dropped_full_.load(std::memory_order_relaxed); }
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
   unsigned thread_count() const { return static_cast<unsigned>(workers_.size()); }
   uint64_t total_hashes() const;
@@ -73,7 +86,7 @@ class SearchEngine {
 
   std::mutex mu_;                      // guards job_, shutting_down_; pairs with the two condvars
   std::condition_variable job_cv_;     // workers wait here for a job
-  std::condition_variable ack_cv_;     // start()/pause() wait here for acknowledgements
+  std::condition_variable ack_cv_;     // wait_switched() waits here for acknowledgements
   std::shared_ptr<JobState> job_;  // null: no job (paused)
   bool shutting_down_ = false;
   std::atomic<uint64_t> generation_{0};
@@ -81,6 +94,16 @@ class SearchEngine {
 
   std::mutex solutions_mu_;
   std::vector<Solution> solutions_;
+  // relaxed: statistics read by JS about once a second; no data is published through them.
+  std::atomic<uint64_t> dropped_stale_{0};
+  std::atomic<uint64_t> dropped_full_{0};
+  std::atomic<size_t> queued_{0};  // solutions_.size(), readable without the lock
 };
+
+// The queue between the search threads and their consumer (JS). A consumer drains all of it at
+// every wake-up, and the miner keeps at most a few dozen solutions in its own pipeline (the node
+// makes one block per solution), so a longer queue would only hold solutions that are dropped
+// later; at difficulty 1 every hash is a solution and the surplus is dropped (and counted) here.
+constexpr size_t kMaxQueuedSolutions = 64;
 
 }  // namespace cfx

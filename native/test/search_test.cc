@@ -67,8 +67,12 @@ void test_keccak_solutions_verify() {
     return all.size() >= 2000;
   }, 20000);
   engine.pause();
-  auto rest = engine.take_solutions();
-  all.insert(all.end(), rest.begin(), rest.end());
+  check(engine.wait_switched(5000), "every thread acknowledges the pause");
+  check(engine.slowest_generation() == 0, "no thread is left on the old job after wait_switched()");
+  const uint64_t dropped_before = engine.dropped_stale();
+  const size_t after_pause = engine.take_solutions().size();
+  check(after_pause == 0, "solutions of the paused job are not handed over");
+  check(engine.dropped_stale() >= dropped_before, "they are counted as dropped stale instead");
   check(all.size() >= 2000, "keccak search finds solutions at difficulty 64");
   check(wakes.load() >= 1, "the consumer is woken");
   bool all_valid = true, all_current = true;
@@ -84,28 +88,57 @@ void test_keccak_solutions_verify() {
   check(all_valid, "every keccak solution verifies");
   check(all_current, "every solution carries the job's generation");
   check(nonces.size() == all.size(), "two threads never report the same nonce");
-  // Pause really stops hashing: the counters stay still once pause() returned.
+  // Pause really stops hashing: the counters stay still once every thread has switched.
   const uint64_t before = engine.total_hashes();
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  check(engine.total_hashes() == before, "no hashing after pause() returned");
-  check(engine.take_solutions().empty(), "no solutions after pause() returned");
+  check(engine.total_hashes() == before, "no hashing after the pause was acknowledged");
+  check(engine.take_solutions().empty(), "no solutions after the pause was acknowledged");
 }
 
+// Difficulty 1: every hash is a solution. The queue holds at most kMaxQueuedSolutions whatever
+// the consumer does, and everything beyond it is counted.
+void test_queue_is_bounded() {
+  SearchEngine engine(2, [] {});
+  engine.start(keccak_job(3, 0, 0));
+  wait_until([&] { return engine.dropped_full() > 0; }, 20000);
+  engine.pause();
+  engine.wait_switched(5000);
+  check(engine.dropped_full() > 0, "a full queue drops solutions and counts them");
+  engine.take_solutions();
+  const uint64_t base = engine.dropped_full();
+  engine.start(keccak_job(4, 0, 0));
+  wait_until([&] { return engine.dropped_full() > base + 10000; }, 20000);
+  const size_t held = engine.take_solutions().size();
+  check(held > 0 && held <= kMaxQueuedSolutions, "the queue never holds more than kMaxQueuedSolutions");
+}
+
+// start() does not wait for the threads, so the queue can hold solutions of the job it replaced
+// for a moment; take_solutions() must hand over only the current job's, and count the others.
 void test_job_replacement() {
   SearchEngine engine(2, [] {});
-  int stale_after_switch = 0, found = 0;
+  int stale_handed_over = 0, found = 0, wrong_hash = 0;
+  uint8_t headers[300][32];
   for (int i = 0; i < 300; ++i) {
-    const uint64_t gen = engine.start(keccak_job(static_cast<uint8_t>(i), 4, uint64_t(i) << 40));
-    engine.take_solutions();  // whatever was queued before the switch returned
-    std::this_thread::sleep_for(std::chrono::microseconds(500));
+    const SearchJob job = keccak_job(static_cast<uint8_t>(i), 4, uint64_t(i) << 40);
+    std::memcpy(headers[i], job.header, 32);
+    const uint64_t gen = engine.start(job);
+    std::this_thread::sleep_for(std::chrono::microseconds(i % 2 ? 500 : 0));
     for (const auto& s : engine.take_solutions()) {
       ++found;
-      if (s.generation != gen) ++stale_after_switch;
+      if (s.generation != gen) ++stale_handed_over;
+      uint8_t nonce_le[32] = {0}, hash[32];
+      std::memcpy(nonce_le, &s.nonce, 8);
+      keccak_pow_hash(headers[i], nonce_le, hash);  // a solution of this job, not of the last
+      if (std::memcmp(hash, s.hash, 32) != 0) ++wrong_hash;
     }
   }
+  check(engine.wait_switched(5000), "every thread reaches the last job");
+  check(engine.slowest_generation() == engine.generation(), "slowest_generation() agrees once all have switched");
   engine.shutdown();
   check(found > 0, "solutions are found between rapid job switches");
-  check(stale_after_switch == 0, "no solution of a replaced job is queued after start() returns");
+  check(engine.dropped_stale() > 0, "solutions of replaced jobs were queued and dropped (counted)");
+  check(stale_handed_over == 0, "no solution of a replaced job is handed over");
+  check(wrong_hash == 0, "every solution handed over hashes to its value under the current header");
 }
 
 void test_octopus_light(const Cache& cache) {
@@ -174,6 +207,7 @@ void test_search(int& checks, int& failures, const Cache& cache) {
   g_failures = &failures;
   test_keccak_solutions_verify();
   test_job_replacement();
+  test_queue_is_bounded();
   test_octopus_light(cache);
   test_shutdown_during_work();
 }
