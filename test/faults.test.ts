@@ -205,7 +205,7 @@ test('native: under an address-space limit, cache and dataset allocations fail a
 // Values that are not what an argument position takes. Each call below passes valid values
 // everywhere except one position.
 const NOT_NUMBERS: unknown[] = [undefined, null, 'x', '1', {}, [], true, Symbol('s')];
-const BAD_NUMBERS: unknown[] = [...NOT_NUMBERS, -1, 1.5, NaN, Infinity, -Infinity, 2 ** 64, -1n, 2n ** 64n];
+const BAD_NUMBERS: unknown[] = [...NOT_NUMBERS, -1, 1.5, NaN, Infinity, -Infinity, 2 ** 64, 1e30, -1e30, -1n, 2n ** 64n];
 const BAD_BUFFERS: unknown[] = [undefined, null, 'x', {}, [], 5, 5n, Buffer.alloc(0), Buffer.alloc(31), Buffer.alloc(33)];
 
 interface Case { name: string; valid: unknown[]; bad: unknown[][] }
@@ -279,6 +279,11 @@ test('native: every addon entry point rejects bad arguments with a TypeError or 
     { name: 'releaseDataset', valid: [released], bad: [notDataset] },
     { name: 'hashKeccak', valid: [h32, Buffer.alloc(32)], bad: [BAD_BUFFERS, BAD_BUFFERS] },
     { name: 'hashOctopusLight', valid: [cache, h32, 0n, 256], bad: [notCache, BAD_BUFFERS, BAD_NUMBERS, [...BAD_NUMBERS, 0, 255, 2 ** 40 + 256]] },
+    {
+      name: 'hashOctopusLightAsync', valid: [cache, h32, 0n, 256],
+      bad: [notCache, BAD_BUFFERS, BAD_NUMBERS, [...BAD_NUMBERS, 0, 255, 2 ** 40 + 256]],
+    },
+    { name: 'cancelAllBuilds', valid: [], bad: [] },
     { name: 'octopusTrace', valid: [cache, h32, 0n, 256], bad: [notCache, BAD_BUFFERS, BAD_NUMBERS, [...BAD_NUMBERS, 0, 255, 2 ** 40 + 256]] },
     { name: 'hashOctopusFull', valid: [dataset, h32, 0n], bad: [notDataset, BAD_BUFFERS, BAD_NUMBERS] },
     { name: 'meetsBoundary', valid: [h32, Buffer.alloc(32), Buffer.alloc(32, 0xff)], bad: [BAD_BUFFERS, BAD_BUFFERS, BAD_BUFFERS] },
@@ -340,7 +345,10 @@ test('native: every addon entry point rejects bad arguments with a TypeError or 
   assert.throws(() => engine.start!({ algo: 'keccak', header: h32, boundary: Buffer.alloc(32, 0xff), startNonce: 0n }), { message: /destroyed/ });
   assert.throws(() => engine.pause!(), { message: /destroyed/ });
   assert.equal(engine.generation!(), 0);
-  assert.deepEqual(engine.hashCounts!(), []);
+  // A stopped engine still reports what it did (one thread here): the totals stay true.
+  assert.equal((engine.hashCounts!() as number[]).length, 1);
+  assert.deepEqual(Object.keys(engine.dropped!() as object).sort(), ['full', 'stale']);
+  assert.throws(() => engine.waitSwitched!(10), { message: /destroyed/ });
 
   // (Sizes that are not a multiple of 256 are a known gap, tested on their own below.)
   assert.deepEqual(findings, [], 'bad arguments the addon took, or answered with another error type');

@@ -73,6 +73,9 @@ test('replacing the job many times a second: no solution of an old job reaches J
     engine.pause();
     await new Promise((r) => setTimeout(r, 20));
     assert.ok(found.length > 0, 'solutions found between switches');
+    // start() does not wait for the threads, so solutions of a replaced job do reach the native
+    // queue; the engine must have dropped (and counted) them rather than delivered them.
+    assert.ok(engine.dropped.stale > 0, `old-job solutions were queued and dropped natively (${engine.dropped.stale})`);
     assert.equal(stale, 0, 'no solution for a replaced job was delivered');
     for (const f of found) {
       const header = headers.get(f.generation)!;
@@ -107,10 +110,11 @@ test('pause and destroy stop every thread', async () => {
   const engine = new SearchEngine(2, () => {});
   engine.start({ algo: 'keccak', header: headerFor(5), boundary: easy(1n << 40n), startNonce: 0n });
   await waitFor(() => engine.totalHashes() > 10_000, 10_000);
-  engine.pause();
+  engine.pause(); // returns at once; the threads stop at their next abort check
+  assert.equal(engine.waitSwitched(5_000), true, 'every thread acknowledges the pause');
   const after = engine.totalHashes();
   await new Promise((r) => setTimeout(r, 50));
-  assert.equal(engine.totalHashes(), after, 'no hashing after pause() returned');
+  assert.equal(engine.totalHashes(), after, 'no hashing once the pause was acknowledged');
   engine.start({ algo: 'keccak', header: headerFor(6), boundary: easy(1n << 40n), startNonce: 0n });
   engine.destroy();
   engine.destroy();

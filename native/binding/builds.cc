@@ -31,18 +31,26 @@ BuildRegistry& registry() {
   return *r;
 }
 
-struct Registered {
-  std::shared_ptr<CancelFlag> flag;
-  explicit Registered(std::shared_ptr<CancelFlag> f) : flag(std::move(f)) {
-    std::lock_guard<std::mutex> lock(registry().mu);
-    registry().active.insert(flag);
-  }
-  ~Registered() {
-    std::lock_guard<std::mutex> lock(registry().mu);
-    registry().active.erase(flag);
-    registry().idle.notify_all();
-  }
-};
+// A build is in the registry from the moment it is queued (so that a build still waiting for a
+// pool thread is cancelled too) until its Execute() returns or the worker is destroyed.
+void register_build(const std::shared_ptr<CancelFlag>& flag) {
+  std::lock_guard<std::mutex> lock(registry().mu);
+  registry().active.insert(flag);
+}
+void unregister_build(const std::shared_ptr<CancelFlag>& flag) {
+  std::lock_guard<std::mutex> lock(registry().mu);
+  registry().active.erase(flag);
+  registry().idle.notify_all();
+}
+
+// Cancels every build; also called from JS on process.exit(), which (unlike a normal exit) runs
+// no cleanup hook but does join libuv's pool threads, so a running build must end at once.
+Napi::Value CancelAllBuilds(const Napi::CallbackInfo& info) {
+  auto& r = registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  for (auto& f : r.active) f->cancelled.store(true, std::memory_order_relaxed);
+  return info.Env().Undefined();
+}
 
 void cancel_all_builds(void*) {
   auto& r = registry();
@@ -51,6 +59,11 @@ void cancel_all_builds(void*) {
   // Builds poll their flag every few milliseconds; a second is plenty.
   r.idle.wait_for(lock, std::chrono::seconds(1), [&] { return r.active.empty(); });
 }
+
+// Caches are reported to V8 (a replaced cache is then collected promptly); datasets are not:
+// they are released explicitly, and reporting gigabytes would only provoke full collections.
+int64_t external_bytes(const Cache& c) { return static_cast<int64_t>(c.bytes()); }
+int64_t external_bytes(const Dataset&) { return 0; }
 
 struct Progress {
   uint64_t done, total;
@@ -69,13 +82,22 @@ class BuildWorker : public Napi::AsyncProgressWorker<Progress> {
         cancel_(std::move(cancel)),
         what_(std::move(what)) {
     if (on_progress.IsFunction()) progress_fn_ = Napi::Persistent(on_progress.As<Napi::Function>());
+    register_build(cancel_);
   }
+
+  ~BuildWorker() override { unregister_build(cancel_); }
 
   Napi::Promise promise() { return deferred_.Promise(); }
 
  protected:
   void Execute(const ExecutionProgress& progress) override {
-    Registered reg(cancel_);
+    struct Done {
+      const std::shared_ptr<CancelFlag>& flag;
+      ~Done() { unregister_build(flag); }
+    } done{cancel_};
+    // Cancelled while it waited for a pool thread (the process is exiting, or its stage is no
+    // longer wanted): not one byte is allocated.
+    if (cancel_->is_set()) return SetError("cancelled");
     try {
       result_ = job_([&](uint64_t done, uint64_t total) {
         Progress p{done, total};
@@ -97,7 +119,8 @@ class BuildWorker : public Napi::AsyncProgressWorker<Progress> {
 
   void OnOK() override {
     Napi::HandleScope scope(Env());
-    deferred_.Resolve(wrap_handle<T>(Env(), std::move(result_)));
+    const int64_t bytes = external_bytes(*result_);
+    deferred_.Resolve(wrap_handle<T>(Env(), std::move(result_), bytes));
   }
 
   void OnError(const Napi::Error& e) override {
@@ -173,6 +196,7 @@ void init_builds(Napi::Env env, Napi::Object exports) {
   exports.Set("cancel", Napi::Function::New(env, Cancel));
   exports.Set("buildCache", Napi::Function::New(env, BuildCache));
   exports.Set("buildDataset", Napi::Function::New(env, BuildDataset));
+  exports.Set("cancelAllBuilds", Napi::Function::New(env, CancelAllBuilds));
   napi_add_env_cleanup_hook(env, cancel_all_builds, nullptr);
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 #include <napi.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -39,8 +40,9 @@ inline uint64_t uint_value(Napi::Env env, const Napi::Value& v, const char* name
     if (!lossless) throw range_error(env, std::string(name) + " must fit in 64 bits and not be negative");
   } else if (v.IsNumber()) {
     const double d = v.As<Napi::Number>().DoubleValue();
-    if (!(d >= 0) || d != static_cast<double>(static_cast<uint64_t>(d)) || d > 9007199254740991.0)
-      throw range_error(env, std::string(name) + " must be a whole number from 0");
+    // Range first: casting a double outside uint64_t's range (1e30, Infinity, NaN) is undefined.
+    if (!(d >= 0 && d <= 9007199254740991.0) || d != std::floor(d))
+      throw range_error(env, std::string(name) + " must be a whole number from 0 to 2^53-1");
     out = static_cast<uint64_t>(d);
   } else {
     throw type_error(env, std::string(name) + " must be a number or a bigint");
@@ -82,10 +84,19 @@ struct HandleTag<cfx::CancelFlag> {
   static constexpr napi_type_tag tag = {0x6366786d696e6572ULL, 0x63616e63656c0001ULL};
 };
 
+// `external_bytes`: memory the handle keeps alive outside V8's heap, reported to V8 (and taken
+// back when the handle is collected) so that the garbage collector weighs a handle by its real
+// size and frees replaced caches promptly instead of seeing a few bytes each.
 template <class T>
-Napi::Value wrap_handle(Napi::Env env, std::shared_ptr<T> ptr) {
+Napi::Value wrap_handle(Napi::Env env, std::shared_ptr<T> ptr, int64_t external_bytes = 0) {
   auto* h = new Handle<T>{std::move(ptr)};
-  auto ext = Napi::External<Handle<T>>::New(env, h, [](Napi::Env, Handle<T>* p) { delete p; });
+  int64_t total = 0;
+  if (external_bytes > 0) napi_adjust_external_memory(env, external_bytes, &total);
+  auto ext = Napi::External<Handle<T>>::New(env, h, [external_bytes](Napi::Env fenv, Handle<T>* p) {
+    int64_t left = 0;
+    if (external_bytes > 0) napi_adjust_external_memory(fenv, -external_bytes, &left);
+    delete p;
+  });
   napi_status st = napi_type_tag_object(env, ext, &HandleTag<T>::tag);
   if (st != napi_ok) throw Napi::Error::New(env, "cannot tag a native handle");
   return ext;

@@ -10,6 +10,28 @@
 namespace cfx_binding {
 namespace {
 
+// What the search threads' wake-up reaches. The ThreadSafeFunction's queued calls hold it by
+// shared_ptr, never the wrapper: a wrapper collected with calls still queued leaves them a live
+// (stopped) engine to drain, not freed memory.
+struct Shared {
+  std::shared_ptr<cfx::SearchEngine> engine;
+};
+
+void drain(Napi::Env env, Napi::Function cb, const std::shared_ptr<Shared>& shared) {
+  if (env == nullptr || cb.IsEmpty() || !shared->engine) return;
+  // Only the current generation's solutions come out (the engine drops and counts the rest),
+  // and the queue holds at most cfx::kMaxQueuedSolutions: one call, bounded work.
+  auto solutions = shared->engine->take_solutions();
+  if (solutions.empty()) return;
+  auto nonces = Napi::Array::New(env, solutions.size());
+  auto hashes = Napi::Array::New(env, solutions.size());
+  for (size_t k = 0; k < solutions.size(); ++k) {
+    nonces.Set(uint32_t(k), Napi::BigInt::New(env, solutions[k].nonce));
+    hashes.Set(uint32_t(k), copy_buffer(env, solutions[k].hash, 32));
+  }
+  cb.Call({Napi::Number::New(env, double(solutions[0].generation)), nonces, hashes});
+}
+
 class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
  public:
   static Napi::Function define(Napi::Env env) {
@@ -17,7 +39,9 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
                        {InstanceMethod<&EngineWrap::Start>("start"), InstanceMethod<&EngineWrap::Pause>("pause"),
                         InstanceMethod<&EngineWrap::Destroy>("destroy"),
                         InstanceMethod<&EngineWrap::Generation>("generation"),
-                        InstanceMethod<&EngineWrap::HashCounts>("hashCounts")});
+                        InstanceMethod<&EngineWrap::HashCounts>("hashCounts"),
+                        InstanceMethod<&EngineWrap::Dropped>("dropped"),
+                        InstanceMethod<&EngineWrap::WaitSwitched>("waitSwitched")});
   }
 
   explicit EngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EngineWrap>(info) {
@@ -27,12 +51,14 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "cfx-miner solutions", 0, 1);
     tsfn_.Unref(env);  // the socket, not this, keeps a miner's process alive
     auto tsfn = tsfn_;
-    EngineWrap* self = this;
-    engine_ = guarded(env, [&] {
-      return std::make_unique<cfx::SearchEngine>(threads, [tsfn, self]() mutable {
+    std::weak_ptr<Shared> weak = shared_;
+    shared_->engine = guarded(env, [&] {
+      return std::make_shared<cfx::SearchEngine>(threads, [tsfn, weak]() mutable {
         // Called on a search thread; the drain runs on the JS thread. napi_closing after
         // destroy() is expected and harmless: the engine is already stopped then.
-        tsfn.NonBlockingCall([self](Napi::Env env, Napi::Function cb) { self->drain(env, cb); });
+        auto shared = weak.lock();
+        if (!shared) return;
+        tsfn.NonBlockingCall([shared](Napi::Env env, Napi::Function cb) { drain(env, cb, shared); });
       });
     });
     napi_add_env_cleanup_hook(env, &EngineWrap::on_env_exit, this);
@@ -46,9 +72,9 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
 
   // Joins the threads first, so no search thread can touch the ThreadSafeFunction after release.
   void stop() {
-    if (engine_) {
-      engine_->shutdown();
-      engine_.reset();
+    if (!stopped_) {
+      stopped_ = true;
+      shared_->engine->shutdown();
       tsfn_.Release();
     }
     if (hook_added_) {
@@ -57,29 +83,9 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     }
   }
 
-  void drain(Napi::Env env, Napi::Function cb) {
-    if (!engine_ || cb.IsEmpty()) return;
-    auto solutions = engine_->take_solutions();
-    size_t i = 0;
-    while (i < solutions.size()) {
-      // Normally all of one generation; a burst spanning a switch is split so JS can drop the old part.
-      const uint64_t gen = solutions[i].generation;
-      size_t j = i;
-      while (j < solutions.size() && solutions[j].generation == gen) ++j;
-      auto nonces = Napi::Array::New(env, j - i);
-      auto hashes = Napi::Array::New(env, j - i);
-      for (size_t k = i; k < j; ++k) {
-        nonces.Set(uint32_t(k - i), Napi::BigInt::New(env, solutions[k].nonce));
-        hashes.Set(uint32_t(k - i), copy_buffer(env, solutions[k].hash, 32));
-      }
-      cb.Call({Napi::Number::New(env, double(gen)), nonces, hashes});
-      i = j;
-    }
-  }
-
   cfx::SearchEngine& engine(Napi::Env env) {
-    if (!engine_) throw Napi::Error::New(env, "search engine destroyed");
-    return *engine_;
+    if (stopped_) throw Napi::Error::New(env, "search engine destroyed");
+    return *shared_->engine;
   }
 
   Napi::Value Start(const Napi::CallbackInfo& info) {
@@ -128,20 +134,35 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   }
 
   Napi::Value Generation(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), engine_ ? double(engine_->generation()) : 0.0);
+    return Napi::Number::New(info.Env(), stopped_ ? 0.0 : double(shared_->engine->generation()));
   }
 
+  // Hashes per thread. Still answers after destroy(): the totals of a stopped engine stay true.
   Napi::Value HashCounts(const Napi::CallbackInfo& info) {
-    auto arr = Napi::Array::New(info.Env());
-    if (engine_) {
-      auto counts = engine_->thread_hashes();
-      for (size_t i = 0; i < counts.size(); ++i) arr.Set(uint32_t(i), Napi::Number::New(info.Env(), double(counts[i])));
-    }
+    auto counts = shared_->engine->thread_hashes();
+    auto arr = Napi::Array::New(info.Env(), counts.size());
+    for (size_t i = 0; i < counts.size(); ++i) arr.Set(uint32_t(i), Napi::Number::New(info.Env(), double(counts[i])));
     return arr;
   }
 
-  std::unique_ptr<cfx::SearchEngine> engine_;
+  // {stale, full}: solutions the engine dropped for a replaced job, and for a full queue.
+  Napi::Value Dropped(const Napi::CallbackInfo& info) {
+    auto o = Napi::Object::New(info.Env());
+    o.Set("stale", double(shared_->engine->dropped_stale()));
+    o.Set("full", double(shared_->engine->dropped_full()));
+    return o;
+  }
+
+  // Blocks until every thread is on the current generation; tests and the benchmark only.
+  Napi::Value WaitSwitched(const Napi::CallbackInfo& info) {
+    const uint64_t ms = uint_arg(info, 0, "timeoutMs", 0, 60000);
+    const bool ok = guarded(info.Env(), [&] { return engine(info.Env()).wait_switched(ms); });
+    return Napi::Boolean::New(info.Env(), ok);
+  }
+
+  std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
   Napi::ThreadSafeFunction tsfn_;
+  bool stopped_ = false;
   bool hook_added_ = false;
 };
 

@@ -15,10 +15,11 @@ export const U64_MAX = (1n << 64n) - 1n;
 
 // What the addon exports (native/binding/addon.cc). Opaque handles are External values.
 interface Addon {
-  sizes(height: number): { stage: number; seed: Buffer; cacheBytes: number; datasetBytes: number };
+  sizes(height: number, withSeed?: boolean): { stage: number; seed?: Buffer; cacheBytes: number; datasetBytes: number };
   buildCache(stage: number, onProgress: ((done: number, total: number) => void) | undefined,
     cancel: object): Promise<object>;
   newCancelToken(): object;
+  cancelAllBuilds(): void;
   cancel(token: object): void;
   cacheInfo(cache: object): { stage: number; bytes: number; nodes: number };
   cacheNode(cache: object, index: number): Buffer;
@@ -31,6 +32,7 @@ interface Addon {
   releaseDataset(dataset: object): void;
   hashKeccak(header: Buffer, nonceLe32: Buffer): Buffer;
   hashOctopusLight(cache: object, header: Buffer, nonce: bigint, datasetBytes: number): Buffer;
+  hashOctopusLightAsync(cache: object, header: Buffer, nonce: bigint, datasetBytes: number): Promise<Buffer>;
   hashOctopusFull(dataset: object, header: Buffer, nonce: bigint): Buffer;
   octopusTrace(cache: object, header: Buffer, nonce: bigint, datasetBytes: number): {
     a: number; b: number; c: number; w: number; digest: bigint; values: number[]; pages: number[]; hash: Buffer;
@@ -49,9 +51,24 @@ interface NativeEngine {
   destroy(): void;
   generation(): number;
   hashCounts(): number[];
+  dropped(): { stale: number; full: number };
+  waitSwitched(timeoutMs: number): boolean;
 }
 
 let addon: Addon | undefined;
+/** Engines not yet destroyed: process.exit() stops their threads (see onProcessExit). */
+const liveEngines = new Set<SearchEngine>();
+
+/**
+ * process.exit() runs no environment cleanup hook, but it does join libuv's pool threads before
+ * the process ends: a cache or dataset build still running there would hold a second Ctrl-C for
+ * as long as the build takes. So on 'exit', every build is cancelled (they poll their flag every
+ * few milliseconds) and every search engine joins its threads.
+ */
+function onProcessExit(): void {
+  addon?.cancelAllBuilds();
+  for (const e of liveEngines) e.destroy();
+}
 
 function here(): string {
   return path.dirname(fileURLToPath(import.meta.url));
@@ -65,6 +82,7 @@ export function loadAddon(): Addon {
   try {
     const load = require('node-gyp-build') as (dir: string) => Addon;
     addon = load(root);
+    process.once('exit', onProcessExit);
   } catch (err) {
     const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
     throw new NativeLoadError(
@@ -145,7 +163,13 @@ function checkNonce(nonce: bigint, bits: number): bigint {
 export interface StageSizes { stage: number; seed: Buffer; cacheBytes: number; datasetBytes: number }
 
 export function sizesForHeight(height: number): StageSizes {
-  return loadAddon().sizes(parseHeight(height));
+  return loadAddon().sizes(parseHeight(height)) as StageSizes;
+}
+
+/** The cache and dataset sizes of a stage, without the seed (which costs a keccak per stage). */
+export function stageBytes(stage: number): { cacheBytes: number; datasetBytes: number } {
+  const { cacheBytes, datasetBytes } = loadAddon().sizes(parseHeight(stage * STAGE_LENGTH), false);
+  return { cacheBytes, datasetBytes };
 }
 
 export function stageOf(height: number): number {
@@ -278,6 +302,12 @@ export function hashOctopusLight(cache: CacheHandle, header: Buffer, nonce: bigi
   return loadAddon().hashOctopusLight(cache.handle, checkHeader(header), checkNonce(nonce, 256) & U64_MAX, bytes);
 }
 
+/** hashOctopusLight on a pool thread: the event loop is not held while the 128 items are computed. */
+export function hashOctopusLightAsync(cache: CacheHandle, header: Buffer, nonce: bigint, datasetBytes: number): Promise<Buffer> {
+  checkDatasetBytes(datasetBytes);
+  return loadAddon().hashOctopusLightAsync(cache.handle, checkHeader(header), checkNonce(nonce, 256) & U64_MAX, datasetBytes);
+}
+
 export function hashOctopusFull(dataset: DatasetHandle, header: Buffer, nonce: bigint): Buffer {
   return loadAddon().hashOctopusFull(dataset.handle, checkHeader(header), checkNonce(nonce, 256) & U64_MAX);
 }
@@ -322,26 +352,36 @@ export interface FoundNonce { generation: number; nonce: bigint; hash: Buffer }
 
 /**
  * Native search threads. `onSolutions` runs on the main thread with the solutions of the current
- * generation only; solutions found under a replaced job are dropped (and counted) before JS sees them.
+ * generation only: the native engine drops (and counts) those of a replaced job before JS sees
+ * them, and holds at most a few dozen (the rest are counted as dropped because the queue was full).
  */
 export class SearchEngine {
   private readonly native: NativeEngine;
   private destroyed = false;
-  droppedStale = 0;
 
   constructor(readonly threads: number, onSolutions: (found: FoundNonce[]) => void) {
     if (!Number.isInteger(threads) || threads < 1 || threads > 1024) throw new RangeError('threads must be 1 to 1024');
     this.native = new (loadAddon().SearchEngine)(threads, (generation, nonces, hashes) => {
       if (this.destroyed) return;
-      if (generation !== this.native.generation()) {
-        this.droppedStale += nonces.length;
-        return;
-      }
       onSolutions(nonces.map((nonce, i) => ({ generation, nonce, hash: hashes[i]! })));
     });
+    liveEngines.add(this);
   }
 
-  /** Switches all threads to the job; returns its generation once no thread hashes the old one. */
+  /** Solutions of replaced jobs, and solutions beyond the queue's bound, dropped natively. */
+  get dropped(): { stale: number; full: number } {
+    return this.native.dropped();
+  }
+
+  /**
+   * Blocks until every thread works on the current generation (true), or `timeoutMs` passed.
+   * For tests and the benchmark: the miner itself never waits for the threads.
+   */
+  waitSwitched(timeoutMs = 5_000): boolean {
+    return this.destroyed ? true : this.native.waitSwitched(timeoutMs);
+  }
+
+  /** Publishes the job and returns its generation at once; threads switch within a batch. */
   start(job: SearchJobSpec): number {
     if (this.destroyed) throw new Error('search engine destroyed');
     checkHeader(job.header);
@@ -372,7 +412,7 @@ export class SearchEngine {
 
   /** Hashes done by each thread since the engine started (relaxed counters, read any time). */
   hashCounts(): number[] {
-    return this.destroyed ? [] : this.native.hashCounts();
+    return this.native.hashCounts();
   }
 
   totalHashes(): number {
@@ -383,6 +423,7 @@ export class SearchEngine {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    liveEngines.delete(this);
     this.native.destroy();
   }
 }
