@@ -13,8 +13,6 @@ export interface LoggerOptions {
   color: boolean | 'auto';
   /** Default process.stderr. */
   stream?: NodeJS.WritableStream;
-  /** Secrets (the password, the API token) replaced by `***` wherever they appear. Empty ones are ignored. */
-  redact?: readonly string[];
   /** Default process.env; read only for NO_COLOR. */
   env?: NodeJS.ProcessEnv;
   /** Default `() => new Date()`; tests pass a fixed clock. */
@@ -61,7 +59,6 @@ export function createLogger(opts: LoggerOptions): ConsoleLogger {
   const clock = opts.clock ?? (() => new Date());
   const useColor = resolveColor(opts.color, stream, opts.env ?? process.env);
   const chalk = new Chalk({ level: useColor ? 1 : 0 });
-  const redactor = makeRedactor(opts.redact ?? []);
   let statusLine: StatusLine | undefined;
   let closed = false;
 
@@ -73,8 +70,8 @@ export function createLogger(opts: LoggerOptions): ConsoleLogger {
     if (closed || LEVEL_RANK[level] > LEVEL_RANK[opts.level]) return;
     const time = clock();
     const line = opts.json
-      ? jsonLine(time, level, tag, redactor(msg), fields, redactor)
-      : humanLine(chalk, time, level, tag, redactor(msg), fields, redactor);
+      ? jsonLine(time, level, tag, msg, fields)
+      : humanLine(chalk, time, level, tag, msg, fields);
     statusLine?.clear();
     stream.write(line + '\n');
     statusLine?.redraw();
@@ -111,37 +108,27 @@ function resolveColor(color: boolean | 'auto', stream: NodeJS.WritableStream, en
   return (stream as { isTTY?: boolean }).isTTY === true;
 }
 
-// ---- redaction ------------------------------------------------------------------------------
-
-type Redactor = (text: string) => string;
-
-function makeRedactor(secrets: readonly string[]): Redactor {
-  // Longest first, so a secret that contains a shorter one is masked whole.
-  const list = [...new Set(secrets.filter((s) => s.length > 0))].sort((a, b) => b.length - a.length);
-  if (list.length === 0) return (text) => text;
-  return (text) => list.reduce((acc, secret) => acc.split(secret).join('***'), text);
-}
+// ---- secrets --------------------------------------------------------------------------------
+// The logger rewrites nothing: no secret reaches it. The password is written to the socket only;
+// text a node sends (which may echo it) is masked where it enters (log/untrusted.ts). A blanket
+// replace here garbled the miner's own lines ("cf***-miner" for the password "x") and told a
+// reader which letters the password has.
 
 type JsonValue = string | number | boolean | null;
 
-/** A field value as JSON would carry it: bigint as a decimal string, a secret-bearing number as a string. */
-function fieldValue(value: LogFields[string], redact: Redactor): JsonValue | undefined {
+/** A field value as JSON would carry it: bigint as a decimal string. */
+function fieldValue(value: LogFields[string]): JsonValue | undefined {
   if (value === undefined) return undefined;
-  if (value === null || typeof value === 'boolean') return value;
-  if (typeof value === 'string') return redact(value);
-  const text = value.toString();
-  const masked = redact(text);
-  if (masked !== text) return masked;
-  return typeof value === 'bigint' ? text : value;
+  if (value === null || typeof value === 'boolean' || typeof value === 'string') return value;
+  return typeof value === 'bigint' ? value.toString() : value;
 }
 
 // ---- JSON lines ---------------------------------------------------------------------------
 
-function jsonLine(time: Date, level: LogLevel, tag: LogTag, msg: string, fields: LogFields | undefined,
-  redact: Redactor): string {
+function jsonLine(time: Date, level: LogLevel, tag: LogTag, msg: string, fields: LogFields | undefined): string {
   const record: Record<string, JsonValue> = { time: time.toISOString(), level, tag, msg };
   for (const [key, raw] of Object.entries(fields ?? {})) {
-    const value = fieldValue(raw, redact);
+    const value = fieldValue(raw);
     if (value === undefined) continue;
     // A field may not overwrite the envelope that every consumer relies on.
     record[JSON_RESERVED.has(key) ? `field_${key}` : key] = value;
@@ -167,7 +154,7 @@ const TAG_PAINT: Record<LogTag, Paint> = {
 };
 
 function humanLine(chalk: ChalkInstance, time: Date, level: LogLevel, tag: LogTag, msg: string,
-  fields: LogFields | undefined, redact: Redactor): string {
+  fields: LogFields | undefined): string {
   const levelText = (level === 'info' ? '' : level.toUpperCase()).padEnd(LEVEL_WIDTH);
   const paintLevel = level === 'error' ? chalk.red.bold : level === 'warn' ? chalk.yellow.bold : chalk.gray;
   const paintMsg = level === 'error' ? chalk.red : level === 'debug' ? chalk.gray : (s: string) => s;
@@ -177,7 +164,7 @@ function humanLine(chalk: ChalkInstance, time: Date, level: LogLevel, tag: LogTa
     TAG_PAINT[tag](chalk, level)(tag.padEnd(TAG_WIDTH)),
     paintMsg(escapeControl(msg)),
   ];
-  const rendered = renderFields(chalk, fields, redact);
+  const rendered = renderFields(chalk, fields);
   return parts.join(' ') + (rendered ? '  ' + rendered : '');
 }
 
@@ -186,10 +173,10 @@ function clockTime(time: Date): string {
   return `${p(time.getHours())}:${p(time.getMinutes())}:${p(time.getSeconds())}.${p(time.getMilliseconds(), 3)}`;
 }
 
-function renderFields(chalk: ChalkInstance, fields: LogFields | undefined, redact: Redactor): string {
+function renderFields(chalk: ChalkInstance, fields: LogFields | undefined): string {
   const out: string[] = [];
   for (const [key, raw] of Object.entries(fields ?? {})) {
-    const value = fieldValue(raw, redact);
+    const value = fieldValue(raw);
     if (value === undefined) continue;
     out.push(`${chalk.dim(key + '=')}${quoteIfNeeded(value)}`);
   }
