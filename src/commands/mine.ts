@@ -3,6 +3,7 @@ import os from 'node:os';
 import type { Settings } from '../config/schema.js';
 import { requireWorker } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
+import { registerSecret } from '../log/untrusted.js';
 import type { ConsoleLogger } from '../log/logger.js';
 import { formatDuration, formatHashrate } from '../log/format.js';
 import { StratumClient, parseHostSpec, formatHost } from '../stratum/client.js';
@@ -33,11 +34,12 @@ export async function mineCommand(settings: Settings, warnings: string[]): Promi
     }
   });
   loadAddon(); // a broken build is exit 3 before anything connects
+  registerSecret(settings.password);
+  registerSecret(settings.httpToken);
   const logger = createLogger({
     level: settings.verbose ? 'debug' : settings.quiet ? 'warn' : 'info',
     json: settings.logJson,
     color: settings.color ?? 'auto',
-    redact: [settings.password, settings.httpToken ?? ''],
   });
   for (const w of warnings) logger.warn('cfg', w);
   const miner = new Miner(settings, worker, hosts, logger);
@@ -144,6 +146,9 @@ class Miner {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // A closed terminal or `systemctl reload` without a reload action: a clean stop too, with the
+    // summary and grace for submits in flight, rather than the default instant death.
+    process.on('SIGHUP', onSignal);
   }
 
   private async startApi(): Promise<void> {

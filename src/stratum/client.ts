@@ -17,6 +17,7 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import type { Logger } from '../log/types.js';
+import { fromNode } from '../log/untrusted.js';
 import type { Job } from '../miner/job.js';
 import { sameWork, shortJobId } from '../miner/job.js';
 import { NodeRefusedError, UsageError } from '../errors.js';
@@ -167,6 +168,9 @@ interface Connection {
   /** Armed when a request times out: a node silent for two request timeouts is presumed gone. */
   silenceTimer?: NodeJS.Timeout;
   closed: Promise<void>;
+  /** Settles true when the node accepts mining.subscribe, false when the connection closes first. */
+  ready: Promise<boolean>;
+  markReady: (ok: boolean) => void;
 }
 
 const DEFAULTS = {
@@ -270,7 +274,12 @@ export class StratumClient extends EventEmitter<StratumClientEvents> {
   async submit(job: Job, nonce: bigint): Promise<SubmitResult> {
     const conn = this.conn;
     this.counters.submits++;
-    if (!conn?.subscribed) return { status: 'disconnected', reason: 'not connected to a node', rttMs: 0 };
+    // A node may send its job before it answers mining.subscribe: a solution for that job waits
+    // for the answer (bounded by the request timeout and by the engine's cap on submits in flight).
+    if (conn && !conn.subscribed && !(await this.readyWithin(conn))) {
+      return { status: 'disconnected', reason: 'not connected to a node', rttMs: 0 };
+    }
+    if (!conn?.subscribed || conn !== this.conn) return { status: 'disconnected', reason: 'not connected to a node', rttMs: 0 };
     const id = this.nextId++;
     let line: string;
     try {
@@ -283,6 +292,16 @@ export class StratumClient extends EventEmitter<StratumClientEvents> {
     const reply = await this.request(conn, id, SUBMIT_METHOD, line);
     const rttMs = performance.now() - sentAt;
     return this.submitResult(reply, rttMs);
+  }
+
+  private async readyWithin(conn: Connection): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), this.requestTimeoutMs); });
+    try {
+      return await Promise.race([conn.ready, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Closes the connection and every timer; the client cannot be restarted. Safe to call twice. */
@@ -344,7 +363,11 @@ export class StratumClient extends EventEmitter<StratumClientEvents> {
     const socket = net.connect({ host: endpoint.host, port: endpoint.port });
     let markClosed!: () => void;
     const closed = new Promise<void>((resolve) => { markClosed = resolve; });
-    const conn: Connection = { socket, endpoint, connected: false, subscribed: false, closed, lastDataAt: performance.now() };
+    let markReady!: (ok: boolean) => void;
+    const ready = new Promise<boolean>((resolve) => { markReady = resolve; });
+    const conn: Connection = {
+      socket, endpoint, connected: false, subscribed: false, closed, ready, markReady, lastDataAt: performance.now(),
+    };
     this.conn = conn;
     conn.connectTimer = setTimeout(() => {
       conn.dropReason = `no TCP connection within ${this.connectTimeoutMs} ms`;
@@ -361,6 +384,7 @@ export class StratumClient extends EventEmitter<StratumClientEvents> {
     socket.on('error', (err) => { conn.lastError ??= err.message; });
     socket.once('close', () => {
       markClosed();
+      markReady(false);
       this.onClose(conn);
     });
   }
@@ -388,13 +412,14 @@ export class StratumClient extends EventEmitter<StratumClientEvents> {
     switch (outcome.kind) {
       case 'subscribed': return this.onSubscribed(conn);
       case 'refused': return this.refuse(conn);
-      case 'error': return this.drop(conn, `mining.subscribe failed: error ${outcome.error.code} ${outcome.error.message}`);
-      case 'invalid': return this.drop(conn, `unreadable reply to mining.subscribe: ${outcome.reason}`);
+      case 'error': return this.drop(conn, `mining.subscribe failed: error ${outcome.error.code} ${fromNode(outcome.error.message)}`);
+      case 'invalid': return this.drop(conn, `unreadable reply to mining.subscribe: ${fromNode(outcome.reason)}`);
     }
   }
 
   private onSubscribed(conn: Connection): void {
     conn.subscribed = true;
+    conn.markReady(true);
     this.failStreak = 0;
     this.counters.subscribes++;
     conn.idleTimer = setTimeout(() => this.onIdle(conn), this.idleTimeoutMs);
@@ -615,13 +640,13 @@ export class StratumClient extends EventEmitter<StratumClientEvents> {
         return { status: 'accepted', rttMs };
       case 'rejected':
         this.counters.rejected++;
-        return verdict.reason === undefined ? { status: 'rejected', rttMs } : { status: 'rejected', reason: verdict.reason, rttMs };
+        return verdict.reason === undefined ? { status: 'rejected', rttMs } : { status: 'rejected', reason: fromNode(verdict.reason), rttMs };
       case 'error':
         this.counters.errors++;
-        return { status: 'error', reason: `node error ${verdict.error.code}: ${verdict.error.message}`, code: verdict.error.code, rttMs };
+        return { status: 'error', reason: `node error ${verdict.error.code}: ${fromNode(verdict.error.message)}`, code: verdict.error.code, rttMs };
       case 'invalid':
         this.counters.errors++;
-        return { status: 'error', reason: verdict.reason, rttMs };
+        return { status: 'error', reason: fromNode(verdict.reason), rttMs };
     }
   }
 
@@ -695,8 +720,8 @@ export class BadLineReporter {
     if (this.inWindow < this.limits.limit) {
       this.inWindow++;
       this.counters.badLinesLogged++;
-      const sample = line === undefined ? '' : `: ${clip(line, 120)}`;
-      this.logger.warn('net', `ignored a bad line from ${formatHost(where)} (${reason})${sample}`,
+      const sample = line === undefined ? '' : `: ${fromNode(line, 120)}`;
+      this.logger.warn('net', `ignored a bad line from ${formatHost(where)} (${fromNode(reason)})${sample}`,
         { host: where.host, port: where.port });
       return;
     }

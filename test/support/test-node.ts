@@ -63,6 +63,13 @@ export interface TestNodeBehaviour {
   chunking: 'none' | 'split' | 'merge';
   /** true: "true"/"false" for subscribe and ["true"]/["false", reason] for submit, as in the design note. */
   stringResults: boolean;
+  /**
+   * > 0: after a good subscribe, send the current job at once and the subscribe reply this many
+   * ms later (a node whose notify races ahead of its reply).
+   */
+  subscribeReplyDelayMs: number;
+  /** Set: every submit that would be accepted is answered [false, rejectAllWith] instead (a node echoing text back). */
+  rejectAllWith: string | undefined;
 }
 
 export interface TestJob {
@@ -156,6 +163,7 @@ const MAX_JOB_RECORDS = 10_000;
 export class TestNode extends EventEmitter<TestNodeEvents> {
   readonly behaviour: TestNodeBehaviour = {
     answerSubmits: true, submitDelayMs: 0, silent: false, chunking: 'none', stringResults: false,
+    subscribeReplyDelayMs: 0, rejectAllWith: undefined,
   };
   readonly submits: SubmitRecord[] = [];
   readonly jobs = new Map<string, JobRecord>();
@@ -412,10 +420,23 @@ export class TestNode extends EventEmitter<TestNodeEvents> {
       // Like the node: the socket stays open but never receives a job.
       this.stats.refusedSubscribes++;
     }
-    this.reply(conn, id ?? null, { result: this.behaviour.stringResults ? String(ok) : ok });
+    const job = this.currentJob;
+    const replyLine = { result: this.behaviour.stringResults ? String(ok) : ok };
+    const delayMs = this.behaviour.subscribeReplyDelayMs;
+    if (ok && delayMs > 0) {
+      if (job) this.sendNotify(conn, job, this.notifyId++);
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        this.reply(conn, id ?? null, replyLine);
+        this.emit('subscribe', { connId: conn.id, worker, ok });
+        this.emit('subscribed', { connId: conn.id, worker });
+      }, delayMs);
+      this.timers.add(timer);
+      return;
+    }
+    this.reply(conn, id ?? null, replyLine);
     this.emit('subscribe', { connId: conn.id, worker, ok });
     if (ok) this.emit('subscribed', { connId: conn.id, worker });
-    const job = this.currentJob;
     if (ok && this.notifyOnSubscribe && job) this.sendNotify(conn, job, this.notifyId++);
   }
 
@@ -490,6 +511,10 @@ export class TestNode extends EventEmitter<TestNodeEvents> {
     }
     // Another submit of the same nonce may have been verified meanwhile.
     if (entry.solved.has(nonce)) return duplicate();
+    if (this.behaviour.rejectAllWith !== undefined) {
+      record.verdict = 'invalid';
+      return rejected(this.behaviour.rejectAllWith);
+    }
     entry.solved.add(nonce);
     record.verdict = 'accepted';
     return { result: this.behaviour.stringResults ? ['true'] : [true] };
