@@ -2,8 +2,9 @@
 // on the host and submitted, and the node's answer is counted. Latest job wins, always.
 import { randomBytes } from 'node:crypto';
 import type { Algo, CacheHandle, DatasetHandle, FoundNonce } from '../native/index.js';
-import { STAGE_LENGTH, SearchEngine, hashKeccak, hashOctopusLight, meetsBoundary } from '../native/index.js';
+import { STAGE_LENGTH, SearchEngine, stageBytes, hashKeccak, hashOctopusLightAsync, meetsBoundary } from '../native/index.js';
 import type { Logger } from '../log/types.js';
+import { RateLimitedLog } from '../log/rate-limit.js';
 import type { Job } from './job.js';
 import { formatDifficulty, sameWork, shortJobId } from './job.js';
 import type { StageResources } from './resources.js';
@@ -26,9 +27,21 @@ export interface EngineOptions {
 }
 
 /**
+ * Solutions between the search threads and the node, in two bounded stages. The node makes one
+ * block per solution and answers a submit in milliseconds, so a few dozen in flight already means
+ * the target is absurdly easy (a test network at difficulty 1): beyond these bounds a solution is
+ * dropped and counted (droppedBacklog), never queued, so memory and the event loop stay bounded
+ * whatever the node sends.
+ */
+/** Solutions waiting for or in their host re-check (an Octopus re-check is a light hash on a pool thread). */
+export const MAX_CHECKING = 8;
+/** Submits sent and not yet answered. */
+export const MAX_SUBMITTING = 32;
+
+/**
  * The books. Every solution found ends in exactly one place:
- * found = submitted + droppedStale + droppedInvalid + lost + inFlight + pending, and
- * submitted = accepted + rejected + timedOut (rejected includes the node's "stale" answers).
+ * found = submitted + droppedStale + droppedInvalid + droppedBacklog + lost + checking + inFlight + pending,
+ * and submitted = accepted + rejected + timedOut (rejected includes the node's "stale" answers).
  */
 export interface ShareCounts {
   found: number;
@@ -42,8 +55,12 @@ export interface ShareCounts {
   droppedStale: number;
   /** Never sent: failed the host-side re-check. */
   droppedInvalid: number;
+  /** Never sent: the pipeline was full (MAX_CHECKING, MAX_SUBMITTING, or the native queue). */
+  droppedBacklog: number;
   /** The connection dropped before the node answered, and the node came back with other work. */
   lost: number;
+  /** In the host re-check now. */
+  checking: number;
   inFlight: number;
   /** Waiting for the connection to return with the same job. */
   pending: number;
@@ -72,13 +89,16 @@ export class MiningEngine {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly counts: ShareCounts = {
     found: 0, submitted: 0, accepted: 0, rejected: 0, rejectedStale: 0, timedOut: 0, droppedStale: 0, droppedInvalid: 0,
-    lost: 0, inFlight: 0, pending: 0,
+    droppedBacklog: 0, lost: 0, checking: 0, inFlight: 0, pending: 0,
   };
+  /** Per-solution and per-job lines, which a node controls the rate of. */
+  private readonly lines: RateLimitedLog;
   /** Notify parsed -> every thread on the new job, in ms (the last SWITCH_SAMPLES jobs). */
   readonly switchTimesMs: number[] = [];
 
   constructor(private readonly opts: EngineOptions) {
     this.search = new SearchEngine(opts.threads, (found) => this.onFound(found));
+    this.lines = new RateLimitedLog(opts.logger);
   }
 
   get currentJob(): Job | undefined { return this.latest; }
@@ -111,24 +131,28 @@ export class MiningEngine {
       return;
     }
     this.waitingForHeight = false;
-    this.opts.logger.info('job', `new job ${shortJobId(job.jobId)} height ${height ?? '-'} ` +
+    this.lines.line('job', 'info', 'job', 'new jobs', `new job ${shortJobId(job.jobId)} height ${height ?? '-'} ` +
       `difficulty ${formatDifficulty(job.difficulty)}`);
     if (this.opts.algo === 'keccak') return this.switchTo({ generation: 0, job, algo: 'keccak' });
 
     const stage = Math.floor(height! / STAGE_LENGTH);
+    // Builds for any other stage are no longer wanted: they end now (latest job wins).
+    this.opts.resources.only(stage);
     let cache = this.opts.resources.cacheIfReady(stage);
     if (!cache) {
       this.pauseSearch(); // nothing may hash the replaced job while this one's cache builds
       try {
-        cache = await this.opts.resources.cache(stage);
+        cache = await this.opts.resources.cache(stage, height!);
       } catch (err) {
-        this.opts.logger.error('dag', `cannot build the cache for stage ${stage}: ${messageOf(err)}`);
+        if (seq !== this.seq || this.stopped || isAbort(err)) return; // a newer job took over
+        this.lines.line('cache-error', 'error', 'dag', 'unusable jobs', `${messageOf(err)}; waiting for a job the miner can use`);
         return;
       }
       if (seq !== this.seq || this.stopped) return; // a newer job arrived meanwhile: it wins
     }
     this.opts.resources.want(height!, cache);
-    this.switchTo(this.withDataset({ generation: 0, job, algo: 'octopus', cache }, height!));
+    const datasetBytes = stageBytes(stage).datasetBytes;
+    this.switchTo(this.withDataset({ generation: 0, job, algo: 'octopus', cache, datasetBytes }, height!));
   }
 
   /** The dataset for the current stage became ready: restart the current job in full mode. */
@@ -162,31 +186,61 @@ export class MiningEngine {
     this.search.pause();
   }
 
-  /** Solutions from the native threads (current generation only; the wrapper drops the rest). */
+  /**
+   * Solutions from the native threads, current generation only (the native engine drops the
+   * rest). Each is counted, then re-checked and sent, or dropped when the pipeline is full.
+   */
   private onFound(found: FoundNonce[]): void {
+    const a = this.active;
     for (const f of found) {
       this.counts.found++;
-      const a = this.active;
       if (!a || f.generation !== a.generation || a.job !== this.latest) {
-        this.counts.droppedStale++; // its job was replaced before we could send it
-        continue;
+        this.counts.droppedStale++; // the engine moved on between the drain and this call
+      } else if (this.counts.checking >= MAX_CHECKING || this.counts.inFlight >= MAX_SUBMITTING) {
+        this.counts.droppedBacklog++;
+      } else {
+        void this.check(a, f);
       }
-      if (!this.checkOnHost(a, f)) continue;
-      this.opts.logger.info('share', `solution found for job ${shortJobId(a.job.jobId)}: nonce 0x${f.nonce.toString(16)}`);
-      this.send(a.job, f.nonce);
     }
   }
 
-  /** Recomputes the hash through a different path (light mode, or keccak) before anything is sent. */
-  private checkOnHost(a: Active, f: FoundNonce): boolean {
-    const hash = a.algo === 'keccak'
-      ? hashKeccak(a.job.powHash, f.nonce)
-      : hashOctopusLight(a.cache!, a.job.powHash, f.nonce, a.datasetBytes);
-    if (hash.equals(f.hash) && meetsBoundary(hash, f.nonce, a.job.boundary)) return true;
-    this.counts.droppedInvalid++;
-    this.opts.logger.error('cpu', `discarded a solution that failed the host re-check (nonce 0x${f.nonce.toString(16)}); ` +
-      'this points at a hardware or build fault');
-    return false;
+  /**
+   * Recomputes the hash through a different path (light mode on a pool thread, or keccak) before
+   * anything is sent; the job must still be the latest when the answer comes back.
+   */
+  private async check(a: Active, f: FoundNonce): Promise<void> {
+    this.counts.checking++;
+    let hash: Buffer | undefined;
+    try {
+      hash = a.algo === 'keccak'
+        ? hashKeccak(a.job.powHash, f.nonce)
+        : await hashOctopusLightAsync(a.cache!, a.job.powHash, f.nonce, a.datasetBytes!);
+    } catch (err) {
+      this.opts.logger.error('cpu', `cannot re-check a solution: ${messageOf(err)}`);
+    } finally {
+      this.counts.checking--;
+    }
+    if (this.stopped) {
+      this.counts.lost++; // stopping: nobody sends it any more
+      return;
+    }
+    if (!hash || !hash.equals(f.hash) || !meetsBoundary(hash, f.nonce, a.job.boundary)) {
+      this.counts.droppedInvalid++;
+      this.opts.logger.error('cpu', `discarded a solution that failed the host re-check (nonce 0x${f.nonce.toString(16)}); ` +
+        'this points at a hardware or build fault');
+      return;
+    }
+    if (a.job !== this.latest) {
+      this.counts.droppedStale++; // replaced while it was being re-checked
+      return;
+    }
+    if (this.counts.inFlight >= MAX_SUBMITTING) {
+      this.counts.droppedBacklog++;
+      return;
+    }
+    this.lines.line('found', 'info', 'share', 'solutions found',
+      `solution found for job ${shortJobId(a.job.jobId)}: nonce 0x${f.nonce.toString(16)}`);
+    this.send(a.job, f.nonce);
   }
 
   private send(job: Job, nonce: bigint): void {
@@ -216,7 +270,8 @@ export class MiningEngine {
       case 'accepted':
         this.counts.submitted++;
         this.counts.accepted++;
-        this.opts.logger.info('share', `accepted (${this.counts.accepted}/${this.counts.rejected}) job ${id} in ${rtt}`);
+        this.lines.line('accepted', 'info', 'share', 'accepted solutions',
+          `accepted (${this.counts.accepted}/${this.counts.rejected}) job ${id} in ${rtt}`);
         return;
       case 'rejected':
       case 'error':
@@ -224,21 +279,25 @@ export class MiningEngine {
         this.counts.rejected++;
         if (/stale/i.test(r.reason ?? '')) {
           this.counts.rejectedStale++;
-          this.opts.logger.warn('share', `stale: job ${id} was replaced at the node (${r.reason}) in ${rtt}`);
+          this.lines.line('stale', 'warn', 'share', 'stale answers',
+            `stale: job ${id} was replaced at the node (${r.reason}) in ${rtt}`);
         } else {
-          this.opts.logger.warn('share', `rejected job ${id}: ${r.reason ?? 'no reason given'} in ${rtt}`);
+          this.lines.line('rejected', 'warn', 'share', 'rejections',
+            `rejected job ${id}: ${r.reason ?? 'no reason given'} in ${rtt}`);
         }
         return;
       case 'timeout':
         this.counts.submitted++;
         this.counts.timedOut++;
-        this.opts.logger.warn('share', `no answer to a submit for job ${id} within ${rtt}`);
+        this.lines.line('timeout', 'warn', 'share', 'unanswered submits', `no answer to a submit for job ${id} within ${rtt}`);
         return;
       case 'disconnected':
         // The node may come back with the same job (window 1): keep it until the next notify says.
+        // Bounded: only submits in flight (at most MAX_SUBMITTING) can come back this way.
         this.pending.push({ job, nonce });
         this.counts.pending = this.pending.length;
-        this.opts.logger.warn('share', `connection lost before the node answered; keeping the solution for job ${id} until reconnect`);
+        this.lines.line('pending', 'warn', 'share', 'solutions kept for reconnect',
+          `connection lost before the node answered; keeping the solution for job ${id} until reconnect`);
     }
   }
 
@@ -248,11 +307,12 @@ export class MiningEngine {
     this.counts.pending = 0;
     for (const p of keep) {
       if (sameWork(p.job, job) || p.job.powHash.equals(job.powHash)) {
-        this.opts.logger.info('share', `resubmitting a solution for job ${shortJobId(job.jobId)} after reconnect`);
+        this.lines.line('resubmit', 'info', 'share', 'resubmits', `resubmitting a solution for job ${shortJobId(job.jobId)} after reconnect`);
         this.send(job, p.nonce);
       } else {
         this.counts.lost++;
-        this.opts.logger.warn('share', `dropped a solution for job ${shortJobId(p.job.jobId)}: the node moved on while we were away`);
+        this.lines.line('lost', 'warn', 'share', 'lost solutions',
+          `dropped a solution for job ${shortJobId(p.job.jobId)}: the node moved on while we were away`);
       }
     }
   }
@@ -289,13 +349,23 @@ export class MiningEngine {
     }
     this.counts.lost += this.pending.splice(0).length;
     this.counts.pending = 0;
+    this.lines.close();
   }
 
-  /** The books, with solutions the native wrapper dropped for a replaced job folded in. */
+  /** The books, with the solutions the native engine dropped (replaced job, full queue) folded in. */
   get totals(): ShareCounts {
-    const dropped = this.search.droppedStale;
-    return { ...this.counts, found: this.counts.found + dropped, droppedStale: this.counts.droppedStale + dropped };
+    const dropped = this.search.dropped;
+    return {
+      ...this.counts,
+      found: this.counts.found + dropped.stale + dropped.full,
+      droppedStale: this.counts.droppedStale + dropped.stale,
+      droppedBacklog: this.counts.droppedBacklog + dropped.full,
+    };
   }
+}
+
+function isAbort(err: unknown): boolean {
+  return err instanceof Error && err.name === 'AbortError';
 }
 
 /** The node's "Problem already solved with nonce = N" (N decimal or hex) names our own nonce. */
@@ -316,12 +386,12 @@ export function shareSummary(c: ShareCounts): { accepted: number; rejected: numb
 
 /** The two identities of ShareCounts; both hold at every moment the event loop is idle. */
 export function booksBalance(c: ShareCounts): boolean {
-  return c.found === c.submitted + c.droppedStale + c.droppedInvalid + c.lost + c.inFlight + c.pending &&
+  return c.found === c.submitted + c.droppedStale + c.droppedInvalid + c.droppedBacklog + c.lost + c.checking + c.inFlight + c.pending &&
     c.submitted === c.accepted + c.rejected + c.timedOut;
 }
 
 export function formatCounts(c: ShareCounts): string {
   return `found ${c.found}: submitted ${c.submitted}, dropped stale ${c.droppedStale}, dropped invalid ${c.droppedInvalid}, ` +
-    `lost ${c.lost}, in flight ${c.inFlight}, pending ${c.pending}; submitted ${c.submitted}: accepted ${c.accepted}, ` +
+    `dropped backlog ${c.droppedBacklog}, lost ${c.lost}, checking ${c.checking}, in flight ${c.inFlight}, pending ${c.pending}; submitted ${c.submitted}: accepted ${c.accepted}, ` +
     `rejected ${c.rejected} (stale at node ${c.rejectedStale}), timed out ${c.timedOut}`;
 }

@@ -2,7 +2,7 @@
 // and the dataset decision for --mode auto (does it fit in memory, with a margin?).
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { CacheHandle, DatasetHandle, STAGE_LENGTH, sizesForHeight } from '../native/index.js';
+import { CacheHandle, DatasetHandle, STAGE_LENGTH, stageBytes } from '../native/index.js';
 import type { Logger } from '../log/types.js';
 import { formatBytes } from '../log/format.js';
 import { messageOf } from '../errors.js';
@@ -12,6 +12,16 @@ export type ModeSetting = 'auto' | 'light' | 'full';
 export const MEMORY_MARGIN_BYTES = 1.5 * 2 ** 30;
 /** Start the next stage's dataset this many blocks before the stage changes (about 3 h on mainnet). */
 export const PREBUILD_BLOCKS = 20_000;
+/** Left free beside a cache: a cache is tens of MiB, so a cache that leaves less than this is absurd. */
+export const CACHE_MARGIN_BYTES = 256 * 2 ** 20;
+/**
+ * Caches held at once, built or building: the current stage's and one more (the previous stage,
+ * for a node that still accepts its jobs, or the next). A node that changes stage on every job
+ * cancels builds instead of stacking them.
+ */
+export const MAX_CACHES = 2;
+/** Datasets held at once: the current stage's and the next, built ahead of a stage change. */
+export const MAX_DATASETS = 2;
 
 export interface ProgressSink {
   update(done: number): void;
@@ -37,6 +47,12 @@ export type DatasetStatus =
   | { state: 'ready'; stage: number }
   | { state: 'unavailable'; reason: string };
 
+function abortError(): Error {
+  const e = new Error('closed');
+  e.name = 'AbortError';
+  return e;
+}
+
 export function availableMemoryBytes(): number {
   try {
     const m = /^MemAvailable:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'));
@@ -47,9 +63,15 @@ export function availableMemoryBytes(): number {
   return os.freemem();
 }
 
+interface CacheEntry {
+  promise: Promise<CacheHandle>;
+  abort: AbortController;
+  ready?: CacheHandle;
+}
+
 export class StageResources {
-  private readonly caches = new Map<number, Promise<CacheHandle>>();
-  private readonly readyCaches = new Map<number, CacheHandle>();
+  /** In order of last use, oldest first; at most MAX_CACHES. */
+  private readonly caches = new Map<number, CacheEntry>();
   private readonly datasets = new Map<number, DatasetHandle>();
   private building: { stage: number; abort: AbortController; done: Promise<void> } | undefined;
   private status: DatasetStatus = { state: 'idle' };
@@ -63,30 +85,69 @@ export class StageResources {
   }
 
   cacheIfReady(stage: number): CacheHandle | undefined {
-    return this.readyCaches.get(stage);
+    const e = this.caches.get(stage);
+    if (e?.ready) this.touch(stage, e);
+    return e?.ready;
   }
 
-  /** The cache for a stage; concurrent callers share one build. Keeps the two newest stages. */
-  cache(stage: number): Promise<CacheHandle> {
-    let p = this.caches.get(stage);
-    if (p) return p;
+  /**
+   * The cache for a stage; concurrent callers share one build. Refused (rejects, allocates
+   * nothing) when it would not fit in available memory; `height` names the job in that message.
+   * Rejects with an AbortError when only() or a newer stage cancels the build.
+   */
+  cache(stage: number, height = stage * STAGE_LENGTH): Promise<CacheHandle> {
+    const existing = this.caches.get(stage);
+    if (existing) {
+      this.touch(stage, existing);
+      return existing.promise;
+    }
+    const { cacheBytes } = stageBytes(stage);
+    const available = this.available();
+    if (this.closed) return Promise.reject(abortError());
+    if (cacheBytes + CACHE_MARGIN_BYTES > available) {
+      return Promise.reject(new Error(`refusing the job at height ${height}: its stage ${stage} needs a ` +
+        `${formatBytes(cacheBytes)} cache (+ ${formatBytes(CACHE_MARGIN_BYTES)} margin) and ${formatBytes(available)} is available`));
+    }
+    for (const [old, e] of this.caches) {
+      if (this.caches.size < MAX_CACHES) break;
+      this.dropCache(old, e);
+    }
     const started = performance.now();
-    const { cacheBytes } = sizesForHeight(stage * STAGE_LENGTH);
     this.opts.logger.info('dag', `building cache for stage ${stage} (${formatBytes(cacheBytes)})`);
-    p = CacheHandle.build(stage).then((cache) => {
-      this.readyCaches.set(stage, cache);
+    const abort = new AbortController();
+    const entry: CacheEntry = { abort, promise: CacheHandle.build(stage, { signal: abort.signal }) };
+    entry.promise = entry.promise.then((cache) => {
+      if (this.caches.get(stage) === entry) entry.ready = cache;
       this.opts.logger.info('dag', `cache for stage ${stage} ready in ${((performance.now() - started) / 1000).toFixed(2)} s`);
       return cache;
     });
-    p.catch(() => this.caches.delete(stage));
-    this.caches.set(stage, p);
-    for (const old of [...this.caches.keys()].sort((a, b) => a - b)) {
-      if (this.caches.size <= 2) break;
-      if (old === stage) continue;
-      this.caches.delete(old);
-      this.readyCaches.delete(old);
-    }
-    return p;
+    entry.promise.catch(() => { if (this.caches.get(stage) === entry) this.caches.delete(stage); });
+    this.caches.set(stage, entry);
+    return entry.promise;
+  }
+
+  /**
+   * The latest job is of `stage`: every cache build and dataset build for another stage ends now
+   * (the next stage's dataset, built ahead of time, excepted). Built caches stay (MAX_CACHES).
+   */
+  only(stage: number): void {
+    for (const [s, e] of this.caches) if (s !== stage && !e.ready) this.dropCache(s, e);
+    const b = this.building;
+    if (b && b.stage !== stage && b.stage !== stage + 1) b.abort.abort();
+  }
+
+  private touch(stage: number, e: CacheEntry): void {
+    this.caches.delete(stage);
+    this.caches.set(stage, e);
+  }
+
+  private dropCache(stage: number, e: CacheEntry): void {
+    this.caches.delete(stage);
+    e.abort.abort(); // a no-op once built: the handle is then freed with its last user
+  }
+
+  private available(): number {
+    return (this.opts.availableBytes ?? availableMemoryBytes)();
   }
 
   datasetIfReady(stage: number): DatasetHandle | undefined {
@@ -113,13 +174,13 @@ export class StageResources {
   }
 
   private fits(stage: number, count: number): boolean {
-    const { datasetBytes } = sizesForHeight(stage * STAGE_LENGTH);
-    return (this.opts.availableBytes ?? availableMemoryBytes)() >= count * datasetBytes + MEMORY_MARGIN_BYTES;
+    const { datasetBytes } = stageBytes(stage);
+    return this.available() >= count * datasetBytes + MEMORY_MARGIN_BYTES;
   }
 
   private startBuild(stage: number, cache: CacheHandle, height: number): void {
-    const { datasetBytes } = sizesForHeight(height);
-    const available = (this.opts.availableBytes ?? availableMemoryBytes)();
+    const { datasetBytes } = stageBytes(stage);
+    const available = this.available();
     const held = [...this.datasets.values()].reduce((a, d) => a + d.bytes, 0);
     if (available + held < datasetBytes + MEMORY_MARGIN_BYTES) {
       const reason = `the dataset needs ${formatBytes(datasetBytes)} + ${formatBytes(MEMORY_MARGIN_BYTES)} margin, ` +
@@ -153,7 +214,12 @@ export class StageResources {
       bar.stop();
       if (this.closed) return ds.release();
       this.datasets.set(stage, ds);
-      for (const [s, old] of this.datasets) if (s < stage) { old.release(); this.datasets.delete(s); }
+      // Keep this one and the one in use (when it is the stage just before): at most MAX_DATASETS.
+      for (const [s, old] of this.datasets) {
+        if (s === stage || (s === stage - 1 && this.datasets.size <= MAX_DATASETS)) continue;
+        old.release();
+        this.datasets.delete(s);
+      }
       this.status = { state: 'ready', stage };
       const pages = ds.hugePages === 'none' ? 'no huge pages (4 KiB pages: slower)' : `huge pages: ${ds.hugePages}`;
       this.opts.logger.info('dag', `dataset for stage ${stage} ready in ${((performance.now() - started) / 1000).toFixed(1)} s, ` +
@@ -170,15 +236,16 @@ export class StageResources {
     this.building = { stage, abort, done };
   }
 
-  /** Cancels a build in progress and frees every dataset. */
-  async close(): Promise<void> {
+  /**
+   * Cancels every build and frees every dataset. Never waits for a build: a cancelled one ends
+   * within milliseconds on its own, and one that finishes anyway is released on arrival.
+   */
+  close(): Promise<void> {
     this.closed = true;
-    const b = this.building;
-    if (b) {
-      b.abort.abort();
-      await b.done;
-    }
+    this.building?.abort.abort();
+    for (const [s, e] of this.caches) this.dropCache(s, e);
     for (const ds of this.datasets.values()) ds.release();
     this.datasets.clear();
+    return Promise.resolve();
   }
 }

@@ -1,7 +1,7 @@
 // Host-side verification of a nonce (the miner re-checks every solution; the test node checks
 // every submit). Keeps the caches of the last few stages so a batch or a long run reuses them.
 import type { Algo } from '../native/index.js';
-import { CacheHandle, STAGE_LENGTH, hashKeccak, hashOctopusLight, meetsBoundary } from '../native/index.js';
+import { CacheHandle, STAGE_LENGTH, hashKeccak, hashOctopusLightAsync, meetsBoundary, stageBytes } from '../native/index.js';
 
 export interface PowJob {
   algo: Algo;
@@ -37,8 +37,10 @@ export class Verifier {
 
   async hash(algo: Algo, header: Buffer, height: number, nonce: bigint): Promise<Buffer> {
     if (algo === 'keccak') return hashKeccak(header, nonce);
-    const cache = await this.cacheFor(Math.floor(height / STAGE_LENGTH));
-    return hashOctopusLight(cache, header, nonce);
+    const stage = Math.floor(height / STAGE_LENGTH);
+    const cache = await this.cacheFor(stage);
+    // On a pool thread: a node checking a flood of submits keeps its event loop free.
+    return hashOctopusLightAsync(cache, header, nonce, stageBytes(stage).datasetBytes);
   }
 
   async verify(job: PowJob, nonce: bigint): Promise<{ valid: boolean; hash: Buffer }> {

@@ -25,7 +25,8 @@ export interface MinerBooks extends ShareCounts {
 const SUMMARY_RE = new RegExp(
   'summary: ran (.+?), (\\d+) hashes \\((.*?) average\\); ' +
   'accepted (\\d+), rejected (\\d+), stale (\\d+); ' +
-  'found (\\d+): submitted (\\d+), dropped stale (\\d+), dropped invalid (\\d+), lost (\\d+), in flight (\\d+), pending (\\d+); ' +
+  'found (\\d+): submitted (\\d+), dropped stale (\\d+), dropped invalid (\\d+), dropped backlog (\\d+), lost (\\d+), ' +
+  'checking (\\d+), in flight (\\d+), pending (\\d+); ' +
   'submitted (\\d+): accepted (\\d+), rejected (\\d+) \\(stale at node (\\d+)\\), timed out (\\d+)',
 );
 
@@ -51,14 +52,16 @@ export function parseSummaryLine(line: string): MinerBooks | undefined {
     submitted: n(8),
     droppedStale: n(9),
     droppedInvalid: n(10),
-    lost: n(11),
-    inFlight: n(12),
-    pending: n(13),
-    submittedAgain: n(14),
-    accepted: n(15),
-    rejected: n(16),
-    rejectedStale: n(17),
-    timedOut: n(18),
+    droppedBacklog: n(11),
+    lost: n(12),
+    checking: n(13),
+    inFlight: n(14),
+    pending: n(15),
+    submittedAgain: n(16),
+    accepted: n(17),
+    rejected: n(18),
+    rejectedStale: n(19),
+    timedOut: n(20),
     line: m[0],
   };
 }
@@ -75,21 +78,23 @@ export function summaryOf(lines: readonly string[]): MinerBooks {
 
 /**
  * Everything wrong with a set of books; empty when they balance:
- * found = submitted + dropped stale + dropped invalid + lost + in flight + pending,
+ * found = submitted + dropped stale + dropped invalid + dropped backlog + lost + checking + in flight + pending,
  * submitted = accepted + rejected + timed out, and the dashboard figures agree with the counts.
  */
 export function booksProblems(b: MinerBooks): string[] {
   const problems: string[] = [];
   const fields: (keyof ShareCounts)[] = [
-    'found', 'submitted', 'accepted', 'rejected', 'rejectedStale', 'timedOut', 'droppedStale', 'droppedInvalid', 'lost', 'inFlight', 'pending',
+    'found', 'submitted', 'accepted', 'rejected', 'rejectedStale', 'timedOut', 'droppedStale', 'droppedInvalid', 'droppedBacklog',
+    'lost', 'checking', 'inFlight', 'pending',
   ];
   for (const f of fields) {
     if (!Number.isSafeInteger(b[f]) || b[f] < 0) problems.push(`${f} is ${b[f]}, not a count`);
   }
-  const parts = b.submitted + b.droppedStale + b.droppedInvalid + b.lost + b.inFlight + b.pending;
+  const parts = b.submitted + b.droppedStale + b.droppedInvalid + b.droppedBacklog + b.lost + b.checking + b.inFlight + b.pending;
   if (b.found !== parts) {
     problems.push(`found ${b.found} != submitted ${b.submitted} + dropped stale ${b.droppedStale} + dropped invalid ` +
-      `${b.droppedInvalid} + lost ${b.lost} + in flight ${b.inFlight} + pending ${b.pending} (= ${parts})`);
+      `${b.droppedInvalid} + dropped backlog ${b.droppedBacklog} + lost ${b.lost} + checking ${b.checking} + ` +
+      `in flight ${b.inFlight} + pending ${b.pending} (= ${parts})`);
   }
   const answered = b.accepted + b.rejected + b.timedOut;
   if (b.submitted !== answered) {
