@@ -1,6 +1,6 @@
 // Settings from their four sources, flags > env > file > defaults, each value validated where it
 // enters and remembered with the source it came from (for `cfx-miner config` and for errors).
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
@@ -83,11 +83,33 @@ function nonEmpty(text: string | undefined): string | undefined {
 
 // ---- the config file --------------------------------------------------------------------------
 
+/** A config file is a few hundred bytes; anything past this is not one (and is not read whole). */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+
+/** Reads at most MAX_CONFIG_FILE_BYTES + 1 bytes: a file that grows (or a FIFO) cannot make us read more. */
+function readBounded(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(MAX_CONFIG_FILE_BYTES + 1);
+    let len = 0;
+    for (let n; len < buf.length && (n = readSync(fd, buf, len, buf.length - len, null)) > 0;) len += n;
+    if (len > MAX_CONFIG_FILE_BYTES) throw new UsageError(`config file ${path}: larger than ${MAX_CONFIG_FILE_BYTES} bytes, too large for a config file`);
+    return buf.toString('utf8', 0, len);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function readConfigFile(path: string): Record<string, unknown> {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    const size = statSync(path).size;
+    if (size > MAX_CONFIG_FILE_BYTES) {
+      throw new UsageError(`config file ${path}: ${size} bytes is too large for a config file (at most ${MAX_CONFIG_FILE_BYTES})`);
+    }
+    text = readBounded(path);
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     throw new UsageError(`config file ${path}: ${readFailure(err)}`, { cause: err });
   }
   let parsed: unknown;
@@ -166,6 +188,9 @@ function fromTyped(info: ConfigKeyInfo, value: unknown, label: string): unknown 
       return typeof value === 'boolean' ? value : fail(info, label, value);
     case 'string':
       if (typeof value !== 'string' || (!v.allowEmpty && value.trim() === '')) return fail(info, label, value);
+      if (Buffer.byteLength(value, 'utf8') > v.maxBytes) {
+        throw new UsageError(`${label}: "${info.key}" is ${Buffer.byteLength(value, 'utf8')} bytes long; at most ${v.maxBytes} are allowed`);
+      }
       return value;
     case 'enum':
       return typeof value === 'string' && v.choices.includes(value) ? value : fail(info, label, value);

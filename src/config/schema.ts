@@ -38,7 +38,7 @@ export type SettingSource = 'flag' | 'env' | 'file' | 'default';
 /** How a value is written in each source and what makes it valid. */
 export type ValueKind =
   | { kind: 'int'; min: number; max: number }
-  | { kind: 'string'; allowEmpty: boolean }
+  | { kind: 'string'; allowEmpty: boolean; maxBytes: number }
   | { kind: 'bool' }
   | { kind: 'enum'; choices: readonly string[] }
   | { kind: 'hosts' };
@@ -83,7 +83,14 @@ type KeySpec = Omit<ConfigKeyInfo, 'key' | 'flagName' | 'flagAttr' | 'env' | 'se
 };
 
 const int = (min: number, max: number): ValueKind => ({ kind: 'int', min, max });
-const str = (allowEmpty = false): ValueKind => ({ kind: 'string', allowEmpty });
+/**
+ * Every string setting has a length bound: it travels in every subscribe line, and no sane
+ * password, token or address comes near 1 KiB (the node's own line limit is far above it).
+ */
+export const MAX_STRING_BYTES = 1024;
+/** A worker name is a label in the node's log and in every submit; 256 bytes is plenty. */
+export const MAX_WORKER_BYTES = 256;
+const str = (allowEmpty = false, maxBytes = MAX_STRING_BYTES): ValueKind => ({ kind: 'string', allowEmpty, maxBytes });
 const bool: ValueKind = { kind: 'bool' };
 const constant = (v: unknown) => () => v;
 
@@ -99,7 +106,7 @@ const SPECS: { [K in SettingKey]: KeySpec } = {
     description: 'stratum port for hosts given without one',
   },
   worker: {
-    short: '-u', arg: '<name>', value: str(), defaultValue: constant(undefined), defaultText: 'none',
+    short: '-u', arg: '<name>', value: str(false, MAX_WORKER_BYTES), defaultValue: constant(undefined), defaultText: 'none',
     description: 'worker name sent in mining.subscribe (required to mine)',
   },
   password: {
@@ -209,7 +216,7 @@ export function configKey(key: SettingKey): ConfigKeyInfo {
 export function expectation(kind: ValueKind): string {
   switch (kind.kind) {
     case 'int': return `a whole number from ${kind.min} to ${kind.max}`;
-    case 'string': return kind.allowEmpty ? 'a string' : 'a non-empty string';
+    case 'string': return `${kind.allowEmpty ? 'a string' : 'a non-empty string'} of at most ${kind.maxBytes} bytes`;
     case 'bool': return 'true or false';
     case 'enum': return `one of ${kind.choices.join(', ')}`;
     case 'hosts': return 'a list of host or host:port entries';
