@@ -32,9 +32,12 @@ export class NodeRefusedError extends MinerError {
   override readonly exitCode = ExitCode.refused;
 }
 
+/**
+ * Usage errors are converted to UsageError where user input is read (config, flags, hash
+ * arguments); any other error, a TypeError or RangeError from a bug included, is a failure (1).
+ */
 export function exitCodeOf(err: unknown): number {
   if (err instanceof MinerError) return err.exitCode;
-  if (err instanceof RangeError || err instanceof TypeError) return ExitCode.usage;
   return ExitCode.failure;
 }
 

@@ -139,7 +139,8 @@ class Miner {
     const onSignal = (sig: NodeJS.Signals) => {
       if (this.stopping) {
         this.log.warn('miner', `second ${sig}: exiting now`);
-        process.exit(ExitCode.interrupted);
+        this.finish(ExitCode.interrupted); // cli.ts exits at once on this code, without waiting for anything
+        return;
       }
       this.log.info('miner', `${sig}: stopping`);
       void this.shutdown(ExitCode.ok);
