@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../bench/faults.js';
 import { booksProblems, summaryOf } from './support/books.js';
-import { runCli, startMiner } from './support/miner-process.js';
+import { runCli, startMiner, stopAndMeasure } from './support/miner-process.js';
 import type { ExitInfo, MinerProcess } from './support/miner-process.js';
 import { TestNode } from './support/test-node.js';
 import type { TestNodeOptions } from './support/test-node.js';
@@ -50,20 +50,6 @@ async function startNode(t: TestContext, opts: TestNodeOptions): Promise<{ node:
   const { host, port } = await node.listen();
   t.after(() => node.close());
   return { node, hostArg: `${host}:${port}` };
-}
-
-async function stopAndMeasure(miner: MinerProcess, signal: NodeJS.Signals): Promise<{ exit: ExitInfo; ms: number }> {
-  const exitAt = new Promise<number>((resolve) => miner.proc.once('exit', () => resolve(performance.now())));
-  const sentAt = performance.now();
-  miner.proc.kill(signal);
-  let exit: ExitInfo;
-  try {
-    exit = await miner.waitForExit(10_000);
-  } catch (err) {
-    miner.kill();
-    throw err;
-  }
-  return { exit, ms: Math.round((await exitAt) - sentAt) };
 }
 
 function assertCleanStop(t: TestContext, miner: MinerProcess, signal: NodeJS.Signals, r: { exit: ExitInfo; ms: number }): ReturnType<typeof summaryOf> {

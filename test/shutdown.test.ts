@@ -8,7 +8,7 @@ import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { freePort } from '../bench/faults.js';
 import { SubmitLedger, booksProblems, reconcile, summaryOf } from './support/books.js';
-import { startMiner } from './support/miner-process.js';
+import { startMiner, stopAndMeasure } from './support/miner-process.js';
 import type { ExitInfo, MinerProcess } from './support/miner-process.js';
 import { TestNode } from './support/test-node.js';
 import type { TestNodeOptions } from './support/test-node.js';
@@ -32,21 +32,6 @@ async function startNode(t: TestContext, opts: TestNodeOptions = {}): Promise<{ 
 
 function keccakArgs(hostArg: string, ...extra: string[]): string[] {
   return ['--host', hostArg, '--worker', 'stop-test', '--algo', 'keccak', '--threads', '2', ...extra];
-}
-
-/** Sends `signal` and measures the time to the process's 'exit' (not to its pipes closing). */
-async function stopAndMeasure(miner: MinerProcess, signal: NodeJS.Signals): Promise<{ exit: ExitInfo; ms: number }> {
-  const exitAt = new Promise<number>((resolve) => miner.proc.once('exit', () => resolve(performance.now())));
-  const sentAt = performance.now();
-  miner.proc.kill(signal);
-  let exit: ExitInfo;
-  try {
-    exit = await miner.waitForExit(5_000);
-  } catch (err) {
-    miner.kill();
-    throw err;
-  }
-  return { exit, ms: Math.round((await exitAt) - sentAt) };
 }
 
 /** The checks every clean stop shares: exit 0 in time, its own log line, one summary that balances. */

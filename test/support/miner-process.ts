@@ -281,3 +281,21 @@ export async function runCli(args: readonly string[], options: StartOptions & { 
     child.kill();
   }
 }
+
+/**
+ * Sends `signal` and measures the time to the process's 'exit' event (not to its pipes closing),
+ * in ms. SIGKILLs it and rejects when it has not exited within `timeoutMs`.
+ */
+export async function stopAndMeasure(miner: MinerProcess, signal: NodeJS.Signals, timeoutMs = 5_000): Promise<{ exit: ExitInfo; ms: number }> {
+  const exitAt = new Promise<number>((resolve) => miner.proc.once('exit', () => resolve(performance.now())));
+  const sentAt = performance.now();
+  miner.proc.kill(signal);
+  let exit: ExitInfo;
+  try {
+    exit = await miner.waitForExit(timeoutMs);
+  } catch (err) {
+    miner.kill();
+    throw err;
+  }
+  return { exit, ms: Math.round((await exitAt) - sentAt) };
+}
