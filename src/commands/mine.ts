@@ -2,7 +2,7 @@
 import os from 'node:os';
 import type { Settings } from '../config/schema.js';
 import { requireWorker } from '../config/load.js';
-import { createLogger } from '../log/logger.js';
+import { createLogger, logLevelFor } from '../log/logger.js';
 import { registerSecret } from '../log/untrusted.js';
 import type { ConsoleLogger } from '../log/logger.js';
 import { formatDuration, formatHashrate } from '../log/format.js';
@@ -37,7 +37,7 @@ export async function mineCommand(settings: Settings, warnings: string[]): Promi
   registerSecret(settings.password);
   registerSecret(settings.httpToken);
   const logger = createLogger({
-    level: settings.verbose ? 'debug' : settings.quiet ? 'warn' : 'info',
+    level: logLevelFor(settings),
     json: settings.logJson,
     color: settings.color ?? 'auto',
   });

@@ -8,13 +8,8 @@ import { RateLimitedLog } from '../log/rate-limit.js';
 import type { Job } from './job.js';
 import { formatDifficulty, sameWork, shortJobId } from './job.js';
 import type { StageResources } from './resources.js';
-import type { SubmitResult } from '../stratum/client.js';
+import type { SubmitResult, SubmitTarget } from './pool.js';
 import { messageOf } from '../errors.js';
-
-/** Where solutions go (the stratum client). */
-export interface SubmitTarget {
-  submit(job: Job, nonce: bigint): Promise<SubmitResult>;
-}
 
 export interface EngineOptions {
   algo: Algo;

@@ -19,6 +19,7 @@ import net from 'node:net';
 import type { Logger } from '../log/types.js';
 import { fromNode } from '../log/untrusted.js';
 import type { Job } from '../miner/job.js';
+import type { SubmitResult, SubmitTarget } from '../miner/pool.js';
 import { sameWork, shortJobId } from '../miner/job.js';
 import { NodeRefusedError, UsageError } from '../errors.js';
 import { DEFAULT_MAX_LINE_BYTES, LineFramer } from './framing.js';
@@ -99,22 +100,7 @@ export interface BadLineInfo extends Endpoint {
   reason: string;
 }
 
-export type SubmitStatus = 'accepted' | 'rejected' | 'timeout' | 'error' | 'disconnected';
-
-export interface SubmitResult {
-  /**
-   * accepted / rejected: the node's verdict. timeout: no reply within requestTimeoutMs.
-   * error: a JSON-RPC error object or an unreadable reply. disconnected: not connected, or the
-   * connection dropped before the reply (the node may or may not have seen it).
-   */
-  status: SubmitStatus;
-  /** The node's reason for a rejection, or what went wrong; safe to log. */
-  reason?: string;
-  /** JSON-RPC error code when status is 'error' and the node sent one. */
-  code?: number;
-  /** From writing the request to its reply (or to the timeout/drop). */
-  rttMs: number;
-}
+export type { SubmitResult, SubmitStatus } from '../miner/pool.js';
 
 export interface ClientStats {
   connects: number;
@@ -183,7 +169,7 @@ const DEFAULTS = {
   badLineLog: { limit: 10, windowMs: 60_000 },
 };
 
-export class StratumClient extends EventEmitter<StratumClientEvents> {
+export class StratumClient extends EventEmitter<StratumClientEvents> implements SubmitTarget {
   private readonly hosts: HostSpec[];
   private readonly worker: string;
   private readonly password: string;
