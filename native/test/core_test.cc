@@ -195,6 +195,10 @@ int main(int argc, char** argv) {
     test_vector_line(line);
     ++lines;
   }
+  // Every line of the reference file is a test: a wrong path or a truncated copy must fail here,
+  // not pass on fewer lines. (Grow this with the file; test/vectors.test.ts checks the copy.)
+  constexpr int kVectorLines = 50;
+  CHECK(lines == kVectorLines, "read %d vector lines, expected %d", lines, kVectorLines);
   test_boundary();
   test_small_dataset();
   test_search(g_checks, g_failures, cache_for(0));
