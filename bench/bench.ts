@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import os from 'node:os';
 import { formatBenchForHumans, runBench } from '../src/commands/bench.js';
 import { createLogger } from '../src/log/logger.js';
-import { parseHeight } from '../src/native/index.js';
+import { parseHeight } from '../src/hex.js';
 import { exitCodeOf, messageOf } from '../src/errors.js';
 
 async function main(): Promise<number> {

@@ -3,9 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CacheHandle, DatasetHandle, hashKeccak, hashOctopusLight, loadAddon, meetsBoundary, parseHeight, parseHex,
-  parseHexUint, sizesForHeight, U256_MAX,
+  CacheHandle, DatasetHandle, hashKeccak, hashOctopusLight, meetsBoundary, sizesForHeight, U256_MAX,
 } from '../src/native/index.js';
+import { loadAddon } from '../src/native/addon.js';
+import { parseHeight, parseHex, parseHexUint } from '../src/hex.js';
 
 const header = Buffer.alloc(32, 7);
 

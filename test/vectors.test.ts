@@ -5,8 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CacheHandle, DatasetHandle, STAGE_LENGTH, hashKeccak, hashOctopusFull, hashOctopusLight, octopusTrace,
-  parseHex, sizesForHeight,
+  sizesForHeight,
 } from '../src/native/index.js';
+import { parseHex } from '../src/hex.js';
 import { loadVectors } from './support/fixtures.js';
 
 const vectors = loadVectors();

@@ -4,8 +4,9 @@ import net from 'node:net';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import {
-  CacheHandle, DatasetHandle, SearchEngine, cpuFeatures, loadAddon, sizesForHeight,
+  CacheHandle, DatasetHandle, SearchEngine, cpuFeatures, sizesForHeight,
 } from '../native/index.js';
+import { loadAddon } from '../native/addon.js';
 import type { Algo } from '../native/index.js';
 import type { Logger } from '../log/types.js';
 import { MemoryLogger } from '../log/types.js';

@@ -18,7 +18,7 @@ import type { ApiServer, ConnectionState as ApiState, Summary } from '../api/ser
 import { createMetricsRegistry } from '../api/metrics.js';
 import { ExitCode, UsageError, messageOf } from '../errors.js';
 import { VERSION } from '../version.js';
-import { cpuFeatures, loadAddon } from '../native/index.js';
+import { cpuFeatures, ensureAddon } from '../native/index.js';
 
 /** Submits still in flight get this long to be answered when the miner stops (under 1 s in all). */
 const SHUTDOWN_GRACE_MS = 700;
@@ -33,7 +33,7 @@ export async function mineCommand(settings: Settings, warnings: string[]): Promi
       throw new UsageError(messageOf(err));
     }
   });
-  loadAddon(); // a broken build is exit 3 before anything connects
+  ensureAddon(); // a broken build is exit 3 before anything connects
   registerSecret(settings.password);
   registerSecret(settings.httpToken);
   const logger = createLogger({

@@ -1,5 +1,6 @@
 // A mining job as the rest of the miner sees it: built from a validated mining.notify, with the
 // boundary and the difficulty it implies. 256-bit values stay bigint; nothing here does I/O.
+import { strip0x } from '../hex.js';
 
 export const TWO_POW_256 = 1n << 256n;
 export const MAX_BOUNDARY = TWO_POW_256 - 1n;
@@ -72,7 +73,7 @@ export function formatDifficulty(difficulty: bigint): string {
 
 /** The first 8 hex digits of a job id (no prefix), enough to tell jobs apart in a log. */
 export function shortJobId(jobId: string): string {
-  const body = jobId.startsWith('0x') || jobId.startsWith('0X') ? jobId.slice(2) : jobId;
+  const body = strip0x(jobId);
   return body.slice(0, 8).toLowerCase();
 }
 

@@ -3,6 +3,7 @@
 // returns a value (a message or a typed error with a short reason) and never throws.
 import type { Job } from '../miner/job.js';
 import { MAX_BOUNDARY, createJob } from '../miner/job.js';
+import { strip0x } from '../hex.js';
 
 export type JsonRpcId = number | string | null;
 
@@ -138,7 +139,7 @@ interface FieldError { reason: string }
 /** Strips an optional 0x/0X; undefined when the value is not a hex string at all. */
 function hexBody(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
-  const body = value.startsWith('0x') || value.startsWith('0X') ? value.slice(2) : value;
+  const body = strip0x(value);
   return body.length > 0 && HEX_BODY.test(body) ? body : undefined;
 }
 
@@ -247,7 +248,7 @@ export function buildSubscribe(id: number, worker: string, password: string): st
 export function buildSubmit(id: number, worker: string, jobId: string, nonce: bigint, powHash: Buffer): string {
   if (nonce < 0n || nonce > MAX_BOUNDARY) throw new RangeError('nonce must fit in 256 bits');
   if (powHash.length !== 32) throw new RangeError('pow hash must be 32 bytes');
-  const jobHex = jobId.startsWith('0x') || jobId.startsWith('0X') ? jobId.slice(2) : jobId;
+  const jobHex = strip0x(jobId);
   const params = [worker, `0x${jobHex.toLowerCase()}`, `0x${nonce.toString(16)}`, `0x${powHash.toString('hex')}`];
   return JSON.stringify({ jsonrpc: '2.0', method: SUBMIT_METHOD, params, id });
 }

@@ -11,7 +11,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Algo } from '../../src/native/index.js';
-import { parseHexUint } from '../../src/native/index.js';
+import { parseHexUint } from '../../src/hex.js';
 import type { Logger } from '../../src/log/types.js';
 import { Verifier } from '../../src/miner/verify.js';
 import { boundaryFromDifficulty, difficultyFromBoundary } from '../../src/miner/job.js';

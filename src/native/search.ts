@@ -1,0 +1,99 @@
+// The nonce search on native threads, typed and validated.
+import { u256ToBe } from '../hex.js';
+import { checkDatasetBytes, checkHeader, checkNonce, destroyOnExit, loadAddon } from './addon.js';
+import type { NativeEngine } from './addon.js';
+import type { CacheHandle, DatasetHandle } from './handles.js';
+import { STAGE_LENGTH, U256_MAX } from './params.js';
+import type { Algo } from './params.js';
+
+export interface SearchJobSpec {
+  algo: Algo;
+  header: Buffer;
+  boundary: bigint;
+  startNonce: bigint;
+  cache?: CacheHandle;
+  dataset?: DatasetHandle;
+  /** Light mode: the dataset size the hash is defined over (default: the real one for the stage). */
+  datasetBytes?: number;
+}
+
+export interface FoundNonce { generation: number; nonce: bigint; hash: Buffer }
+
+/**
+ * Native search threads. `onSolutions` runs on the main thread with the solutions of the current
+ * generation only: the native engine drops (and counts) those of a replaced job before JS sees
+ * them, and holds at most a few dozen (the rest are counted as dropped because the queue was full).
+ */
+export class SearchEngine {
+  private readonly native: NativeEngine;
+  private destroyed = false;
+  private readonly forgetOnExit: () => void;
+
+  constructor(readonly threads: number, onSolutions: (found: FoundNonce[]) => void) {
+    if (!Number.isInteger(threads) || threads < 1 || threads > 1024) throw new RangeError('threads must be 1 to 1024');
+    this.native = new (loadAddon().SearchEngine)(threads, (generation, nonces, hashes) => {
+      if (this.destroyed) return;
+      onSolutions(nonces.map((nonce, i) => ({ generation, nonce, hash: hashes[i]! })));
+    });
+    this.forgetOnExit = destroyOnExit(this);
+  }
+
+  /** Solutions of replaced jobs, and solutions beyond the queue's bound, dropped natively. */
+  get dropped(): { stale: number; full: number } {
+    return this.native.dropped();
+  }
+
+  /**
+   * Blocks until every thread works on the current generation (true), or `timeoutMs` passed.
+   * For tests and the benchmark: the miner itself never waits for the threads.
+   */
+  waitSwitched(timeoutMs = 5_000): boolean {
+    return this.destroyed ? true : this.native.waitSwitched(timeoutMs);
+  }
+
+  /** Publishes the job and returns its generation at once; threads switch within a batch. */
+  start(job: SearchJobSpec): number {
+    if (this.destroyed) throw new Error('search engine destroyed');
+    checkHeader(job.header);
+    if (job.boundary <= 0n || job.boundary > U256_MAX) throw new RangeError('boundary must be from 1 to 2^256-1');
+    checkNonce(job.startNonce, 64);
+    let datasetBytes = job.datasetBytes;
+    if (job.algo === 'octopus') {
+      if (!job.cache) throw new TypeError('octopus needs a cache');
+      if (job.dataset) datasetBytes = job.dataset.bytes;
+      datasetBytes ??= loadAddon().sizes(job.cache.stage * STAGE_LENGTH).datasetBytes;
+      checkDatasetBytes(datasetBytes);
+    } else if (job.algo !== 'keccak') {
+      throw new TypeError(`unknown algo ${String(job.algo)}`);
+    }
+    return this.native.start({
+      algo: job.algo, header: job.header, boundary: u256ToBe(job.boundary), startNonce: job.startNonce,
+      cache: job.cache?.handle, dataset: job.dataset?.handle, datasetBytes,
+    });
+  }
+
+  pause(): void {
+    if (!this.destroyed) this.native.pause();
+  }
+
+  get generation(): number {
+    return this.destroyed ? 0 : this.native.generation();
+  }
+
+  /** Hashes done by each thread since the engine started (relaxed counters, read any time). */
+  hashCounts(): number[] {
+    return this.native.hashCounts();
+  }
+
+  totalHashes(): number {
+    return this.hashCounts().reduce((a, b) => a + b, 0);
+  }
+
+  /** Stops and joins every thread; safe to call twice. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.forgetOnExit();
+    this.native.destroy();
+  }
+}
