@@ -2,7 +2,9 @@
 // and the dataset decision for --mode auto (does it fit in memory, with a margin?).
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { CacheHandle, DatasetHandle, STAGE_LENGTH, stageBytes } from '../native/index.js';
+import { DatasetHandle, STAGE_LENGTH, stageBytes } from '../native/index.js';
+import type { CacheHandle } from '../native/index.js';
+import { CacheRegistry } from './caches.js';
 import type { Logger } from '../log/types.js';
 import { formatBytes } from '../log/format.js';
 import { messageOf } from '../errors.js';
@@ -12,8 +14,6 @@ export type ModeSetting = 'auto' | 'light' | 'full';
 export const MEMORY_MARGIN_BYTES = 1.5 * 2 ** 30;
 /** Start the next stage's dataset this many blocks before the stage changes (about 3 h on mainnet). */
 export const PREBUILD_BLOCKS = 20_000;
-/** Left free beside a cache: a cache is tens of MiB, so a cache that leaves less than this is absurd. */
-export const CACHE_MARGIN_BYTES = 256 * 2 ** 20;
 /**
  * Caches held at once, built or building: the current stage's and one more (the previous stage,
  * for a node that still accepts its jobs, or the next). A node that changes stage on every job
@@ -47,12 +47,6 @@ export type DatasetStatus =
   | { state: 'ready'; stage: number }
   | { state: 'unavailable'; reason: string };
 
-function abortError(): Error {
-  const e = new Error('closed');
-  e.name = 'AbortError';
-  return e;
-}
-
 export function availableMemoryBytes(): number {
   try {
     const m = /^MemAvailable:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'));
@@ -63,67 +57,29 @@ export function availableMemoryBytes(): number {
   return os.freemem();
 }
 
-interface CacheEntry {
-  promise: Promise<CacheHandle>;
-  abort: AbortController;
-  ready?: CacheHandle;
-}
-
 export class StageResources {
-  /** In order of last use, oldest first; at most MAX_CACHES. */
-  private readonly caches = new Map<number, CacheEntry>();
+  private readonly caches: CacheRegistry;
   private readonly datasets = new Map<number, DatasetHandle>();
   private building: { stage: number; abort: AbortController; done: Promise<void> } | undefined;
   private status: DatasetStatus = { state: 'idle' };
   private decisionLogged = false;
   private closed = false;
 
-  constructor(private readonly opts: ResourceOptions) {}
+  constructor(private readonly opts: ResourceOptions) {
+    this.caches = new CacheRegistry({ max: MAX_CACHES, availableBytes: () => this.available(), logger: opts.logger });
+  }
 
   get datasetStatus(): DatasetStatus {
     return this.status;
   }
 
   cacheIfReady(stage: number): CacheHandle | undefined {
-    const e = this.caches.get(stage);
-    if (e?.ready) this.touch(stage, e);
-    return e?.ready;
+    return this.caches.ready(stage);
   }
 
-  /**
-   * The cache for a stage; concurrent callers share one build. Refused (rejects, allocates
-   * nothing) when it would not fit in available memory; `height` names the job in that message.
-   * Rejects with an AbortError when only() or a newer stage cancels the build.
-   */
+  /** The cache for a stage (see CacheRegistry.get: shared, bounded, refused when it cannot fit). */
   cache(stage: number, height = stage * STAGE_LENGTH): Promise<CacheHandle> {
-    const existing = this.caches.get(stage);
-    if (existing) {
-      this.touch(stage, existing);
-      return existing.promise;
-    }
-    const { cacheBytes } = stageBytes(stage);
-    const available = this.available();
-    if (this.closed) return Promise.reject(abortError());
-    if (cacheBytes + CACHE_MARGIN_BYTES > available) {
-      return Promise.reject(new Error(`refusing the job at height ${height}: its stage ${stage} needs a ` +
-        `${formatBytes(cacheBytes)} cache (+ ${formatBytes(CACHE_MARGIN_BYTES)} margin) and ${formatBytes(available)} is available`));
-    }
-    for (const [old, e] of this.caches) {
-      if (this.caches.size < MAX_CACHES) break;
-      this.dropCache(old, e);
-    }
-    const started = performance.now();
-    this.opts.logger.info('dag', `building cache for stage ${stage} (${formatBytes(cacheBytes)})`);
-    const abort = new AbortController();
-    const entry: CacheEntry = { abort, promise: CacheHandle.build(stage, { signal: abort.signal }) };
-    entry.promise = entry.promise.then((cache) => {
-      if (this.caches.get(stage) === entry) entry.ready = cache;
-      this.opts.logger.info('dag', `cache for stage ${stage} ready in ${((performance.now() - started) / 1000).toFixed(2)} s`);
-      return cache;
-    });
-    entry.promise.catch(() => { if (this.caches.get(stage) === entry) this.caches.delete(stage); });
-    this.caches.set(stage, entry);
-    return entry.promise;
+    return this.caches.get(stage, height);
   }
 
   /**
@@ -131,19 +87,9 @@ export class StageResources {
    * (the next stage's dataset, built ahead of time, excepted). Built caches stay (MAX_CACHES).
    */
   only(stage: number): void {
-    for (const [s, e] of this.caches) if (s !== stage && !e.ready) this.dropCache(s, e);
+    this.caches.only(stage);
     const b = this.building;
     if (b && b.stage !== stage && b.stage !== stage + 1) b.abort.abort();
-  }
-
-  private touch(stage: number, e: CacheEntry): void {
-    this.caches.delete(stage);
-    this.caches.set(stage, e);
-  }
-
-  private dropCache(stage: number, e: CacheEntry): void {
-    this.caches.delete(stage);
-    e.abort.abort(); // a no-op once built: the handle is then freed with its last user
   }
 
   private available(): number {
@@ -243,7 +189,7 @@ export class StageResources {
   close(): Promise<void> {
     this.closed = true;
     this.building?.abort.abort();
-    for (const [s, e] of this.caches) this.dropCache(s, e);
+    this.caches.close();
     for (const ds of this.datasets.values()) ds.release();
     this.datasets.clear();
     return Promise.resolve();

@@ -1,7 +1,9 @@
 // Host-side verification of a nonce (the miner re-checks every solution; the test node checks
 // every submit). Keeps the caches of the last few stages so a batch or a long run reuses them.
 import type { Algo } from '../native/index.js';
-import { CacheHandle, STAGE_LENGTH, hashKeccak, hashOctopusLightAsync, meetsBoundary, stageBytes } from '../native/index.js';
+import type { CacheHandle } from '../native/index.js';
+import { STAGE_LENGTH, hashKeccak, hashOctopusLightAsync, meetsBoundary, stageBytes } from '../native/index.js';
+import { CacheRegistry } from './caches.js';
 
 export interface PowJob {
   algo: Algo;
@@ -12,27 +14,15 @@ export interface PowJob {
 }
 
 export class Verifier {
-  private readonly caches = new Map<number, Promise<CacheHandle>>();
+  private readonly caches: CacheRegistry;
 
-  constructor(private readonly keepStages = 2) {}
+  constructor(keepStages = 2) {
+    this.caches = new CacheRegistry({ max: keepStages });
+  }
 
   /** The cache for a stage, built once and shared by every caller that asks meanwhile. */
   cacheFor(stage: number): Promise<CacheHandle> {
-    let p = this.caches.get(stage);
-    if (!p) {
-      p = CacheHandle.build(stage);
-      p.catch(() => this.caches.delete(stage));
-      this.caches.set(stage, p);
-      while (this.caches.size > this.keepStages) {
-        const oldest = this.caches.keys().next().value as number;
-        this.caches.delete(oldest);
-      }
-    } else {
-      // Refresh its place so the most recently used stages survive eviction.
-      this.caches.delete(stage);
-      this.caches.set(stage, p);
-    }
-    return p;
+    return this.caches.get(stage);
   }
 
   async hash(algo: Algo, header: Buffer, height: number, nonce: bigint): Promise<Buffer> {
