@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { createMetricsRegistry } from '../src/api/metrics.js';
 import { startApiServer } from '../src/api/server.js';
 import type { ApiServer, Summary } from '../src/api/server.js';
-import { MemoryLogger } from '../src/log/types.js';
+import { MemoryLogger } from './support/memory-logger.js';
 import { UsageError } from '../src/errors.js';
 
 function summary(overrides: Partial<Summary> = {}): Summary {

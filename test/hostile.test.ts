@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort } from '../bench/faults.js';
+import { freePort } from './support/net.js';
 import { booksProblems, summaryOf } from './support/books.js';
 import { runCli, startMiner, stopAndMeasure } from './support/miner-process.js';
 import type { ExitInfo, MinerProcess } from './support/miner-process.js';

@@ -5,17 +5,16 @@ import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { CONFIG_KEYS } from '../src/config/schema.js';
 import { TestNode } from './support/test-node.js';
 import type { TestNodeOptions } from './support/test-node.js';
 import { repoRoot } from './support/fixtures.js';
+import { freePort } from './support/net.js';
 import { runCli, startMiner } from './support/miner-process.js';
 import type { MinerProcess } from './support/miner-process.js';
-import { WaitTimeoutError, waitFor, waitForEvent } from './support/wait.js';
+import { pollUntil, waitFor, waitForEvent } from './support/wait.js';
 
 const VERSION = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
 /** Keccak at this difficulty: a 2-thread CPU (~2.5 MH/s) finds a solution every second or so. */
@@ -41,21 +40,6 @@ function mineArgs(hostArg: string, ...extra: string[]): string[] {
   return ['--host', hostArg, '--worker', 'op-test', '--algo', 'keccak', '--threads', '2', ...extra];
 }
 
-/**
- * A port nobody listens on right now. The miner rejects `--http-port 0` (the schema's minimum
- * is 1), so tests cannot let it pick one; see the report on CONFIG_KEYS httpPort.
- */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 /** Starts the miner with the stats API and returns the base URL it says it serves on. */
 async function startWithApi(t: TestContext, hostArg: string, ...extra: string[]): Promise<{ miner: MinerProcess; base: string }> {
   const port = await freePort();
@@ -64,17 +48,6 @@ async function startWithApi(t: TestContext, hostArg: string, ...extra: string[])
   const m = await miner.waitForLine(/stats(?: API)? on (http:\/\/127\.0\.0\.1:(\d+))\/summary/);
   assert.equal(Number(m[2]), port, 'the logged port is the one asked for');
   return { miner, base: m[1]! };
-}
-
-/** Retries `attempt` until it returns a value (not undefined), at most `timeoutMs`. */
-async function poll<T>(attempt: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const started = performance.now();
-  for (;;) {
-    const value = await attempt();
-    if (value !== undefined) return value;
-    if (performance.now() - started > timeoutMs) throw new WaitTimeoutError(what, timeoutMs);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 interface SummaryJson {
@@ -117,7 +90,7 @@ test('stats API: /summary and /metrics report what the node accepted', async (t)
   await waitFor(() => node.stats.accepted >= 2, SOLUTIONS_WAIT_MS, 'the node to accept 2 solutions');
   // A job nobody solves freezes the counts, so the miner's books can be compared with the node's.
   const hard = node.newJob({ difficulty: HARD });
-  const summary = await poll(async () => {
+  const summary = await pollUntil(async () => {
     const s = await getSummary(base);
     const settled = s.job?.id === hard.jobId && s.shares.accepted === node.stats.accepted && s.hashrate['10s'] !== null;
     return settled ? s : undefined;

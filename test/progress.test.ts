@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createLogger } from '../src/log/logger.js';
-import { MemoryLogger } from '../src/log/types.js';
+import { MemoryLogger } from './support/memory-logger.js';
 import { createProgress, formatBytes } from '../src/ui/progress.js';
 
 const GIB = 2 ** 30;

@@ -4,7 +4,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { MemoryLogger } from '../src/log/types.js';
+import { MemoryLogger } from './support/memory-logger.js';
 import { MAX_BOUNDARY, TWO_POW_256 } from '../src/miner/job.js';
 import type { Job } from '../src/miner/job.js';
 import type { ResponseMessage } from '../src/stratum/messages.js';

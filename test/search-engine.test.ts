@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CacheHandle, SearchEngine, hashKeccak, hashOctopusLight, meetsBoundary } from '../src/native/index.js';
 import type { FoundNonce } from '../src/native/index.js';
+import { waitFor } from './support/wait.js';
 
 const easy = (difficulty: bigint) => (1n << 256n) / difficulty;
 
@@ -12,18 +13,6 @@ function headerFor(i: number): Buffer {
   h.writeUInt32LE(i, 0);
   h.writeUInt32LE(0xc0ffee, 8);
   return h;
-}
-
-function waitFor(pred: () => boolean, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + timeoutMs;
-    const tick = () => {
-      if (pred()) return resolve();
-      if (Date.now() > deadline) return reject(new Error('timed out waiting'));
-      setImmediate(tick);
-    };
-    tick();
-  });
 }
 
 test('keccak: every solution verifies, no nonce twice, all threads work', async () => {

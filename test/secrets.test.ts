@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../bench/faults.js';
+import { freePort } from './support/net.js';
 import { runCli, startMiner } from './support/miner-process.js';
 import type { MinerProcess } from './support/miner-process.js';
 import { TestNode } from './support/test-node.js';

@@ -6,13 +6,13 @@
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { freePort } from '../bench/faults.js';
+import { freePort } from './support/net.js';
 import { SubmitLedger, booksProblems, reconcile, summaryOf } from './support/books.js';
 import { startMiner, stopAndMeasure } from './support/miner-process.js';
 import type { ExitInfo, MinerProcess } from './support/miner-process.js';
 import { TestNode } from './support/test-node.js';
 import type { TestNodeOptions } from './support/test-node.js';
-import { WaitTimeoutError, waitFor, waitForEvent } from './support/wait.js';
+import { pollUntil, waitFor, waitForEvent } from './support/wait.js';
 
 /** The promise is "within 1 s"; the assertion leaves half a second for a loaded CI machine. */
 const STOP_BOUND_MS = 1_500;
@@ -90,20 +90,15 @@ test('SIGTERM while the node has been down since the start: exit 0 within the bo
 interface SummaryJson { dataset: { state: string; progress: number }; mode: string }
 
 /** Polls /summary until `ok` holds; a poll every 100 ms is how a dashboard watches a build. */
-async function pollSummary(base: string, ok: (s: SummaryJson) => boolean, timeoutMs: number, what: string, stop: () => boolean): Promise<SummaryJson> {
-  const started = performance.now();
-  for (;;) {
-    if (stop()) throw new Error(`gave up waiting for ${what}`);
+function pollSummary(base: string, ok: (s: SummaryJson) => boolean, timeoutMs: number, what: string, stop: () => boolean): Promise<SummaryJson> {
+  return pollUntil(async () => {
     try {
-      const res = await fetch(`${base}/summary`);
-      const s = (await res.json()) as SummaryJson;
-      if (ok(s)) return s;
+      const s = (await (await fetch(`${base}/summary`)).json()) as SummaryJson;
+      return ok(s) ? s : undefined;
     } catch {
-      // the API may not be up yet
+      return undefined; // the API may not be up yet
     }
-    if (performance.now() - started > timeoutMs) throw new WaitTimeoutError(what, timeoutMs);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  }, timeoutMs, what, { intervalMs: 100, giveUp: stop });
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

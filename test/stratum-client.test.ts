@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MemoryLogger } from '../src/log/types.js';
+import { MemoryLogger } from './support/memory-logger.js';
 import { NodeRefusedError, UsageError } from '../src/errors.js';
 import type { Job } from '../src/miner/job.js';
 import type { HostSpec, JobInfo, StateChange, StratumClientOptions, SubmitResult } from '../src/stratum/client.js';

@@ -9,7 +9,7 @@ import {
 import { loadAddon } from '../native/addon.js';
 import type { Algo } from '../native/index.js';
 import type { Logger } from '../log/types.js';
-import { MemoryLogger } from '../log/types.js';
+import { silentLogger } from '../log/types.js';
 import { StratumClient } from '../stratum/client.js';
 import { MiningEngine } from '../miner/engine.js';
 import { StageResources } from '../miner/resources.js';
@@ -99,7 +99,7 @@ async function jobSwitchTimes(algo: Algo, threads: number, seconds: number): Pro
     const line = `{ "id": ${id++}, "method": "mining.notify", "params": ["${pow}", "0", "${pow}", "0x1"] }\n`;
     for (const s of sockets) s.write(line);
   };
-  const logger = new MemoryLogger();
+  const logger = silentLogger;
   const client = new StratumClient({ hosts: [{ host: '127.0.0.1', port }], worker: 'bench', password: '', logger });
   const resources = new StageResources({
     mode: 'light', threads, hugePages: false, logger, progress: () => ({ update() {}, stop() {} }),

@@ -15,11 +15,7 @@ export interface Logger {
   debug(tag: LogTag, msg: string, fields?: LogFields): void;
 }
 
-/** A logger that keeps every line, for tests and for code that must not print. */
-export class MemoryLogger implements Logger {
-  readonly lines: { level: LogLevel; tag: LogTag; msg: string; fields?: LogFields }[] = [];
-  error(tag: LogTag, msg: string, fields?: LogFields): void { this.lines.push({ level: 'error', tag, msg, fields }); }
-  warn(tag: LogTag, msg: string, fields?: LogFields): void { this.lines.push({ level: 'warn', tag, msg, fields }); }
-  info(tag: LogTag, msg: string, fields?: LogFields): void { this.lines.push({ level: 'info', tag, msg, fields }); }
-  debug(tag: LogTag, msg: string, fields?: LogFields): void { this.lines.push({ level: 'debug', tag, msg, fields }); }
-}
+/** A logger that writes nothing: for code that must not print (the benchmark's own client). */
+export const silentLogger: Logger = {
+  error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined,
+};

@@ -63,6 +63,23 @@ export function waitFor(predicate: () => boolean, timeoutMs = DEFAULT_TIMEOUT_MS
   });
 }
 
+/**
+ * Retries an asynchronous `attempt` (an HTTP poll, say) until it returns a value other than
+ * undefined. Rejects at the deadline, when an attempt throws, or at once when `giveUp()` says so
+ * (the process under test exited).
+ */
+export async function pollUntil<T>(attempt: () => Promise<T | undefined>, timeoutMs: number, what: string,
+  options: { intervalMs?: number; giveUp?: () => boolean } = {}): Promise<T> {
+  const started = performance.now();
+  for (;;) {
+    if (options.giveUp?.()) throw new Error(`gave up waiting for ${what}`);
+    const value = await attempt();
+    if (value !== undefined) return value;
+    if (performance.now() - started > timeoutMs) throw new WaitTimeoutError(what, timeoutMs);
+    await new Promise((r) => setTimeout(r, options.intervalMs ?? 20));
+  }
+}
+
 /** Rejects if `promise` does not settle within `timeoutMs`. */
 export async function withTimeout<T>(promise: Promise<T>, timeoutMs = DEFAULT_TIMEOUT_MS, what = 'a promise'): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
