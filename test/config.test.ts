@@ -6,7 +6,8 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { UsageError } from '../src/errors.js';
 import { addSettingOptions, flagsFromCommander, loadConfig, requireWorker } from '../src/config/load.js';
-import { CONFIG_KEYS, maskedSettings, parseHostPort } from '../src/config/schema.js';
+import { CONFIG_KEYS, maskedSettings } from '../src/config/schema.js';
+import { DEFAULT_PORT, parseHostSpec } from '../src/config/hosts.js';
 
 let dir = '';
 before(() => { dir = mkdtempSync(path.join(os.tmpdir(), 'cfx-miner-config-')); });
@@ -116,7 +117,7 @@ describe('bad input', () => {
       [{ algo: 'ethash' }, '"algo" must be one of octopus, keccak'],
       [{ worker: '' }, '"worker" must be a non-empty string'],
       [{ hosts: [1] }, '"hosts" must be a list'],
-      [{ hosts: ['bad host'] }, '"hosts" entry "bad host" is not a host'],
+      [{ hosts: ['bad host'] }, '"hosts": bad node address "bad host"'],
     ];
     for (const [content, fragment] of cases) {
       const configPath = file('wrong-type.json', content);
@@ -181,13 +182,13 @@ describe('helpers', () => {
   });
 
   it('splits host entries', () => {
-    assert.deepEqual(parseHostPort('node', 32525), { host: 'node', port: 32525 });
-    assert.deepEqual(parseHostPort('node:1234', 32525), { host: 'node', port: 1234 });
-    assert.deepEqual(parseHostPort('stratum+tcp://10.0.0.2:4444', 1), { host: '10.0.0.2', port: 4444 });
-    assert.deepEqual(parseHostPort('[::1]:5', 1), { host: '::1', port: 5 });
-    assert.deepEqual(parseHostPort('::1', 7), { host: '::1', port: 7 });
-    assert.throws(() => parseHostPort('node:99999', 1), RangeError);
-    assert.throws(() => parseHostPort(':80', 1), RangeError);
+    assert.deepEqual(parseHostSpec('node'), { host: 'node', port: DEFAULT_PORT });
+    assert.deepEqual(parseHostSpec('node:1234', 32525), { host: 'node', port: 1234 });
+    assert.deepEqual(parseHostSpec('stratum+tcp://10.0.0.2:4444', 1), { host: '10.0.0.2', port: 4444 });
+    assert.deepEqual(parseHostSpec('[::1]:5', 1), { host: '::1', port: 5 });
+    assert.deepEqual(parseHostSpec('::1', 7), { host: '::1', port: 7 });
+    assert.throws(() => parseHostSpec('node:99999', 1), UsageError);
+    assert.throws(() => parseHostSpec(':80', 1), UsageError);
   });
 
   it('describes every setting once, with a flag and an environment variable', () => {

@@ -8,8 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { MemoryLogger } from './support/memory-logger.js';
 import { NodeRefusedError, UsageError } from '../src/errors.js';
 import type { Job } from '../src/miner/job.js';
-import type { HostSpec, JobInfo, StateChange, StratumClientOptions, SubmitResult } from '../src/stratum/client.js';
-import { StratumClient, formatHost, parseHostSpec } from '../src/stratum/client.js';
+import type { JobInfo, StateChange, StratumClientOptions, SubmitResult } from '../src/stratum/client.js';
+import { StratumClient } from '../src/stratum/client.js';
+import type { HostSpec } from '../src/config/hosts.js';
+import { formatHost, parseHostSpec } from '../src/config/hosts.js';
 import type { PowChecker } from './support/test-node.js';
 import { TestNode } from './support/test-node.js';
 import { activeHandles, recordEvents, waitFor, waitForEvent, withTimeout } from './support/wait.js';
@@ -706,7 +708,7 @@ test('a process using the client and the test node ends by itself after close()'
   const script = `
     import { StratumClient } from ${JSON.stringify(path.join(here, '..', 'src', 'stratum', 'client.js'))};
     import { TestNode } from ${JSON.stringify(path.join(here, 'support', 'test-node.js'))};
-    import { MemoryLogger } from ${JSON.stringify(path.join(here, '..', 'src', 'log', 'types.js'))};
+    import { MemoryLogger } from ${JSON.stringify(path.join(here, 'support', 'memory-logger.js'))};
     const node = await TestNode.start({ verifier: { verify: async () => ({ valid: true }) }, resendIntervalMs: 50, jobIntervalMs: 100 });
     const client = new StratumClient({ hosts: [{ host: node.host, port: node.port }, { host: '127.0.0.1', port: 1 }],
       worker: 'w', password: '', logger: new MemoryLogger(), primaryProbeIntervalMs: 10 });
@@ -760,6 +762,7 @@ test('parseHostSpec rejects bad specs with a one-line UsageError', () => {
       return true;
     }, spec);
   }
+  assert.throws(() => parseHostSpec('stratum+ssl://node:32525'), /TLS is not supported/);
   assert.throws(() => parseHostSpec('stratum+tcp://user:hunter2@host:1'), (err: unknown) => {
     assert.ok(err instanceof UsageError);
     assert.ok(!err.message.includes('hunter2'), 'credentials are never echoed');

@@ -4,7 +4,8 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { CONFIG_KEYS, ENV_PREFIX, NON_SETTING_ENV, expectation, parseHostPort } from './schema.js';
+import { CONFIG_KEYS, ENV_PREFIX, NON_SETTING_ENV, expectation } from './schema.js';
+import { parseHostSpec } from './hosts.js';
 import type { ConfigKeyInfo, SettingKey, SettingSource, Settings } from './schema.js';
 
 /** Environment variable naming a config file when --config is not given. */
@@ -214,9 +215,9 @@ function checkHosts(info: ConfigKeyInfo, entries: string[], label: string): stri
   if (hosts.length === 0) return fail(info, label, entries.join(','));
   for (const host of hosts) {
     try {
-      parseHostPort(host, 1);
+      parseHostSpec(host, 1);
     } catch (err) {
-      throw new UsageError(`${label}: "${info.key}" entry ${(err as Error).message}`);
+      throw new UsageError(`${label}: "${info.key}": ${(err as Error).message}`);
     }
   }
   return hosts;

@@ -1,6 +1,7 @@
 // Every setting the miner reads: its type, default, flag, environment variable and help text.
 // The CLI's --help, the README table and the loader are all built from CONFIG_KEYS.
 import os from 'node:os';
+import { DEFAULT_PORT } from './hosts.js';
 
 export type Algo = 'octopus' | 'keccak';
 export type MiningMode = 'auto' | 'light' | 'full';
@@ -68,7 +69,6 @@ export const NON_SETTING_ENV = [
   'CFX_MINER_CONFIG', 'CFX_MINER_FULL_TESTS', 'CFX_MINER_FULL_STAGES', 'CFX_MINER_NO_AVX512',
 ] as const;
 export const MAX_THREADS = 1024;
-export const DEFAULT_PORT = 32525;
 
 function defaultThreads(): number {
   return Math.min(MAX_THREADS, Math.max(1, os.availableParallelism()));
@@ -233,33 +233,3 @@ export function maskedSettings(settings: Settings): Settings {
   };
 }
 
-export interface HostPort {
-  host: string;
-  port: number;
-}
-
-/**
- * Splits one `hosts` entry: `node`, `node:32525`, `10.0.0.2`, `[::1]:32525`, bare `::1`.
- * A `stratum+tcp://` or `tcp://` prefix, as pool URLs are often written, is accepted and dropped.
- * Throws RangeError with a one-line reason for anything else.
- */
-export function parseHostPort(entry: string, defaultPort: number): HostPort {
-  const text = entry.trim().replace(/^(stratum\+tcp|tcp):\/\//i, '');
-  // user:password@host is not how Conflux nodes take a password, and the entry must not be echoed.
-  if (text.includes('@')) throw new RangeError('a host entry must not carry credentials (user:password@); give the password with --password or CFX_MINER_PASSWORD');
-  if (text === '' || /[\s/?#]/.test(text)) throw new RangeError(`"${entry}" is not a host or host:port`);
-  const bracketed = /^\[([0-9A-Fa-f:.]+)\](?::(\d+))?$/.exec(text);
-  if (bracketed) return { host: bracketed[1]!, port: portOf(bracketed[2], defaultPort, entry) };
-  const colons = text.split(':').length - 1;
-  if (colons >= 2) return { host: text, port: defaultPort }; // bare IPv6 cannot carry a port
-  const [host, port] = text.split(':') as [string, string | undefined];
-  if (host === '') throw new RangeError(`"${entry}" has no host name`);
-  return { host, port: portOf(port, defaultPort, entry) };
-}
-
-function portOf(text: string | undefined, defaultPort: number, entry: string): number {
-  if (text === undefined) return defaultPort;
-  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
-  if (!(port >= 1 && port <= 65535)) throw new RangeError(`"${entry}" has a port outside 1..65535`);
-  return port;
-}

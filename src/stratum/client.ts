@@ -1,8 +1,9 @@
-// The stratum connection to a Conflux node: socket, request ids and timeouts, subscribe,
-// validated jobs, submits, reconnect with backoff, failover across hosts and the return to the
-// first host. Nothing here mines; the engine listens to 'job' and calls submit().
+// The pool manager (ethminer's PoolManager): subscribe, validated jobs, submits, reconnect with
+// backoff, failover across hosts and the return to the first host. One NodeConnection at a time
+// (connection.ts) carries the bytes; Requests (requests.ts) pairs requests with replies. Nothing
+// here mines; the engine listens to 'job' and calls submit().
 //
-// Events (see StratumClientEvents for payload types):
+// Events (StratumClientEvents in types.ts):
 //   'state'      every state change, with the host it concerns (for logs and the stats API)
 //   'subscribed' the node accepted mining.subscribe; jobs follow with its next notify
 //   'job'        a validated job (also when the node re-sends the current one: info.resent)
@@ -15,149 +16,34 @@
 // lines) is logged here at info/warn; everything an event carries (disconnects, backoff,
 // refusal, failover, failback) only at debug, so the caller logs it once, in its own words.
 import { EventEmitter } from 'node:events';
-import net from 'node:net';
 import type { Logger } from '../log/types.js';
 import { fromNode } from '../log/untrusted.js';
 import type { Job } from '../miner/job.js';
-import type { SubmitResult, SubmitTarget } from '../miner/pool.js';
 import { sameWork, shortJobId } from '../miner/job.js';
+import type { SubmitResult, SubmitTarget } from '../miner/pool.js';
 import { NodeRefusedError, UsageError } from '../errors.js';
+import { formatHost } from '../config/hosts.js';
+import type { HostSpec } from '../config/hosts.js';
 import { DEFAULT_MAX_LINE_BYTES, LineFramer } from './framing.js';
-import type { NotifyMessage, ResponseMessage } from './messages.js';
+import type { NotifyMessage } from './messages.js';
 import {
-  SUBMIT_METHOD, SUBSCRIBE_METHOD, buildSubmit, buildSubscribe, clip,
-  interpretSubmitReply, interpretSubscribeReply, parseLine,
+  SUBMIT_METHOD, SUBSCRIBE_METHOD, buildSubmit, buildSubscribe, clip, interpretSubscribeReply, parseLine,
 } from './messages.js';
+import { NodeConnection } from './connection.js';
+import type { Endpoint } from './connection.js';
+import { Requests, submitResultOf } from './requests.js';
+import type { Reply } from './requests.js';
+import { BadLineReporter } from './bad-lines.js';
+import { PrimaryProbe } from './failback.js';
+import type { BackoffOptions, ClientStats, ConnectionState, StratumClientEvents, StratumClientOptions } from './types.js';
 
-export const DEFAULT_STRATUM_PORT = 32525;
-
-export interface HostSpec {
-  host: string;
-  port: number;
-}
-
-export interface BackoffOptions {
-  /** First delay after a failure. */
-  initialMs: number;
-  /** Delays double per failed round of hosts up to this. */
-  maxMs: number;
-  /** 0..1: each delay is reduced by up to this fraction at random, so miners do not reconnect in step. */
-  jitter: number;
-}
-
-export interface StratumClientOptions {
-  /** Tried in order; the first is preferred and probed while the client works on a later one. */
-  hosts: HostSpec[];
-  worker: string;
-  /** Sent in mining.subscribe and nowhere else (never logged). */
-  password: string;
-  logger: Logger;
-  /** Per request (subscribe, submit); default 10 000. */
-  requestTimeoutMs?: number;
-  /** TCP connect; default 10 000. */
-  connectTimeoutMs?: number;
-  /** No data at all for this long while subscribed = half-open; reconnect. Default 180 000 (the node re-sends every ~60 s). */
-  idleTimeoutMs?: number;
-  backoff?: Partial<BackoffOptions>;
-  /** While on a later host, try a TCP connect to the first this often; default 60 000. */
-  primaryProbeIntervalMs?: number;
-  /** TCP keepalive initial delay; default 15 000; 0 turns it off. */
-  keepAliveMs?: number;
-  maxLineBytes?: number;
-  /** At most `limit` bad-line logs per `windowMs`; the rest are counted and summarised. Default 10 per 60 000. */
-  badLineLog?: { limit: number; windowMs: number };
-  /** Source of randomness for the jitter (tests pass a fixed one). */
-  random?: () => number;
-}
-
-export type ConnectionState =
-  | 'idle' | 'connecting' | 'connected' | 'subscribed' | 'disconnected' | 'backoff' | 'refused' | 'closed';
-
-export interface StateChange {
-  state: ConnectionState;
-  host: string;
-  port: number;
-  /** Index into options.hosts. */
-  hostIndex: number;
-  /** Why (for disconnected and backoff). */
-  reason?: string;
-  /** For backoff: how long until the next attempt. */
-  delayMs?: number;
-}
-
-export interface Endpoint extends HostSpec {
-  hostIndex: number;
-}
-
-export interface JobInfo extends Endpoint {
-  /** True when the job asks for exactly the same work as the previous one (the node's periodic re-send). */
-  resent: boolean;
-  /** 4: with height; 3: the older form without it (job.height is undefined). */
-  paramCount: 3 | 4;
-}
-
-export interface BadLineInfo extends Endpoint {
-  reason: string;
-}
-
+export type * from './types.js';
 export type { SubmitResult, SubmitStatus } from '../miner/pool.js';
 
-export interface ClientStats {
-  connects: number;
-  disconnects: number;
-  subscribes: number;
-  jobs: number;
-  badLines: number;
-  badLinesLogged: number;
-  badLinesSuppressed: number;
-  submits: number;
-  accepted: number;
-  rejected: number;
-  timeouts: number;
-  errors: number;
-  lateReplies: number;
-}
-
-export interface StratumClientEvents {
-  state: [StateChange];
-  subscribed: [Endpoint];
-  job: [Job, JobInfo];
-  refused: [NodeRefusedError, Endpoint];
-  failover: [{ from: Endpoint; to: Endpoint; reason: string }];
-  failback: [{ from: Endpoint; to: Endpoint }];
-  'bad-line': [BadLineInfo];
-}
-
-type Reply = { kind: 'response'; msg: ResponseMessage } | { kind: 'timeout' } | { kind: 'disconnected' };
-
-interface Pending {
-  method: string;
-  sentAt: number;
-  conn: Connection;
-  timer: NodeJS.Timeout;
-  resolve: (reply: Reply) => void;
-}
-
-interface Connection {
-  socket: net.Socket;
-  endpoint: Endpoint;
-  connected: boolean;
-  subscribed: boolean;
-  lastError?: string;
-  /** Set when we close it on purpose; becomes the logged reason. */
-  dropReason?: string;
-  returningToPrimary?: boolean;
-  connectTimer?: NodeJS.Timeout;
-  idleTimer?: NodeJS.Timeout;
-  /** performance.now() of the last byte from the node. */
-  lastDataAt: number;
-  /** Armed when a request times out: a node silent for two request timeouts is presumed gone. */
-  silenceTimer?: NodeJS.Timeout;
-  closed: Promise<void>;
-  /** Settles true when the node accepts mining.subscribe, false when the connection closes first. */
-  ready: Promise<boolean>;
-  markReady: (ok: boolean) => void;
-}
+/** Which counter each outcome of a submit adds to. */
+const COUNTER_OF = {
+  accepted: 'accepted', rejected: 'rejected', timeout: 'timeouts', error: 'errors', disconnected: 'errors',
+} as const satisfies Record<SubmitResult['status'], keyof ClientStats>;
 
 const DEFAULTS = {
   requestTimeoutMs: 10_000,
@@ -174,26 +60,20 @@ export class StratumClient extends EventEmitter<StratumClientEvents> implements 
   private readonly worker: string;
   private readonly password: string;
   private readonly logger: Logger;
-  private readonly requestTimeoutMs: number;
-  private readonly connectTimeoutMs: number;
-  private readonly idleTimeoutMs: number;
-  private readonly primaryProbeIntervalMs: number;
-  private readonly keepAliveMs: number;
+  private readonly timing: { requestMs: number; connectMs: number; idleMs: number; probeMs: number; keepAliveMs: number };
   private readonly backoffOptions: BackoffOptions;
   private readonly random: () => number;
   private readonly badLines: BadLineReporter;
   private readonly framer: LineFramer;
+  private readonly requests: Requests;
 
   private currentState: ConnectionState = 'idle';
   private hostIndex = 0;
-  private conn: Connection | undefined;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
+  private conn: NodeConnection | undefined;
   /** Failed attempts since the last successful subscribe; drives the backoff. */
   private failStreak = 0;
   private backoffTimer: NodeJS.Timeout | undefined;
-  private probeTimer: NodeJS.Timeout | undefined;
-  private probeSocket: net.Socket | undefined;
+  private readonly probe: PrimaryProbe;
   private returnWhenIdle = false;
   private stopped = false;
   private closing: Promise<void> | undefined;
@@ -210,11 +90,13 @@ export class StratumClient extends EventEmitter<StratumClientEvents> implements 
     this.worker = options.worker;
     this.password = options.password;
     this.logger = options.logger;
-    this.requestTimeoutMs = positive(options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs, 'requestTimeoutMs');
-    this.connectTimeoutMs = positive(options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs, 'connectTimeoutMs');
-    this.idleTimeoutMs = positive(options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs, 'idleTimeoutMs');
-    this.primaryProbeIntervalMs = positive(options.primaryProbeIntervalMs ?? DEFAULTS.primaryProbeIntervalMs, 'primaryProbeIntervalMs');
-    this.keepAliveMs = options.keepAliveMs ?? DEFAULTS.keepAliveMs;
+    this.timing = {
+      requestMs: positive(options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs, 'requestTimeoutMs'),
+      connectMs: positive(options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs, 'connectTimeoutMs'),
+      idleMs: positive(options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs, 'idleTimeoutMs'),
+      probeMs: positive(options.primaryProbeIntervalMs ?? DEFAULTS.primaryProbeIntervalMs, 'primaryProbeIntervalMs'),
+      keepAliveMs: options.keepAliveMs ?? DEFAULTS.keepAliveMs,
+    };
     this.backoffOptions = { ...DEFAULTS.backoff, ...options.backoff };
     this.random = options.random ?? Math.random;
     this.badLines = new BadLineReporter(this.logger, options.badLineLog ?? DEFAULTS.badLineLog, this.counters);
@@ -223,32 +105,31 @@ export class StratumClient extends EventEmitter<StratumClientEvents> implements 
       onLine: (line) => this.handleLine(line),
       onOverlong: (info) => this.reportBadLine(`line longer than ${info.limitBytes} bytes dropped`, undefined),
     });
+    this.probe = new PrimaryProbe(this.hosts[0]!, this.timing.probeMs, this.timing.connectMs, () => this.onPrimaryAnswers());
+    this.requests = new Requests({
+      timeoutMs: this.timing.requestMs,
+      logger: this.logger,
+      onSilent: (conn, silentMs) => {
+        if (conn === this.conn) conn.drop(`no data for ${Math.round(silentMs)} ms after a request timed out (connection presumed half-open)`);
+      },
+      onSettle: () => { if (this.returnWhenIdle && this.requests.size === 0 && this.conn) this.returnToPrimary(this.conn); },
+      onLateReply: (id) => {
+        this.counters.lateReplies++;
+        this.logger.debug('net', `reply for an unknown or timed-out request id ${JSON.stringify(id)}`);
+      },
+    });
   }
 
   // -------------------------------------------------------------------------------------------
   // Public surface
 
-  get state(): ConnectionState {
-    return this.currentState;
-  }
-
+  get state(): ConnectionState { return this.currentState; }
   /** The host in use (or about to be tried). */
-  get endpoint(): Endpoint {
-    return this.endpointOf(this.hostIndex);
-  }
-
-  get subscribed(): boolean {
-    return this.conn?.subscribed ?? false;
-  }
-
+  get endpoint(): Endpoint { return this.endpointOf(this.hostIndex); }
+  get subscribed(): boolean { return this.conn?.subscribed ?? false; }
   /** The last valid job received (from any connection). */
-  get lastJob(): Job | undefined {
-    return this.last;
-  }
-
-  get stats(): ClientStats {
-    return { ...this.counters };
-  }
+  get lastJob(): Job | undefined { return this.last; }
+  get stats(): ClientStats { return { ...this.counters }; }
 
   /** Starts connecting to the first host; events report what follows. */
   start(): void {
@@ -262,11 +143,9 @@ export class StratumClient extends EventEmitter<StratumClientEvents> implements 
     this.counters.submits++;
     // A node may send its job before it answers mining.subscribe: a solution for that job waits
     // for the answer (bounded by the request timeout and by the engine's cap on submits in flight).
-    if (conn && !conn.subscribed && !(await this.readyWithin(conn))) {
-      return { status: 'disconnected', reason: 'not connected to a node', rttMs: 0 };
-    }
+    if (conn && !conn.subscribed) await this.readyWithin(conn);
     if (!conn?.subscribed || conn !== this.conn) return { status: 'disconnected', reason: 'not connected to a node', rttMs: 0 };
-    const id = this.nextId++;
+    const id = this.requests.newId();
     let line: string;
     try {
       line = buildSubmit(id, this.worker, job.jobId, nonce, job.powHash);
@@ -275,19 +154,8 @@ export class StratumClient extends EventEmitter<StratumClientEvents> implements 
       return { status: 'error', reason: err instanceof Error ? err.message : String(err), rttMs: 0 };
     }
     const sentAt = performance.now();
-    const reply = await this.request(conn, id, SUBMIT_METHOD, line);
-    const rttMs = performance.now() - sentAt;
-    return this.submitResult(reply, rttMs);
-  }
-
-  private async readyWithin(conn: Connection): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), this.requestTimeoutMs); });
-    try {
-      return await Promise.race([conn.ready, timedOut]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const reply = await this.requests.send(conn, id, SUBMIT_METHOD, line);
+    return this.submitResult(reply, performance.now() - sentAt);
   }
 
   /** Closes the connection and every timer; the client cannot be restarted. Safe to call twice. */
@@ -296,27 +164,9 @@ export class StratumClient extends EventEmitter<StratumClientEvents> implements 
     return this.closing;
   }
 
-  private async shutdown(): Promise<void> {
-    this.stopped = true;
-    this.clearTimers();
-    this.failAllPending();
-    const conn = this.conn;
-    if (conn) {
-      conn.dropReason = 'client closed';
-      conn.socket.destroy();
-      await conn.closed;
-    }
-    this.conn = undefined;
-    this.badLines.close();
-    this.setState('closed');
-  }
-
-  /**
-   * Feeds raw bytes as if they came from the socket (same framer, parser and handlers).
-   * For socket-less tests and the protocol benchmark.
-   */
+  /** Feeds raw bytes as if they came from the socket (socket-less tests, the protocol benchmark). */
   ingest(chunk: Uint8Array | string): void {
-    this.conn?.idleTimer?.refresh();
+    this.conn?.touch();
     this.framer.push(chunk);
   }
 
@@ -327,7 +177,7 @@ export class StratumClient extends EventEmitter<StratumClientEvents> implements 
       switch (msg.kind) {
         case 'invalid': return this.reportBadLine(msg.reason, line);
         case 'notify': return this.onNotify(msg);
-        case 'response': return this.onResponse(msg);
+        case 'response': return this.requests.onResponse(msg);
         case 'request': return this.reportBadLine(`unexpected method ${JSON.stringify(clip(msg.method, 40))}`, line);
       }
     } catch (err) {
@@ -337,86 +187,60 @@ export class StratumClient extends EventEmitter<StratumClientEvents> implements 
   }
 
   // -------------------------------------------------------------------------------------------
-  // Connection life
+  // One connection's life: connect, subscribe, close
 
   private connectTo(index: number): void {
     if (this.stopped) return;
     this.backoffTimer = undefined;
     this.hostIndex = index;
     this.framer.reset();
-    const endpoint = this.endpointOf(index);
     this.setState('connecting');
-    const socket = net.connect({ host: endpoint.host, port: endpoint.port });
-    let markClosed!: () => void;
-    const closed = new Promise<void>((resolve) => { markClosed = resolve; });
-    let markReady!: (ok: boolean) => void;
-    const ready = new Promise<boolean>((resolve) => { markReady = resolve; });
-    const conn: Connection = {
-      socket, endpoint, connected: false, subscribed: false, closed, ready, markReady, lastDataAt: performance.now(),
-    };
-    this.conn = conn;
-    conn.connectTimer = setTimeout(() => {
-      conn.dropReason = `no TCP connection within ${this.connectTimeoutMs} ms`;
-      socket.destroy();
-    }, this.connectTimeoutMs);
-    socket.setNoDelay(true);
-    socket.once('connect', () => this.onConnect(conn));
-    socket.on('data', (chunk: Buffer) => {
-      if (conn !== this.conn) return;
-      conn.idleTimer?.refresh();
-      conn.lastDataAt = performance.now();
-      this.framer.push(chunk);
-    });
-    socket.on('error', (err) => { conn.lastError ??= err.message; });
-    socket.once('close', () => {
-      markClosed();
-      markReady(false);
-      this.onClose(conn);
+    this.conn = new NodeConnection({
+      endpoint: this.endpointOf(index), connectTimeoutMs: this.timing.connectMs, keepAliveMs: this.timing.keepAliveMs,
+      onConnect: (c) => this.onConnect(c),
+      onData: (c, chunk) => { if (c === this.conn) this.framer.push(chunk); },
+      onClose: (c) => this.onClose(c),
     });
   }
 
-  private onConnect(conn: Connection): void {
-    clearTimeout(conn.connectTimer);
+  private onConnect(conn: NodeConnection): void {
     if (conn !== this.conn) return;
-    conn.connected = true;
     this.counters.connects++;
-    if (this.keepAliveMs > 0) conn.socket.setKeepAlive(true, this.keepAliveMs);
     this.setState('connected');
     this.logger.info('net', `connected to ${formatHost(conn.endpoint)}; subscribing as ${JSON.stringify(this.worker)}`,
       { host: conn.endpoint.host, port: conn.endpoint.port });
     void this.subscribe(conn);
   }
 
-  private async subscribe(conn: Connection): Promise<void> {
-    const id = this.nextId++;
+  private async subscribe(conn: NodeConnection): Promise<void> {
+    const id = this.requests.newId();
     // The line holds the password: it is written to the socket and never logged.
-    const reply = await this.request(conn, id, SUBSCRIBE_METHOD, buildSubscribe(id, this.worker, this.password));
-    if (conn !== this.conn || this.stopped) return;
-    if (reply.kind === 'disconnected') return;
-    if (reply.kind === 'timeout') return this.drop(conn, `no reply to mining.subscribe within ${this.requestTimeoutMs} ms`);
+    const reply = await this.requests.send(conn, id, SUBSCRIBE_METHOD, buildSubscribe(id, this.worker, this.password));
+    if (conn !== this.conn || this.stopped || reply.kind === 'disconnected') return;
+    if (reply.kind === 'timeout') return conn.drop(`no reply to mining.subscribe within ${this.timing.requestMs} ms`);
     const outcome = interpretSubscribeReply(reply.msg);
     switch (outcome.kind) {
       case 'subscribed': return this.onSubscribed(conn);
       case 'refused': return this.refuse(conn);
-      case 'error': return this.drop(conn, `mining.subscribe failed: error ${outcome.error.code} ${fromNode(outcome.error.message)}`);
-      case 'invalid': return this.drop(conn, `unreadable reply to mining.subscribe: ${fromNode(outcome.reason)}`);
+      case 'error': return conn.drop(`mining.subscribe failed: error ${outcome.error.code} ${fromNode(outcome.error.message)}`);
+      case 'invalid': return conn.drop(`unreadable reply to mining.subscribe: ${fromNode(outcome.reason)}`);
     }
   }
 
-  private onSubscribed(conn: Connection): void {
-    conn.subscribed = true;
-    conn.markReady(true);
+  private onSubscribed(conn: NodeConnection): void {
+    conn.markSubscribed(this.timing.idleMs, () => {
+      if (conn === this.conn) conn.drop(`no data for ${this.timing.idleMs} ms (connection presumed half-open)`);
+    });
     this.failStreak = 0;
     this.counters.subscribes++;
-    conn.idleTimer = setTimeout(() => this.onIdle(conn), this.idleTimeoutMs);
     this.setState('subscribed');
     this.logger.info('net', `subscribed at ${formatHost(conn.endpoint)}; waiting for a job`,
       { host: conn.endpoint.host, port: conn.endpoint.port });
-    if (conn.endpoint.hostIndex !== 0) this.startPrimaryProbe();
+    if (conn.endpoint.hostIndex !== 0) this.probe.start();
     this.emit('subscribed', { ...conn.endpoint });
   }
 
-  private refuse(conn: Connection): void {
+  private refuse(conn: NodeConnection): void {
     // The message names the cause but never the password itself.
     const err = new NodeRefusedError(
       `the node at ${formatHost(conn.endpoint)} refused mining.subscribe for worker ${JSON.stringify(this.worker)}: ` +
@@ -424,27 +248,13 @@ export class StratumClient extends EventEmitter<StratumClientEvents> implements 
     this.logger.debug('net', err.message, { host: conn.endpoint.host, port: conn.endpoint.port });
     this.stopped = true;
     this.clearTimers();
-    conn.dropReason = 'subscribe refused';
-    conn.socket.destroy();
+    conn.drop('subscribe refused');
     this.setState('refused');
     this.emit('refused', err, { ...conn.endpoint });
   }
 
-  private onIdle(conn: Connection): void {
-    if (conn !== this.conn) return;
-    this.drop(conn, `no data for ${this.idleTimeoutMs} ms (connection presumed half-open)`);
-  }
-
-  private drop(conn: Connection, reason: string): void {
-    conn.dropReason ??= reason;
-    conn.socket.destroy();
-  }
-
-  private onClose(conn: Connection): void {
-    clearTimeout(conn.connectTimer);
-    clearTimeout(conn.idleTimer);
-    clearTimeout(conn.silenceTimer);
-    this.failPending(conn);
+  private onClose(conn: NodeConnection): void {
+    this.requests.failFor(conn);
     if (conn !== this.conn) return;
     this.conn = undefined;
     this.stopPrimaryProbe();
@@ -462,6 +272,33 @@ export class StratumClient extends EventEmitter<StratumClientEvents> implements 
     this.setState('disconnected', { reason });
     this.scheduleReconnect(conn.endpoint, reason);
   }
+
+  private async readyWithin(conn: NodeConnection): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), this.timing.requestMs); });
+    try {
+      return await Promise.race([conn.ready, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async shutdown(): Promise<void> {
+    this.stopped = true;
+    this.clearTimers();
+    this.requests.failAll();
+    const conn = this.conn;
+    if (conn) {
+      conn.drop('client closed');
+      await conn.closed;
+    }
+    this.conn = undefined;
+    this.badLines.close();
+    this.setState('closed');
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Backoff, failover, and the return to the first host
 
   private scheduleReconnect(from: Endpoint, reason: string): void {
     this.failStreak++;
@@ -487,157 +324,35 @@ export class StratumClient extends EventEmitter<StratumClientEvents> implements 
     return Math.max(0, base * (1 - Math.min(1, Math.max(0, jitter)) * this.random()));
   }
 
-  // -------------------------------------------------------------------------------------------
-  // Returning to the first host
-
-  private startPrimaryProbe(): void {
-    this.stopPrimaryProbe();
-    this.probeTimer = setInterval(() => this.probePrimary(), this.primaryProbeIntervalMs);
-    // The connection keeps the process alive; the probe alone must not.
-    this.probeTimer.unref();
-  }
-
   private stopPrimaryProbe(): void {
-    clearInterval(this.probeTimer);
-    this.probeTimer = undefined;
-    this.probeSocket?.destroy();
-    this.probeSocket = undefined;
+    this.probe.stop();
     this.returnWhenIdle = false;
-  }
-
-  private probePrimary(): void {
-    if (this.probeSocket || this.returnWhenIdle) return;
-    const primary = this.hosts[0]!;
-    const socket = net.connect({ host: primary.host, port: primary.port });
-    this.probeSocket = socket;
-    const timer = setTimeout(() => socket.destroy(), this.connectTimeoutMs);
-    timer.unref();
-    socket.on('error', () => { /* a failed probe is expected while the first host is down */ });
-    socket.once('connect', () => {
-      socket.destroy();
-      if (this.probeSocket === socket) this.onPrimaryAnswers();
-    });
-    socket.once('close', () => {
-      clearTimeout(timer);
-      if (this.probeSocket === socket) this.probeSocket = undefined;
-    });
   }
 
   private onPrimaryAnswers(): void {
     const conn = this.conn;
     if (!conn || conn.endpoint.hostIndex === 0 || this.stopped) return;
-    clearInterval(this.probeTimer);
-    this.probeTimer = undefined;
-    this.probeSocket = undefined;
     this.logger.debug('net', `the first node ${formatHost(this.hosts[0]!)} answers again; returning to it`);
     this.emit('failback', { from: { ...conn.endpoint }, to: this.endpointOf(0) });
     // Do not cut a submit short: switch once the replies in flight are in.
-    if (this.pending.size > 0) this.returnWhenIdle = true;
+    if (this.requests.size > 0) this.returnWhenIdle = true;
     else this.returnToPrimary(conn);
   }
 
-  private returnToPrimary(conn: Connection): void {
+  private returnToPrimary(conn: NodeConnection): void {
     this.returnWhenIdle = false;
     conn.returningToPrimary = true;
-    this.drop(conn, 'returning to the first host');
+    conn.drop('returning to the first host');
   }
 
   // -------------------------------------------------------------------------------------------
-  // Requests and replies
-
-  private request(conn: Connection, id: number, method: string, line: string): Promise<Reply> {
-    if (conn.socket.destroyed) return Promise.resolve({ kind: 'disconnected' });
-    return new Promise<Reply>((resolve) => {
-      const timer = setTimeout(() => {
-        if (!this.pending.delete(id)) return;
-        this.logger.warn('net', `no reply to ${method} (id ${id}) within ${this.requestTimeoutMs} ms`,
-          { host: conn.endpoint.host, port: conn.endpoint.port });
-        resolve({ kind: 'timeout' });
-        this.watchSilence(conn);
-        this.afterSettle();
-      }, this.requestTimeoutMs);
-      this.pending.set(id, { method, sentAt: performance.now(), conn, timer, resolve });
-      conn.socket.write(`${line}\n`);
-    });
-  }
-
-  /**
-   * A timed-out request alone may just be a slow node; but a node that has sent nothing at all
-   * for two request timeouts since is presumed half-open, without waiting for the idle timeout.
-   */
-  private watchSilence(conn: Connection): void {
-    if (conn.silenceTimer || conn !== this.conn) return;
-    conn.silenceTimer = setTimeout(() => {
-      conn.silenceTimer = undefined;
-      const silentMs = performance.now() - conn.lastDataAt;
-      if (conn === this.conn && silentMs >= 2 * this.requestTimeoutMs) {
-        this.drop(conn, `no data for ${Math.round(silentMs)} ms after a request timed out (connection presumed half-open)`);
-      }
-    }, this.requestTimeoutMs);
-  }
-
-  private onResponse(msg: ResponseMessage): void {
-    const p = typeof msg.id === 'number' ? this.pending.get(msg.id) : undefined;
-    if (!p) {
-      this.counters.lateReplies++;
-      this.logger.debug('net', `reply for an unknown or timed-out request id ${JSON.stringify(msg.id)}`);
-      return;
-    }
-    this.pending.delete(msg.id as number);
-    clearTimeout(p.timer);
-    p.resolve({ kind: 'response', msg });
-    this.afterSettle();
-  }
-
-  private afterSettle(): void {
-    if (this.returnWhenIdle && this.pending.size === 0 && this.conn) this.returnToPrimary(this.conn);
-  }
-
-  private failPending(conn: Connection): void {
-    for (const [id, p] of this.pending) {
-      if (p.conn !== conn) continue;
-      this.pending.delete(id);
-      clearTimeout(p.timer);
-      p.resolve({ kind: 'disconnected' });
-    }
-  }
-
-  private failAllPending(): void {
-    for (const p of this.pending.values()) {
-      clearTimeout(p.timer);
-      p.resolve({ kind: 'disconnected' });
-    }
-    this.pending.clear();
-  }
+  // What the node says
 
   private submitResult(reply: Reply, rttMs: number): SubmitResult {
-    if (reply.kind === 'timeout') {
-      this.counters.timeouts++;
-      return { status: 'timeout', reason: `no reply within ${this.requestTimeoutMs} ms`, rttMs };
-    }
-    if (reply.kind === 'disconnected') {
-      this.counters.errors++;
-      return { status: 'disconnected', reason: 'the connection closed before the reply', rttMs };
-    }
-    const verdict = interpretSubmitReply(reply.msg);
-    switch (verdict.kind) {
-      case 'accepted':
-        this.counters.accepted++;
-        return { status: 'accepted', rttMs };
-      case 'rejected':
-        this.counters.rejected++;
-        return verdict.reason === undefined ? { status: 'rejected', rttMs } : { status: 'rejected', reason: fromNode(verdict.reason), rttMs };
-      case 'error':
-        this.counters.errors++;
-        return { status: 'error', reason: `node error ${verdict.error.code}: ${fromNode(verdict.error.message)}`, code: verdict.error.code, rttMs };
-      case 'invalid':
-        this.counters.errors++;
-        return { status: 'error', reason: fromNode(verdict.reason), rttMs };
-    }
+    const r = submitResultOf(reply, rttMs, this.timing.requestMs);
+    this.counters[COUNTER_OF[r.status]]++;
+    return r;
   }
-
-  // -------------------------------------------------------------------------------------------
-  // Jobs and bad input
 
   private onNotify(msg: NotifyMessage): void {
     const job = msg.job;
@@ -673,124 +388,8 @@ export class StratumClient extends EventEmitter<StratumClientEvents> implements 
     clearTimeout(this.backoffTimer);
     this.backoffTimer = undefined;
     this.stopPrimaryProbe();
-    if (this.conn) {
-      clearTimeout(this.conn.connectTimer);
-      clearTimeout(this.conn.idleTimer);
-    }
+    this.conn?.clearTimers();
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Rate-limited bad-line logging
-
-/**
- * Logs at most `limit` bad lines per window; a hostile or broken node must not flood the log.
- * The suppressed count is logged once when the window ends.
- */
-export class BadLineReporter {
-  private windowStart = -Infinity;
-  private inWindow = 0;
-  private suppressedInWindow = 0;
-  private flushTimer: NodeJS.Timeout | undefined;
-
-  constructor(
-    private readonly logger: Logger,
-    private readonly limits: { limit: number; windowMs: number },
-    private readonly counters: Pick<ClientStats, 'badLines' | 'badLinesLogged' | 'badLinesSuppressed'>,
-  ) {}
-
-  report(reason: string, line: string | undefined, where: HostSpec): void {
-    this.counters.badLines++;
-    const now = performance.now();
-    if (now - this.windowStart >= this.limits.windowMs) this.rollWindow(now);
-    if (this.inWindow < this.limits.limit) {
-      this.inWindow++;
-      this.counters.badLinesLogged++;
-      const sample = line === undefined ? '' : `: ${fromNode(line, 120)}`;
-      this.logger.warn('net', `ignored a bad line from ${formatHost(where)} (${fromNode(reason)})${sample}`,
-        { host: where.host, port: where.port });
-      return;
-    }
-    this.counters.badLinesSuppressed++;
-    if (this.suppressedInWindow++ === 0) {
-      const remainingMs = Math.max(0, this.windowStart + this.limits.windowMs - now);
-      this.flushTimer = setTimeout(() => this.flush(), remainingMs);
-      this.flushTimer.unref();
-    }
-  }
-
-  close(): void {
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    this.flush();
-  }
-
-  private rollWindow(now: number): void {
-    this.flush();
-    this.windowStart = now;
-    this.inWindow = 0;
-  }
-
-  private flush(): void {
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    if (this.suppressedInWindow === 0) return;
-    this.logger.warn('net', `${this.suppressedInWindow} more bad lines from the node were not logged (limit ${this.limits.limit} per ${Math.round(this.limits.windowMs / 1000)} s)`);
-    this.suppressedInWindow = 0;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Host specs
-
-const HOST_SPEC_HELP = 'expected host, host:port, stratum+tcp://host:port or [ipv6]:port';
-const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/;
-
-/** Parses `host`, `host:port`, `stratum+tcp://host:port`, `[::1]:port`; a UsageError otherwise. */
-export function parseHostSpec(spec: string, defaultPort = DEFAULT_STRATUM_PORT): HostSpec {
-  let rest = spec.trim();
-  const shown = JSON.stringify(clip(rest, 80));
-  if (rest.includes('@')) {
-    // Never echo it: the part before @ may be a password.
-    throw new UsageError('credentials in a node address are not supported; give the password with --password');
-  }
-  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(rest);
-  if (scheme) {
-    const name = scheme[1]!.toLowerCase();
-    if (name !== 'stratum+tcp' && name !== 'tcp') {
-      throw new UsageError(`unsupported scheme ${JSON.stringify(name)} in node address ${shown}: the node speaks plain TCP (stratum+tcp://)`);
-    }
-    rest = rest.slice(scheme[0].length).replace(/\/$/, '');
-  }
-  let host: string;
-  let portText: string | undefined;
-  if (rest.startsWith('[')) {
-    const m = /^\[([^\]]+)\](?::([^:]*))?$/.exec(rest);
-    if (!m || net.isIPv6(m[1]!) === false) throw new UsageError(`bad node address ${shown}: ${HOST_SPEC_HELP}`);
-    host = m[1]!;
-    portText = m[2];
-  } else if (net.isIPv6(rest)) {
-    host = rest;
-  } else {
-    const parts = rest.split(':');
-    if (parts.length > 2) throw new UsageError(`bad node address ${shown}: ${HOST_SPEC_HELP} (put IPv6 addresses in brackets)`);
-    host = parts[0]!;
-    portText = parts[1];
-  }
-  if (host.length === 0) throw new UsageError(`bad node address ${shown}: the host is empty; ${HOST_SPEC_HELP}`);
-  if (!net.isIP(host) && !HOSTNAME.test(host)) throw new UsageError(`bad node address ${shown}: ${JSON.stringify(clip(host, 60))} is not a host name or IP address`);
-  return { host, port: portText === undefined ? defaultPort : parsePort(portText, shown) };
-}
-
-function parsePort(text: string, shown: string): number {
-  const port = /^[0-9]{1,5}$/.test(text) ? Number(text) : NaN;
-  if (!(port >= 1 && port <= 65535)) throw new UsageError(`bad port in node address ${shown}: must be a number from 1 to 65535`);
-  return port;
-}
-
-/** `host:port`, with IPv6 addresses in brackets. */
-export function formatHost(h: HostSpec): string {
-  return h.host.includes(':') ? `[${h.host}]:${h.port}` : `${h.host}:${h.port}`;
 }
 
 function positive(value: number, name: string): number {
