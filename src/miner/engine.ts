@@ -182,16 +182,16 @@ export class MiningEngine {
   }
 
   /**
-   * Solutions from the native threads, current generation only (the native engine drops the
-   * rest). Each is counted, then re-checked and sent, or dropped when the pipeline is full.
+   * Solutions from the native threads, current generation only (the native engine drops and
+   * counts the rest). Each is counted, then re-checked and sent, or dropped when the pipeline is full.
    */
   private onFound(found: FoundNonce[]): void {
-    const a = this.active;
+    // The native engine hands over the current generation only, and start()/pause() run on this
+    // thread, so `active` is the job these were found for: no stale check is needed here.
+    const a = this.active!;
     for (const f of found) {
       this.counts.found++;
-      if (!a || f.generation !== a.generation || a.job !== this.latest) {
-        this.counts.droppedStale++; // the engine moved on between the drain and this call
-      } else if (this.counts.checking >= MAX_CHECKING || this.counts.inFlight >= MAX_SUBMITTING) {
+      if (this.counts.checking >= MAX_CHECKING || this.counts.inFlight >= MAX_SUBMITTING) {
         this.counts.droppedBacklog++;
       } else {
         void this.check(a, f);
