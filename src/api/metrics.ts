@@ -17,6 +17,7 @@ const SHARE_RESULTS = ['accepted', 'rejected', 'stale'] as const;
  * whose metrics are filled from getSummary() on each scrape:
  *   cfx_miner_shares_total{result="accepted|rejected|stale"}   counter
  *   cfx_miner_hashrate_hps{window="10s|60s|15m"}               gauge, omitted while null
+ *   cfx_miner_thread_hashrate_hps{thread="0".."N-1"}           gauge, each thread's 10 s rate, omitted while null
  *   cfx_miner_threads, cfx_miner_job_difficulty, cfx_miner_job_height   gauges (job ones omitted with no job)
  *   cfx_miner_connected (1 when subscribed), cfx_miner_dataset_progress_ratio, cfx_miner_uptime_seconds
  *   cfx_miner_info{version,algo,mode} 1
@@ -45,6 +46,15 @@ export function createMetricsRegistry(getSummary: () => Summary, opts: MetricsOp
         const rate = rates[window];
         if (rate !== null) this.set({ window }, rate);
       }
+    },
+  });
+  new Gauge({
+    name: 'cfx_miner_thread_hashrate_hps', help: 'Hashes per second of one search thread, over 10 s.', labelNames: ['thread'],
+    registers,
+    collect() {
+      const rates = getSummary().hashrate.threads;
+      this.reset();
+      rates.forEach((rate, i) => { if (rate !== null) this.set({ thread: String(i) }, rate); });
     },
   });
   simpleGauge(registers, 'cfx_miner_threads', 'Search threads.', () => getSummary().threads);

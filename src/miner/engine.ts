@@ -88,6 +88,7 @@ export class MiningEngine {
   }
   get isPaused(): boolean { return this.paused; }
   totalHashes(): number { return this.search.totalHashes(); }
+  threadHashes(): number[] { return this.search.hashCounts(); }
 
   /** A new job from the node: switch every thread to it now (or as soon as its cache exists). */
   async onJob(job: Job): Promise<void> {
