@@ -30,6 +30,7 @@ interface Addon {
   datasetInfo(dataset: object): { stage: number; bytes: number; hugePages: HugePages };
   releaseDataset(dataset: object): void;
   hashKeccak(header: Buffer, nonceLe32: Buffer): Buffer;
+  keccak256(data: Buffer): Buffer;
   hashOctopusLight(cache: object, header: Buffer, nonce: bigint, datasetBytes: number): Buffer;
   hashOctopusFull(dataset: object, header: Buffer, nonce: bigint): Buffer;
   octopusTrace(cache: object, header: Buffer, nonce: bigint, datasetBytes: number): {
@@ -265,6 +266,12 @@ function checkDatasetBytes(bytes: number): void {
 
 // ---------------------------------------------------------------------------------------------
 // One-shot hashes
+
+/** keccak-256 (the original Keccak padding, not NIST SHA3-256) of any bytes. */
+export function keccak256(data: Buffer): Buffer {
+  if (!Buffer.isBuffer(data)) throw new TypeError('keccak256 needs a Buffer');
+  return loadAddon().keccak256(data);
+}
 
 /** keccak256(keccak256(header || nonce as 32 bytes LE) XOR header); the nonce is all 256 bits. */
 export function hashKeccak(header: Buffer, nonce: bigint): Buffer {
