@@ -100,6 +100,7 @@ describe('stats API', { timeout: 20_000 }, () => {
         'cfx_miner_thread_hashrate_hps{thread="2"} 700.25',
         'cfx_miner_job_difficulty 18446744073709552000',
         'cfx_miner_job_height 123456',
+        'cfx_miner_job_age_seconds 4',
         '# TYPE cfx_miner_shares_total counter',
       ]) {
         assert.ok(lines.includes(expected), `missing line: ${expected}`);
