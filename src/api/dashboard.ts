@@ -31,7 +31,7 @@ const HTML = `<!doctype html>
   <section class="cards">
     <div class="card"><h2>Hashrate</h2>
       <div class="big" data-metric="hashrate-10s" id="h10">-</div>
-      <div class="muted">10 s &middot; 60 s <span data-metric="hashrate-60s" id="h60">-</span> &middot; 15 min <span data-metric="hashrate-15m" id="h15m">-</span></div>
+      <div class="muted">over 10 s &middot; 60 s <span data-metric="hashrate-60s" id="h60">-</span> &middot; 15 min <span data-metric="hashrate-15m" id="h15m">-</span></div>
     </div>
     <div class="card"><h2>Solutions</h2>
       <div class="trio">
