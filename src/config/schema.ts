@@ -240,6 +240,8 @@ export function parseHostPort(entry: string, defaultPort: number): HostPort {
   const text = entry.trim().replace(/^(stratum\+tcp|tcp):\/\//i, '');
   // user:password@host is not how Conflux nodes take a password, and the entry must not be echoed.
   if (text.includes('@')) throw new RangeError('a host entry must not carry credentials (user:password@); give the password with --password or CFX_MINER_PASSWORD');
+  const tls = /^((?:stratum\+)?(?:ssl|tls)):\/\//i.exec(text)?.[1];
+  if (tls) throw new RangeError(`"${entry}": TLS is not supported (${tls}://): a Conflux node's stratum port has no TLS; use stratum+tcp:// or host:port, and keep the port on a private network`);
   if (text === '' || /[\s/?#]/.test(text)) throw new RangeError(`"${entry}" is not a host or host:port`);
   const bracketed = /^\[([0-9A-Fa-f:.]+)\](?::(\d+))?$/.exec(text);
   if (bracketed) return { host: bracketed[1]!, port: portOf(bracketed[2], defaultPort, entry) };
