@@ -379,6 +379,7 @@ export class StratumClient extends EventEmitter<StratumClientEvents> {
 
   private async subscribe(conn: Connection): Promise<void> {
     const id = this.nextId++;
+    const jobsBefore = this.counters.jobs;
     // The line holds the password: it is written to the socket and never logged.
     const reply = await this.request(conn, id, SUBSCRIBE_METHOD, buildSubscribe(id, this.worker, this.password));
     if (conn !== this.conn || this.stopped) return;
@@ -386,20 +387,21 @@ export class StratumClient extends EventEmitter<StratumClientEvents> {
     if (reply.kind === 'timeout') return this.drop(conn, `no reply to mining.subscribe within ${this.requestTimeoutMs} ms`);
     const outcome = interpretSubscribeReply(reply.msg);
     switch (outcome.kind) {
-      case 'subscribed': return this.onSubscribed(conn);
+      case 'subscribed': return this.onSubscribed(conn, this.counters.jobs > jobsBefore);
       case 'refused': return this.refuse(conn);
       case 'error': return this.drop(conn, `mining.subscribe failed: error ${outcome.error.code} ${outcome.error.message}`);
       case 'invalid': return this.drop(conn, `unreadable reply to mining.subscribe: ${outcome.reason}`);
     }
   }
 
-  private onSubscribed(conn: Connection): void {
+  private onSubscribed(conn: Connection, jobArrived: boolean): void {
     conn.subscribed = true;
     this.failStreak = 0;
     this.counters.subscribes++;
     conn.idleTimer = setTimeout(() => this.onIdle(conn), this.idleTimeoutMs);
     this.setState('subscribed');
-    this.logger.info('net', `subscribed at ${formatHost(conn.endpoint)}; waiting for a job`,
+    // A node may send its job in the same packet as the subscribe reply: then nothing is awaited.
+    this.logger.info('net', `subscribed at ${formatHost(conn.endpoint)}${jobArrived ? '' : '; waiting for a job'}`,
       { host: conn.endpoint.host, port: conn.endpoint.port });
     if (conn.endpoint.hostIndex !== 0) this.startPrimaryProbe();
     this.emit('subscribed', { ...conn.endpoint });
