@@ -46,13 +46,13 @@ export interface SummaryInput {
 /** Two lines: what an operator wants at a glance, then where every solution went. */
 export function logSummary(log: ConsoleLogger, s: SummaryInput): void {
   const average = s.hashingMs > 0 ? (s.hashes * 1000) / s.hashingMs : null;
-  log.info('miner', `summary: ran ${formatDuration(s.ranMs)}, ${formatHashrate(average)} average; ` +
+  log.info('miner', `summary: ran ${formatDuration(s.ranMs)}, ${formatHashrate(average)} over ${formatDuration(s.hashingMs)} hashing; ` +
     `accepted ${s.shares.accepted}, rejected ${s.shares.rejected}, stale ${s.shares.stale}`,
   jsonOnly(log, {
     ran_s: Math.round(s.ranMs / 1000), hashing_s: Math.round(s.hashingMs / 1000), hashes: s.hashes, hashrate_avg: average,
     accepted: s.shares.accepted, rejected: s.shares.rejected, stale: s.shares.stale,
   }));
-  log.info('miner', `${s.hashes} hashes in ${formatDuration(s.hashingMs)} of hashing; ${formatBooks(s.counts)}`,
+  log.info('miner', `${s.hashes} hashes; ${formatBooks(s.counts)}`,
     jsonOnly(log, {
       found: s.counts.found, sent: s.counts.submitted, replaced: s.counts.droppedStale, stale_at_node: s.counts.rejectedStale,
       timed_out: s.counts.timedOut, failed_recheck: s.counts.droppedInvalid, lost: s.counts.lost,
@@ -66,9 +66,11 @@ export function logSummary(log: ConsoleLogger, s: SummaryInput): void {
  * were sent and the node answered that their job was stale. The headline's `stale` is their sum.
  */
 export function formatBooks(c: ShareCounts): string {
-  return `stale ${c.droppedStale + c.rejectedStale} = ${c.droppedStale} replaced before sending + ` +
-    `${c.rejectedStale} stale at node; found ${c.found}, sent ${c.submitted}, timed out ${c.timedOut}, ` +
-    `failed re-check ${c.droppedInvalid}, lost ${c.lost}, in flight ${c.inFlight}, pending ${c.pending}`;
+  // The rare outcomes only when they happened, to keep the line short.
+  const rare = ([['timed out', c.timedOut], ['failed re-check', c.droppedInvalid], ['lost', c.lost],
+    ['in flight', c.inFlight], ['pending', c.pending]] as const).filter(([, n]) => n > 0).map(([what, n]) => `, ${what} ${n}`).join('');
+  return `found ${c.found}, sent ${c.submitted}${rare}; stale ${c.droppedStale + c.rejectedStale} = ` +
+    `${c.droppedStale} replaced before sending + ${c.rejectedStale} stale at node`;
 }
 
 /** Human lines already say these numbers in words; JSON lines carry them as fields. */
