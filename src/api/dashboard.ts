@@ -51,11 +51,11 @@ const HTML = `<!doctype html>
     </div>
   </section>
   <section class="card wide"><h2>Hashrate, last hour</h2>
-    <svg data-chart="hashrate" id="chart-hashrate" viewBox="0 0 800 240" preserveAspectRatio="none" role="img" aria-label="hashrate over time"></svg>
+    <svg data-chart="hashrate" id="chart-hashrate" viewBox="0 0 800 240" role="img" aria-label="hashrate over time"></svg>
     <div class="legend"><span class="s0">10 s</span><span class="s1">60 s</span><span class="s2">15 min</span></div>
   </section>
   <section class="card wide"><h2>Solutions, last hour</h2>
-    <svg data-chart="shares" id="chart-shares" viewBox="0 0 800 160" preserveAspectRatio="none" role="img" aria-label="solutions over time"></svg>
+    <svg data-chart="shares" id="chart-shares" viewBox="0 0 800 160" role="img" aria-label="solutions over time"></svg>
     <div class="legend"><span class="s3">accepted</span><span class="s4">rejected</span><span class="s5">stale</span></div>
   </section>
   <section class="card wide"><h2>Threads (10 s)</h2><div id="threads" data-chart="threads"></div></section>
@@ -205,13 +205,15 @@ const JS = `'use strict';
     if (text !== undefined) e.textContent = text;
     return e;
   }
-  // Draws series (arrays the length of t, null for no data) into an SVG with a fixed viewBox.
-  function chart(svg, t, series, fmt) {
+  // Draws series (arrays the length of t, null for no data) in the SVG's own pixels, so the
+  // labels keep their size on a phone. Counts get whole-number grid steps.
+  function chart(svg, t, series, fmt, whole) {
     while (svg.firstChild) svg.removeChild(svg.firstChild);
-    var box = svg.viewBox.baseVal, W = box.width, H = box.height, L = 64, B = 18;
+    var W = svg.clientWidth || 800, H = svg.clientHeight || 240, L = 72, B = 18;
+    svg.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
     var top = 0;
     series.forEach(function (s) { s.values.forEach(function (v) { if (v !== null && v > top) top = v; }); });
-    top = top > 0 ? top * 1.1 : 1;
+    top = whole ? Math.max(4, Math.ceil(top * 1.1 / 4) * 4) : (top > 0 ? top * 1.1 : 1);
     var t0 = t.length ? t[0] : 0, t1 = t.length ? t[t.length - 1] : 1;
     var span = Math.max(t1 - t0, 60000);
     for (var g = 0; g <= 4; g++) {
@@ -235,7 +237,10 @@ const JS = `'use strict';
       svg.appendChild(el('polyline', { points: points.join(' '), class: s.cls, 'data-series': s.name }));
     });
   }
+  var lastHistory = null;
+  window.addEventListener('resize', function () { if (lastHistory) showHistory(lastHistory); });
   function showHistory(h) {
+    lastHistory = h;
     chart($('chart-hashrate'), h.t, [
       { name: '10s', cls: 's0', values: h.hashrate_10s },
       { name: '60s', cls: 's1', values: h.hashrate_60s },
@@ -245,7 +250,7 @@ const JS = `'use strict';
       { name: 'accepted', cls: 's3', values: h.accepted },
       { name: 'rejected', cls: 's4', values: h.rejected },
       { name: 'stale', cls: 's5', values: h.stale },
-    ], function (v) { return String(Math.round(v)); });
+    ], function (v) { return String(Math.round(v)); }, true);
   }
 
   function poll(path, show, everyMs) {

@@ -1,5 +1,6 @@
 // Makes docs/dashboard.png: the real miner against the test node for a while, then the dashboard
-// in headless chromium. A tool, not a test: `node dist/test/support/dashboard-screenshot.js [seconds] [out.png]`.
+// in headless chromium. A tool, not a test:
+// `node dist/test/support/dashboard-screenshot.js [seconds] [out.png] [phone.png]` (the last: a 390 px wide view).
 import path from 'node:path';
 import { TestNode } from './test-node.js';
 import { startMiner } from './miner-process.js';
@@ -24,6 +25,12 @@ try {
     await page.waitForFunction('document.querySelectorAll(\'svg[data-chart="hashrate"] polyline[points*=","]\').length >= 2');
     await page.screenshot({ path: out, fullPage: true });
     console.log(`wrote ${out}`);
+    const phone = process.argv[4];
+    if (phone) {
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.screenshot({ path: phone, fullPage: true });
+      console.log(`wrote ${phone}`);
+    }
   } finally {
     await browser.close();
   }
