@@ -50,9 +50,10 @@ async function readAll(input: NodeJS.ReadableStream): Promise<Buffer> {
 
 /** On a terminal: raw mode, so nothing typed is echoed; Enter ends, Backspace deletes, Ctrl-C aborts. */
 function readTyped(input: SecretInput, err: NodeJS.WritableStream): Promise<Buffer> {
-  err.write('password (not shown): ');
+  // Raw mode before the prompt: whatever is typed once the prompt shows is never echoed.
   input.setRawMode!(true);
   input.resume();
+  err.write('password (not shown): ');
   let typed = '';
   return new Promise((resolve, reject) => {
     const finish = (error?: Error): void => {
