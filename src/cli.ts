@@ -7,6 +7,7 @@ import { hashBatch, hashCommand, verifyCommand } from './commands/hash.js';
 import { mineCommand } from './commands/mine.js';
 import { configCommand } from './commands/config.js';
 import { benchCommand } from './commands/bench-cli.js';
+import { secretCommand } from './commands/secret.js';
 import { addSettingOptions, flagsFromCommander, loadConfig } from './config/load.js';
 import { ExitCode, exitCodeOf, messageOf } from './errors.js';
 import { VERSION } from './version.js';
@@ -43,6 +44,10 @@ function buildProgram(run: (p: Promise<number>) => void): Command {
     .option('--no-huge-pages', 'do not ask for huge pages for the dataset')
     .option('--json', 'print one JSON line on stdout')
     .action((opts: Record<string, string | boolean | undefined>) => run(benchCommand(opts)));
+
+  program.command('secret')
+    .description('read a password on stdin (not echoed on a terminal) and print keccak-256 of it: the node\'s stratum_secret')
+    .action(() => run(secretCommand(process.stdin, process.stdout, process.stderr)));
 
   const powOptions = (cmd: Command) =>
     cmd

@@ -7,6 +7,9 @@ import { startApiServer } from '../src/api/server.js';
 import type { ApiServer, Summary } from '../src/api/server.js';
 import { MemoryLogger } from './support/memory-logger.js';
 import { UsageError } from '../src/errors.js';
+import { History, HISTORY_CAPACITY, HISTORY_INTERVAL_MS } from '../src/api/history.js';
+import type { HistoryJson } from '../src/api/history.js';
+import { ThreadHashrates } from '../src/miner/thread-hashrate.js';
 
 function summary(overrides: Partial<Summary> = {}): Summary {
   return {
@@ -15,9 +18,9 @@ function summary(overrides: Partial<Summary> = {}): Summary {
     algo: 'octopus',
     mode: 'light',
     threads: 3,
-    hashrate: { '10s': 1500.5, '60s': 1400, '15m': null },
+    hashrate: { '10s': 1500.5, '60s': 1400, '15m': null, threads: [800.25, null, 700.25] },
     shares: { accepted: 7, rejected: 2, stale: 1 },
-    job: { id: '0xabc', height: 123_456, difficulty: 2n ** 64n + 1n },
+    job: { id: '0xabc', height: 123_456, difficulty: 2n ** 64n + 1n, age_s: 4 },
     connection: { host: '127.0.0.1', port: 32525, state: 'connected' },
     dataset: { state: 'ready', progress: 1 },
     ...overrides,
@@ -62,9 +65,9 @@ describe('stats API', { timeout: 20_000 }, () => {
       assert.match(String(first.headers['content-type']), /^application\/json/);
       assert.deepEqual(JSON.parse(first.body), {
         version: '0.1.0', uptime_s: 42, algo: 'octopus', mode: 'light', threads: 3,
-        hashrate: { '10s': 1500.5, '60s': 1400, '15m': null },
+        hashrate: { '10s': 1500.5, '60s': 1400, '15m': null, threads: [800.25, null, 700.25] },
         shares: { accepted: 7, rejected: 2, stale: 1 },
-        job: { id: '0xabc', height: 123456, difficulty: '18446744073709551617' },
+        job: { id: '0xabc', height: 123456, difficulty: '18446744073709551617', age_s: 4 },
         connection: { host: '127.0.0.1', port: 32525, state: 'connected' },
         dataset: { state: 'ready', progress: 1 },
       });
@@ -93,13 +96,17 @@ describe('stats API', { timeout: 20_000 }, () => {
         'cfx_miner_hashrate_hps{window="10s"} 1500.5',
         'cfx_miner_hashrate_hps{window="60s"} 1400',
         'cfx_miner_threads 3',
+        'cfx_miner_thread_hashrate_hps{thread="0"} 800.25',
+        'cfx_miner_thread_hashrate_hps{thread="2"} 700.25',
         'cfx_miner_job_difficulty 18446744073709552000',
         'cfx_miner_job_height 123456',
+        'cfx_miner_job_age_seconds 4',
         '# TYPE cfx_miner_shares_total counter',
       ]) {
         assert.ok(lines.includes(expected), `missing line: ${expected}`);
       }
       assert.ok(!lines.some((l) => l.startsWith('cfx_miner_hashrate_hps{window="15m"}')), 'a null window has no sample');
+      assert.ok(!lines.some((l) => l.startsWith('cfx_miner_thread_hashrate_hps{thread="1"}')), 'a null thread has no sample');
       assert.ok(lines.some((l) => l.startsWith('process_cpu_user_seconds_total ')), 'default process metrics');
       assert.ok(lines.some((l) => l.startsWith('nodejs_heap_size_used_bytes ')), 'default Node.js metrics');
     });
@@ -124,6 +131,11 @@ describe('stats API', { timeout: 20_000 }, () => {
       assert.equal(basic.status, 401);
       const hidden = await get(port, '/nowhere');
       assert.equal(hidden.status, 401, 'no path is revealed before authentication');
+      assert.equal((await get(port, '/history')).status, 401);
+      // The dashboard's page holds no data: it is what asks for the token, so it needs none.
+      const page = await get(port, '/');
+      assert.equal(page.status, 200);
+      assert.ok(!page.body.includes('1500'), 'the page carries no figures of its own');
       const ok = await get(port, '/summary', { headers: { Authorization: 'Bearer s3cret-token' } });
       assert.equal(ok.status, 200);
       assert.equal((JSON.parse(ok.body) as Summary).threads, 3);
@@ -136,7 +148,8 @@ describe('stats API', { timeout: 20_000 }, () => {
 
   it('answers 404 for other paths and 405 for other methods', async () => {
     await withServer({}, async ({ port }) => {
-      assert.equal((await get(port, '/')).status, 404);
+      assert.equal((await get(port, '/index.html')).status, 404);
+      assert.equal((await get(port, '/history')).status, 404, 'no history source given');
       assert.equal((await get(port, '/summary/extra')).status, 404);
       const post = await get(port, '/summary', { method: 'POST' });
       assert.equal(post.status, 405);
@@ -189,5 +202,77 @@ describe('stats API', { timeout: 20_000 }, () => {
     await replied;
     await server.close();
     await ended;
+  });
+});
+
+describe('stats API dashboard and history', { timeout: 20_000 }, () => {
+  it('serves the page, its script and style from the package, with a policy that forbids other origins', async () => {
+    await withServer({}, async ({ port }) => {
+      const page = await get(port, '/');
+      assert.equal(page.status, 200);
+      assert.match(String(page.headers['content-type']), /^text\/html/);
+      const csp = String(page.headers['content-security-policy']);
+      assert.match(csp, /default-src 'none'/);
+      assert.match(csp, /script-src 'self'/);
+      for (const mark of ['hashrate-10s', 'accepted', 'rejected', 'stale', 'height', 'connection']) {
+        assert.ok(page.body.includes(`data-metric="${mark}"`), `page marks ${mark}`);
+      }
+      assert.match(page.body, /<svg[^>]*data-chart="hashrate"/);
+      for (const asset of ['/dashboard.js', '/dashboard.css']) {
+        const reply = await get(port, asset);
+        assert.equal(reply.status, 200, asset);
+        // Nothing the page loads may point anywhere but this server (the SVG namespace is a name, not a fetch).
+        const urls = (page.body + reply.body).match(/https?:\/\/[^\s"'`)]+/g) ?? [];
+        assert.deepEqual(urls.filter((u) => u !== 'http://www.w3.org/2000/svg'), [], `${asset} names no external URL`);
+      }
+    });
+  });
+
+  it('serves /history from the given source', async () => {
+    const getSummary = () => summary();
+    const history = new History(3);
+    for (let i = 0; i < 5; i++) history.record(summary({ shares: { accepted: i, rejected: 0, stale: 0 } }), 1000 * i);
+    const server = await startApiServer({
+      port: 0, getSummary, getHistory: () => history.toJson(), registry: createMetricsRegistry(getSummary), logger: new MemoryLogger(),
+    });
+    try {
+      const body = JSON.parse((await get(server.port, '/history')).body) as HistoryJson;
+      assert.deepEqual(body.t, [2000, 3000, 4000]);
+      assert.deepEqual(body.accepted, [2, 3, 4]);
+      assert.deepEqual(body.hashrate_15m, [null, null, null]);
+      assert.deepEqual(body.hashrate_10s, [1500.5, 1500.5, 1500.5]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('History', () => {
+  it('is a fixed ring: past capacity, the oldest samples go and the size stays put', () => {
+    const h = new History(HISTORY_CAPACITY);
+    const n = HISTORY_CAPACITY * 2 + 7;
+    for (let i = 0; i < n; i++) {
+      h.record({ hashrate: { '10s': i, '60s': null, '15m': null, threads: [] }, shares: { accepted: i, rejected: 0, stale: 0 } }, i);
+    }
+    assert.equal(h.size, HISTORY_CAPACITY);
+    const json = h.toJson();
+    assert.equal(json.t.length, HISTORY_CAPACITY);
+    assert.equal(json.t[0], n - HISTORY_CAPACITY);
+    assert.equal(json.t.at(-1), n - 1);
+    assert.equal(json.hashrate_10s.at(-1), n - 1);
+    assert.ok(HISTORY_CAPACITY * HISTORY_INTERVAL_MS >= 3_600_000, 'holds at least the last hour');
+  });
+});
+
+describe('ThreadHashrates', () => {
+  it('reports each thread from its own counter', () => {
+    const t = new ThreadHashrates();
+    assert.deepEqual(t.rates10s(0), []);
+    t.sample([0, 0], 0);
+    t.sample([1000, 3000], 1000);
+    t.sample([2000, 6000], 2000);
+    assert.deepEqual(t.rates10s(2000), [1000, 3000]);
+    t.sample([], 2500); // a destroyed engine reports nothing: keep the last figures
+    assert.deepEqual(t.rates10s(2500), [1000, 3000]);
   });
 });

@@ -279,6 +279,8 @@ test('native: every addon entry point rejects bad arguments with a TypeError or 
     { name: 'datasetInfo', valid: [dataset], bad: [notDataset] },
     { name: 'releaseDataset', valid: [released], bad: [notDataset] },
     { name: 'hashKeccak', valid: [h32, Buffer.alloc(32)], bad: [BAD_BUFFERS, BAD_BUFFERS] },
+    // Any length is a valid input to keccak256, the empty Buffer included: only non-Buffers are bad.
+    { name: 'keccak256', valid: [Buffer.alloc(0)], bad: [[undefined, null, 'x', {}, [], 5, 5n]] },
     { name: 'hashOctopusLight', valid: [cache, h32, 0n, 256], bad: [notCache, BAD_BUFFERS, BAD_NUMBERS, [...BAD_NUMBERS, 0, 255, 2 ** 40 + 256]] },
     {
       name: 'hashOctopusLightAsync', valid: [cache, h32, 0n, 256],

@@ -104,7 +104,10 @@ test('stats API: /summary and /metrics report what the node accepted', async (t)
   assert.equal(summary.algo, 'keccak');
   assert.equal(summary.mode, 'keccak');
   assert.equal(summary.threads, 2);
-  assert.deepEqual(Object.keys(summary.hashrate).sort(), ['10s', '15m', '60s']);
+  assert.deepEqual(Object.keys(summary.hashrate).sort(), ['10s', '15m', '60s', 'threads']);
+  const threads = (summary.hashrate as unknown as { threads: (number | null)[] }).threads;
+  assert.equal(threads.length, 2, 'one figure per thread');
+  for (const r of threads) assert.ok(r === null || r > 0, `thread rate ${r}`);
   assert.ok(summary.hashrate['10s']! > 10_000, `a CPU does well over 10 kH/s of keccak, got ${summary.hashrate['10s']}`);
   for (const w of ['60s', '15m']) {
     const rate = summary.hashrate[w];
@@ -114,7 +117,9 @@ test('stats API: /summary and /metrics report what the node accepted', async (t)
   assert.equal(summary.shares.rejected, 0);
   // The miner also counts as stale what it dropped itself after a job switch; the node never saw those.
   assert.ok(summary.shares.stale >= node.stats.stale);
-  assert.deepEqual(summary.job, { id: hard.jobId, height: 0, difficulty: hard.difficulty.toString() });
+  const { age_s: ageS, ...job } = summary.job as unknown as { age_s: number };
+  assert.deepEqual(job, { id: hard.jobId, height: 0, difficulty: hard.difficulty.toString() });
+  assert.ok(Number.isInteger(ageS) && ageS >= 0 && ageS <= summary.uptime_s, `job age ${ageS}`);
   assert.deepEqual(summary.connection, { host: '127.0.0.1', port: node.port, state: 'connected' });
 
   const res = await fetch(`${base}/metrics`);
@@ -131,7 +136,10 @@ test('stats API: /summary and /metrics report what the node accepted', async (t)
   const cpu = sample(metrics, 'process_cpu_user_seconds_total');
   assert.ok(cpu !== undefined && cpu > 0, 'prom-client\'s default process metrics are there');
 
-  for (const p of ['/', '/nope', '/summary/x', '/metrics.json']) {
+  const page = await fetch(base + '/');
+  assert.equal(page.status, 200, 'GET / is the dashboard');
+  assert.match(await page.text(), /data-chart="hashrate"/);
+  for (const p of ['/nope', '/summary/x', '/metrics.json']) {
     const r = await fetch(base + p);
     assert.equal(r.status, 404, `GET ${p}`);
     await r.body?.cancel();
@@ -405,7 +413,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     const accepted = Number(/accepted (\d+)/.exec(summary)?.[1]);
     assert.ok(accepted >= 1);
     assert.equal(accepted, node.stats.accepted, 'the summary agrees with the node');
-    assert.match(summary, /\d+ hashes/);
+    const detail = miner.lines[miner.lines.indexOf(summary) + 1] ?? '';
+    assert.match(detail, /\d+ hashes; found \d+, sent \d+.*; stale \d+ = \d+ replaced before sending \+ \d+ stale at node/);
+    for (const line of [summary, detail]) assert.ok(line.length <= 120, `${line.length} columns: ${line}`);
   });
 }
 

@@ -118,6 +118,15 @@ Napi::Value HashKeccak(const Napi::CallbackInfo& info) {
   return copy_buffer(info.Env(), out, 32);
 }
 
+// keccak-256 of any bytes: `cfx-miner secret` turns a password into the node's stratum_secret.
+Napi::Value Keccak256(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsBuffer()) throw type_error(info.Env(), "data must be a Buffer");
+  auto data = info[0].As<Napi::Buffer<uint8_t>>();
+  uint8_t out[32];
+  cfx::keccak256(data.Data(), data.Length(), out);
+  return copy_buffer(info.Env(), out, 32);
+}
+
 Napi::Value HashOctopusLight(const Napi::CallbackInfo& info) {
   auto cache = handle_arg<Cache>(info, 0, "cache");
   const uint8_t* header = buffer_arg(info, 1, 32, "header");
@@ -213,6 +222,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("datasetInfo", Napi::Function::New(env, DatasetInfo));
   exports.Set("releaseDataset", Napi::Function::New(env, ReleaseDataset));
   exports.Set("hashKeccak", Napi::Function::New(env, HashKeccak));
+  exports.Set("keccak256", Napi::Function::New(env, Keccak256));
   exports.Set("hashOctopusLight", Napi::Function::New(env, HashOctopusLight));
   exports.Set("hashOctopusFull", Napi::Function::New(env, HashOctopusFull));
   exports.Set("octopusTrace", Napi::Function::New(env, OctopusTrace));

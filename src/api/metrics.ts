@@ -17,7 +17,9 @@ const SHARE_RESULTS = ['accepted', 'rejected', 'stale'] as const;
  * whose metrics are filled from getSummary() on each scrape:
  *   cfx_miner_shares_total{result="accepted|rejected|stale"}   counter
  *   cfx_miner_hashrate_hps{window="10s|60s|15m"}               gauge, omitted while null
- *   cfx_miner_threads, cfx_miner_job_difficulty, cfx_miner_job_height   gauges (job ones omitted with no job)
+ *   cfx_miner_thread_hashrate_hps{thread="0".."N-1"}           gauge, each thread's 10 s rate, omitted while null
+ *   cfx_miner_threads, cfx_miner_job_difficulty, cfx_miner_job_height, cfx_miner_job_age_seconds
+ *                                                               gauges (job ones omitted with no job)
  *   cfx_miner_connected (1 when subscribed), cfx_miner_dataset_progress_ratio, cfx_miner_uptime_seconds
  *   cfx_miner_info{version,algo,mode} 1
  * Each metric calls getSummary() once per scrape; it should be cheap (it reads counters).
@@ -47,11 +49,22 @@ export function createMetricsRegistry(getSummary: () => Summary, opts: MetricsOp
       }
     },
   });
+  new Gauge({
+    name: 'cfx_miner_thread_hashrate_hps', help: 'Hashes per second of one search thread, over 10 s.', labelNames: ['thread'],
+    registers,
+    collect() {
+      const rates = getSummary().hashrate.threads;
+      this.reset();
+      rates.forEach((rate, i) => { if (rate !== null) this.set({ thread: String(i) }, rate); });
+    },
+  });
   simpleGauge(registers, 'cfx_miner_threads', 'Search threads.', () => getSummary().threads);
   simpleGauge(registers, 'cfx_miner_job_difficulty', 'Difficulty of the current job (float; /summary has it exact).',
     () => { const job = getSummary().job; return job ? Number(job.difficulty) : null; });
   simpleGauge(registers, 'cfx_miner_job_height', 'Block height of the current job.',
     () => getSummary().job?.height ?? null);
+  simpleGauge(registers, 'cfx_miner_job_age_seconds', 'Seconds since the current job arrived (a stuck node keeps it growing).',
+    () => getSummary().job?.age_s ?? null);
   simpleGauge(registers, 'cfx_miner_connected', '1 while subscribed to a node, else 0.',
     () => (getSummary().connection.state === 'connected' ? 1 : 0));
   simpleGauge(registers, 'cfx_miner_dataset_progress_ratio', 'Progress of the cache or dataset build, 0 to 1.',

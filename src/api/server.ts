@@ -1,13 +1,16 @@
-// The read-only stats server (xmrig's HTTP API, smaller): GET /summary as JSON and GET /metrics
-// for Prometheus, on 127.0.0.1 unless told otherwise, optionally behind a bearer token.
+// The read-only stats server (xmrig's HTTP API, smaller): GET /summary as JSON, GET /history
+// (the bounded recent past), GET /metrics for Prometheus and GET / (a dashboard page), on
+// 127.0.0.1 unless told otherwise, optionally behind a bearer token.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Registry } from 'prom-client';
 import { MinerError, UsageError, messageOf } from '../errors.js';
 import type { Logger } from '../log/types.js';
 import type { HashrateRates } from '../miner/hashrate.js';
+import { DASHBOARD_ASSETS } from './dashboard.js';
+import type { HistoryJson } from './history.js';
 
 export type ConnectionState = 'disconnected' | 'connecting' | 'subscribing' | 'connected' | 'refused';
 export type DatasetState = 'idle' | 'building-cache' | 'building-dataset' | 'ready';
@@ -19,11 +22,11 @@ export interface Summary {
   algo: string;
   mode: string;
   threads: number;
-  /** H/s per window; null until the window has data (HashrateMeter.rates). */
-  hashrate: HashrateRates;
+  /** H/s per window; null until the window has data (HashrateMeter.rates); threads: each thread's 10 s rate. */
+  hashrate: HashrateRates & { threads: (number | null)[] };
   shares: { accepted: number; rejected: number; stale: number };
   /** difficulty is exact: a bigint here, a decimal string in the JSON. */
-  job: { id: string; height: number | null; difficulty: bigint } | null;
+  job: { id: string; height: number | null; difficulty: bigint; /** seconds since it arrived */ age_s: number } | null;
   connection: { host: string | null; port: number | null; state: ConnectionState };
   /** progress: 0..1 of the build in progress (1 when ready). */
   dataset: { state: DatasetState; progress: number };
@@ -37,41 +40,129 @@ export interface ApiServerOptions {
   /** When set, every request needs `Authorization: Bearer <token>`. */
   token?: string;
   getSummary: () => Summary;
+  /** Serves GET /history when given. */
+  getHistory?: () => HistoryJson;
   registry: Registry;
   logger: Logger;
+  /** Connections held at once; more are closed as they arrive. Default MAX_CONNECTIONS. */
+  maxConnections?: number;
+  /** A connection with no traffic for this long is closed. Default IDLE_TIMEOUT_MS. */
+  idleTimeoutMs?: number;
+  /** Time allowed for a request's headers. Default HEADERS_TIMEOUT_MS. */
+  headersTimeoutMs?: number;
+  /** Time allowed for a whole request. Default REQUEST_TIMEOUT_MS. */
+  requestTimeoutMs?: number;
+  /** Keep-alive wait for the next request after a response. Default KEEP_ALIVE_TIMEOUT_MS. */
+  keepAliveTimeoutMs?: number;
 }
+
+/**
+ * Why a cap at all: every connection is a file descriptor, and the miner shares its descriptor
+ * budget (often a soft limit of 1024, or far less under systemd or a container) with the stratum
+ * link it lives by. A local script that opens connections in a loop must not be able to take
+ * the last descriptor the miner needs to reconnect to its node. 64 is far more than honest
+ * clients use (a browser opens up to 6 per origin, Prometheus 1 or 2), and far below any limit.
+ */
+export const MAX_CONNECTIONS = 64;
+/** Idle sockets (opened and never used, or kept alive and forgotten) give their slot back after this. */
+export const IDLE_TIMEOUT_MS = 30_000;
+/** Slow-header clients (slowloris) are cut off after this; every honest request is one small GET. */
+export const HEADERS_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 15_000;
+/** A browser polls every few seconds; 5 s keeps its connection warm between polls without hoarding. */
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
 export interface ApiServer {
   /** The port actually bound. */
   readonly port: number;
   readonly host: string;
+  /** Connections closed at once because MAX_CONNECTIONS were already open. */
+  readonly droppedConnections: number;
+  /** Connections open now. */
+  openConnections(): Promise<number>;
   /** Stops listening and drops open connections; resolves when no handle is left. */
   close(): Promise<void>;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+/** The page may load only what this server serves: no CDN, no fonts, no beacons, even if edited. */
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
+  "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** Resolves once listening; rejects with UsageError when the address is taken or not ours to bind. */
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const host = opts.host ?? '127.0.0.1';
   const tokenDigest = opts.token === undefined ? undefined : digest(opts.token);
-  const server = createServer((req, res) => {
+  const headersTimeout = opts.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
+  const server = createServer({
+    headersTimeout,
+    requestTimeout: Math.max(opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS, headersTimeout),
+    keepAliveTimeout: opts.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS,
+    // The header and request timeouts are only checked this often: never coarser than they are.
+    connectionsCheckingInterval: Math.min(headersTimeout, 30_000),
+  }, (req, res) => {
     handle(req, res, opts, tokenDigest).catch((err: unknown) => {
       opts.logger.warn('api', 'request failed', { path: pathOf(req), error: messageOf(err) });
       if (!res.headersSent) send(res, req, 500, 'application/json; charset=utf-8', jsonBody({ error: 'internal error' }));
       else res.destroy();
     });
   });
-  server.keepAliveTimeout = 5_000;
+  const dropped = limitServer(server, opts, host);
   await listen(server, host, opts.port);
   const port = (server.address() as AddressInfo).port;
 
-  opts.logger.info('api', `stats API on http://${host.includes(':') ? `[${host}]` : host}:${port}/summary and /metrics` +
+  const base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  opts.logger.info('api', `stats API on ${base}/summary and /metrics, dashboard on ${base}/` +
     (tokenDigest ? ' (bearer token required)' : ''));
   if (!LOOPBACK.has(host) && tokenDigest === undefined) {
     opts.logger.warn('api', 'the stats API listens beyond this machine without a token: anyone who can reach it can read it; set --http-token');
   }
-  return { port, host, close: () => close(server) };
+  return {
+    port, host,
+    get droppedConnections() { return dropped.count; },
+    openConnections: () => new Promise((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n)))),
+    close: () => close(server),
+  };
+}
+
+/**
+ * The connection cap and the idle timeout (the other timeouts are createServer options).
+ * At the cap, a new connection first evicts the oldest one that has no request in progress
+ * (opened and never used, slow headers, or kept alive and forgotten), so a flood of idle
+ * sockets can never lock Prometheus or the dashboard out; only when every held connection is
+ * busy is the newcomer closed. Either way one connection goes at once, and it is counted.
+ */
+function limitServer(server: Server, opts: ApiServerOptions, host: string): { count: number } {
+  const dropped = { count: 0 };
+  const cap = opts.maxConnections ?? MAX_CONNECTIONS;
+  // Insertion order is arrival order, so the first idle one found is the oldest.
+  const open = new Map<Socket, { busy: number }>();
+  let warned = false;
+  server.on('connection', (socket: Socket) => {
+    if (open.size >= cap) {
+      const victim = [...open].find(([, state]) => state.busy === 0)?.[0] ?? socket;
+      dropped.count++;
+      if (!warned) {
+        warned = true;
+        opts.logger.warn('api', `stats API on ${host}: ${cap} connections open, closing the oldest idle ones ` +
+          '(a client that opens connections and never uses them?)');
+      }
+      open.delete(victim);
+      victim.destroy();
+      if (victim === socket) return;
+    }
+    open.set(socket, { busy: 0 });
+    socket.once('close', () => open.delete(socket));
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const state = open.get(req.socket);
+    if (!state) return;
+    state.busy++;
+    res.once('close', () => { state.busy--; });
+  });
+  // With no 'timeout' listener, Node destroys a socket that has been silent this long.
+  server.setTimeout(opts.idleTimeoutMs ?? IDLE_TIMEOUT_MS);
+  return dropped;
 }
 
 function listen(server: Server, host: string, port: number): Promise<void> {
@@ -103,7 +194,15 @@ function close(server: Server): Promise<void> {
 async function handle(req: IncomingMessage, res: ServerResponse, opts: ApiServerOptions,
   tokenDigest: Buffer | undefined): Promise<void> {
   const path = pathOf(req);
-  // Authentication comes first so an unauthenticated client learns nothing, not even which paths exist.
+  // The dashboard's page, script and style hold no data (they fetch it with the token), so they
+  // are served to anyone: that is how a browser gets the page that asks for the token.
+  const asset = DASHBOARD_ASSETS.get(path);
+  if (asset && (req.method === 'GET' || req.method === 'HEAD')) {
+    res.setHeader('Content-Security-Policy', CSP);
+    send(res, req, 200, asset.contentType, asset.body);
+    return logRequest(opts, req, path, 200);
+  }
+  // Authentication comes next so an unauthenticated client learns nothing, not even which data paths exist.
   if (tokenDigest && !authorized(req.headers.authorization, tokenDigest)) {
     res.setHeader('WWW-Authenticate', 'Bearer realm="cfx-miner"');
     return finish(res, req, opts, path, 401, { error: 'unauthorized: send Authorization: Bearer <token>' });
@@ -113,12 +212,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: ApiServer
     return finish(res, req, opts, path, 405, { error: 'method not allowed: this API is read-only' });
   }
   if (path === '/summary') return finish(res, req, opts, path, 200, toJson(opts.getSummary()));
+  if (path === '/history' && opts.getHistory) return finish(res, req, opts, path, 200, opts.getHistory());
   if (path === '/metrics') {
     const text = await opts.registry.metrics();
     send(res, req, 200, opts.registry.contentType, Buffer.from(text, 'utf8'));
     return logRequest(opts, req, path, 200);
   }
-  return finish(res, req, opts, path, 404, { error: 'not found: try /summary or /metrics' });
+  return finish(res, req, opts, path, 404, { error: 'not found: try /, /summary, /history or /metrics' });
 }
 
 function finish(res: ServerResponse, req: IncomingMessage, opts: ApiServerOptions, path: string,

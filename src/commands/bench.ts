@@ -8,6 +8,7 @@ import {
 } from '../native/index.js';
 import { loadAddon } from '../native/addon.js';
 import type { Algo } from '../native/index.js';
+import { formatHashrate } from '../log/format.js';
 import type { Logger } from '../log/types.js';
 import { silentLogger } from '../log/types.js';
 import { StratumClient } from '../stratum/client.js';
@@ -195,7 +196,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
 
 export function formatBenchForHumans(r: BenchResult): string {
   const rows: [string, string][] = [];
-  const n = (k: string, unit = 'H/s') => (typeof r[k] === 'number' ? `${(r[k] as number).toLocaleString('en-US')} ${unit}` : 'n/a');
+  const n = (k: string) => formatHashrate(typeof r[k] === 'number' ? r[k] as number : null);
   rows.push(['cpu', `${r.cpu} (${r.cores} cores), ${r.threads} threads, keccak ${r.keccak_impl}`]);
   rows.push(['keccak test PoW', n('keccak_hps')]);
   if ('light_hps' in r) {

@@ -5,11 +5,10 @@ import { requireWorker } from '../config/load.js';
 import { createLogger, logLevelFor } from '../log/logger.js';
 import { registerSecret } from '../log/untrusted.js';
 import type { ConsoleLogger } from '../log/logger.js';
-import { formatDuration, formatHashrate } from '../log/format.js';
 import { StratumClient } from '../stratum/client.js';
 import { formatHost, parseHostSpec } from '../config/hosts.js';
 import type { ConnectionState as ClientState } from '../stratum/client.js';
-import { MiningEngine, formatCounts, shareSummary } from '../miner/engine.js';
+import { MiningEngine, shareSummary } from '../miner/engine.js';
 import { StageResources } from '../miner/resources.js';
 import { HashrateMeter } from '../miner/hashrate.js';
 import { createProgress } from '../ui/progress.js';
@@ -17,6 +16,9 @@ import { attachKeys, KEY_HELP } from '../ui/keys.js';
 import { startApiServer } from '../api/server.js';
 import type { ApiServer, ConnectionState as ApiState, Summary } from '../api/server.js';
 import { createMetricsRegistry } from '../api/metrics.js';
+import { History, HISTORY_INTERVAL_MS } from '../api/history.js';
+import { ThreadHashrates } from '../miner/thread-hashrate.js';
+import { HashingClock, formatBooks, logSpeed, logSummary } from '../ui/status.js';
 import { ExitCode, UsageError, messageOf } from '../errors.js';
 import { VERSION } from '../version.js';
 import { cpuFeatures, ensureAddon } from '../native/index.js';
@@ -50,6 +52,9 @@ export async function mineCommand(settings: Settings, warnings: string[]): Promi
 class Miner {
   private readonly started = performance.now();
   private readonly meter = new HashrateMeter();
+  private readonly threadRates = new ThreadHashrates();
+  private readonly hashingClock = new HashingClock();
+  private readonly history = new History();
   private readonly resources: StageResources;
   private readonly client: StratumClient;
   private readonly engine: MiningEngine;
@@ -86,9 +91,11 @@ class Miner {
     }
     this.wireClient();
     this.wireSignals();
-    this.timers.push(setInterval(() => this.meter.sample(this.engine.totalHashes(), performance.now()), SAMPLE_INTERVAL_MS));
+    this.timers.push(setInterval(() => this.sample(), SAMPLE_INTERVAL_MS));
+    this.timers.push(setInterval(() => this.history.record(this.summary(), Date.now()), HISTORY_INTERVAL_MS));
     this.timers.push(setInterval(() => this.printSpeed(), this.s.printIntervalS * 1000));
-    if (process.stdin.isTTY && !this.s.logJson) {
+    // Under --log-json too: raw mode is what keeps typed keys from echoing into the log.
+    if (process.stdin.isTTY) {
       this.detachKeys = attachKeys({
         onHashrate: () => this.printSpeed(),
         onPause: () => { this.engine.pause(); this.log.info('cpu', 'paused (r resumes)'); },
@@ -157,7 +164,7 @@ class Miner {
     const registry = createMetricsRegistry(() => this.summary());
     this.api = await startApiServer({
       host: this.s.httpHost, port: this.s.httpPort!, token: this.s.httpToken, getSummary: () => this.summary(),
-      registry, logger: this.log,
+      registry, logger: this.log, getHistory: () => this.history.toJson(),
     });
   }
 
@@ -172,25 +179,36 @@ class Miner {
       algo: this.s.algo,
       mode: this.engine.mode === 'idle' ? (this.s.algo === 'keccak' ? 'keccak' : this.s.mode) : this.engine.mode,
       threads: this.s.threads,
-      hashrate: this.meter.rates(performance.now()),
+      hashrate: { ...this.meter.rates(performance.now()), threads: this.threadRates.rates10s(performance.now()) },
       shares: shareSummary(t),
-      job: job ? { id: job.jobId, height: job.height ?? this.s.height ?? null, difficulty: job.difficulty } : null,
+      job: job ? {
+        id: job.jobId, height: job.height ?? this.s.height ?? null, difficulty: job.difficulty,
+        age_s: Math.max(0, Math.round((performance.now() - job.receivedAt) / 1000)),
+      } : null,
       connection: { host: ep.host, port: ep.port, state: apiState(this.clientState) },
       dataset: ds.state === 'building' ? { state: 'building-dataset', progress: ds.progress }
         : ds.state === 'ready' ? { state: 'ready', progress: 1 } : { state: 'idle', progress: 0 },
     };
   }
 
+  private sample(): void {
+    const now = performance.now();
+    const hashes = this.engine.totalHashes();
+    this.meter.sample(hashes, now);
+    this.threadRates.sample(this.engine.threadHashes(), now);
+    this.hashingClock.sample(hashes, now);
+  }
+
   private printSpeed(): void {
-    const r = this.meter.rates(performance.now());
-    const sh = shareSummary(this.engine.totals);
-    const paused = this.engine.isPaused ? ' (paused)' : '';
-    this.log.info('cpu', `speed 10s/60s/15m ${formatHashrate(r['10s'])} ${formatHashrate(r['60s'])} ` +
-      `${formatHashrate(r['15m'])}${paused}  accepted ${sh.accepted} rejected ${sh.rejected} stale ${sh.stale}`);
+    const ep = this.client.endpoint;
+    logSpeed(this.log, {
+      rates: this.meter.rates(performance.now()), shares: shareSummary(this.engine.totals), paused: this.engine.isPaused,
+      connected: this.clientState === 'subscribed', node: ep.host === null ? null : `${ep.host}:${ep.port}`,
+    });
   }
 
   private printShares(): void {
-    this.log.info('share', formatCounts(this.engine.totals));
+    this.log.info('share', formatBooks(this.engine.totals));
   }
 
   private async shutdown(code: number): Promise<void> {
@@ -199,6 +217,7 @@ class Miner {
     for (const t of this.timers) clearInterval(t);
     this.detachKeys?.();
     const hashes = this.engine.totalHashes();
+    this.hashingClock.sample(hashes, performance.now());
     try {
       await this.engine.stop(SHUTDOWN_GRACE_MS);
       await Promise.all([this.client.close(), this.api?.close(), this.resources.close()]);
@@ -207,10 +226,9 @@ class Miner {
     }
     const t = this.engine.totals;
     const sh = shareSummary(t);
-    const secs = (performance.now() - this.started) / 1000;
-    this.log.info('miner', `summary: ran ${formatDuration(secs * 1000)}, ${hashes} hashes ` +
-      `(${formatHashrate(secs > 0 ? hashes / secs : null)} average); accepted ${sh.accepted}, rejected ${sh.rejected}, ` +
-      `stale ${sh.stale}; ${formatCounts(t)}`);
+    logSummary(this.log, {
+      ranMs: performance.now() - this.started, hashingMs: this.hashingClock.hashingMs, hashes, counts: t, shares: sh,
+    });
     await this.log.flush();
     this.finish(code);
   }

@@ -31,7 +31,7 @@ export function parseHostSpec(spec: string, defaultPort = DEFAULT_PORT): HostSpe
   if (scheme) {
     const name = scheme[1]!.toLowerCase();
     if (/(^|\+)(ssl|tls)$/.test(name)) {
-      throw new UsageError(`${name}:// in node address ${shown}: TLS is not supported (a Conflux node's stratum port speaks plain TCP); use stratum+tcp:// and keep the port on a private network`);
+      throw new UsageError(`${name}:// in node address ${shown}: TLS is not supported: a Conflux node's stratum port has no TLS; use stratum+tcp:// and keep the port on a private network`);
     }
     if (name !== 'stratum+tcp' && name !== 'tcp') {
       throw new UsageError(`unsupported scheme ${JSON.stringify(name)} in node address ${shown}: the node speaks plain TCP (stratum+tcp://)`);

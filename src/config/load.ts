@@ -301,7 +301,8 @@ export function addSettingOptions(cmd: Command, keys: readonly SettingKey[] = CO
 /** `--worker` is optional at load time; the mine command calls this before it connects. */
 export function requireWorker(settings: Settings): string {
   if (settings.worker === undefined) {
-    throw new UsageError('a worker name is required to mine: give --worker <name>, CFX_MINER_WORKER or "worker" in the config file');
+    throw new UsageError('missing option --worker <name> (or CFX_MINER_WORKER, or "worker" in the config file): ' +
+      'the worker name sent to the node; see cfx-miner --help');
   }
   return settings.worker;
 }

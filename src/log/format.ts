@@ -50,3 +50,33 @@ export function formatDuration(durationMs: number): string {
 function pad2(n: number): string {
   return String(n).padStart(2, '0');
 }
+
+type FieldValue = string | number | boolean | bigint | null | undefined;
+
+/**
+ * For human lines: the fields a message already says, left out, so `connected to
+ * 127.0.0.1:32525` is not followed by `host=127.0.0.1 port=32525` (JSON lines keep every field).
+ * A field counts as said when its value stands in the message as a whole word and is either
+ * long enough to be unmistakable (4+ characters) or right after its key (`accepted 3`).
+ */
+export function fieldsNotInMessage(msg: string, fields: Record<string, FieldValue> | undefined): Record<string, FieldValue> | undefined {
+  if (!fields) return fields;
+  const out: Record<string, FieldValue> = {};
+  for (const [key, value] of Object.entries(fields)) {
+    if (!saysValue(msg, key, value)) out[key] = value;
+  }
+  return out;
+}
+
+function saysValue(msg: string, key: string, value: FieldValue): boolean {
+  if (value === undefined || value === null || typeof value === 'boolean') return false;
+  const text = String(value);
+  if (text === '') return false;
+  const word = new RegExp(`(^|[^A-Za-z0-9_.])${escapeRegExp(text)}($|[^A-Za-z0-9_])`);
+  if (!word.test(msg)) return false;
+  return text.length >= 4 || new RegExp(`(^|\\W)${escapeRegExp(key)}[ =]${escapeRegExp(text)}($|\\W)`).test(msg);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

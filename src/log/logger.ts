@@ -5,6 +5,7 @@ import type { ChalkInstance } from 'chalk';
 import type { LogFields, LogLevel, LogTag, Logger } from './types.js';
 
 export { formatBytes, formatDuration, formatHashrate } from './format.js';
+import { fieldsNotInMessage } from './format.js';
 
 export interface LoggerOptions {
   level: LogLevel;
@@ -146,7 +147,8 @@ const TAG_PAINT: Record<LogTag, Paint> = {
   // Rejected and stale shares are logged as warnings: the tag turns red with them.
   share: (c, level) => (LEVEL_RANK[level] <= LEVEL_RANK.warn ? c.red : c.green),
   dag: (c) => c.cyan,
-  cpu: (c) => c.yellow,
+  // Not yellow: that is WARN's colour, and a speed line is no warning.
+  cpu: (c) => c.cyanBright,
   api: (c) => c.blueBright,
   cfg: (c) => c.gray,
   miner: (c) => c.whiteBright,
@@ -164,7 +166,7 @@ function humanLine(chalk: ChalkInstance, time: Date, level: LogLevel, tag: LogTa
     TAG_PAINT[tag](chalk, level)(tag.padEnd(TAG_WIDTH)),
     paintMsg(escapeControl(msg)),
   ];
-  const rendered = renderFields(chalk, fields);
+  const rendered = renderFields(chalk, fieldsNotInMessage(msg, fields));
   return parts.join(' ') + (rendered ? '  ' + rendered : '');
 }
 

@@ -103,6 +103,7 @@ export class MiningEngine {
   }
   get isPaused(): boolean { return this.paused; }
   totalHashes(): number { return this.search.totalHashes(); }
+  threadHashes(): number[] { return this.search.hashCounts(); }
 
   /** A new job from the node: switch every thread to it now (or as soon as its cache exists). */
   async onJob(job: Job): Promise<void> {
@@ -383,10 +384,4 @@ export function shareSummary(c: ShareCounts): { accepted: number; rejected: numb
 export function booksBalance(c: ShareCounts): boolean {
   return c.found === c.submitted + c.droppedStale + c.droppedInvalid + c.droppedBacklog + c.lost + c.checking + c.inFlight + c.pending &&
     c.submitted === c.accepted + c.rejected + c.timedOut;
-}
-
-export function formatCounts(c: ShareCounts): string {
-  return `found ${c.found}: submitted ${c.submitted}, dropped stale ${c.droppedStale}, dropped invalid ${c.droppedInvalid}, ` +
-    `dropped backlog ${c.droppedBacklog}, lost ${c.lost}, checking ${c.checking}, in flight ${c.inFlight}, pending ${c.pending}; submitted ${c.submitted}: accepted ${c.accepted}, ` +
-    `rejected ${c.rejected} (stale at node ${c.rejectedStale}), timed out ${c.timedOut}`;
 }

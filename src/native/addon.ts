@@ -24,6 +24,7 @@ export interface Addon {
   datasetInfo(dataset: object): { stage: number; bytes: number; hugePages: HugePages };
   releaseDataset(dataset: object): void;
   hashKeccak(header: Buffer, nonceLe32: Buffer): Buffer;
+  keccak256(data: Buffer): Buffer;
   hashOctopusLight(cache: object, header: Buffer, nonce: bigint, datasetBytes: number): Buffer;
   hashOctopusLightAsync(cache: object, header: Buffer, nonce: bigint, datasetBytes: number): Promise<Buffer>;
   hashOctopusFull(dataset: object, header: Buffer, nonce: bigint): Buffer;

@@ -4,6 +4,12 @@ import { checkDatasetBytes, checkHeader, checkNonce, loadAddon } from './addon.j
 import type { CacheHandle, DatasetHandle } from './handles.js';
 import { STAGE_LENGTH, U64_MAX } from './params.js';
 
+/** keccak-256 (the original Keccak padding, not NIST SHA3-256) of any bytes. */
+export function keccak256(data: Buffer): Buffer {
+  if (!Buffer.isBuffer(data)) throw new TypeError('keccak256 needs a Buffer');
+  return loadAddon().keccak256(data);
+}
+
 /** keccak256(keccak256(header || nonce as 32 bytes LE) XOR header); the nonce is all 256 bits. */
 export function hashKeccak(header: Buffer, nonce: bigint): Buffer {
   return loadAddon().hashKeccak(checkHeader(header), u256ToLe(checkNonce(nonce, 256)));

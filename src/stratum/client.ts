@@ -214,27 +214,29 @@ export class StratumClient extends EventEmitter<StratumClientEvents> implements 
 
   private async subscribe(conn: NodeConnection): Promise<void> {
     const id = this.requests.newId();
+    const jobsBefore = this.counters.jobs;
     // The line holds the password: it is written to the socket and never logged.
     const reply = await this.requests.send(conn, id, SUBSCRIBE_METHOD, buildSubscribe(id, this.worker, this.password));
     if (conn !== this.conn || this.stopped || reply.kind === 'disconnected') return;
     if (reply.kind === 'timeout') return conn.drop(`no reply to mining.subscribe within ${this.timing.requestMs} ms`);
     const outcome = interpretSubscribeReply(reply.msg);
     switch (outcome.kind) {
-      case 'subscribed': return this.onSubscribed(conn);
+      case 'subscribed': return this.onSubscribed(conn, this.counters.jobs > jobsBefore);
       case 'refused': return this.refuse(conn);
       case 'error': return conn.drop(`mining.subscribe failed: error ${outcome.error.code} ${fromNode(outcome.error.message)}`);
       case 'invalid': return conn.drop(`unreadable reply to mining.subscribe: ${fromNode(outcome.reason)}`);
     }
   }
 
-  private onSubscribed(conn: NodeConnection): void {
+  private onSubscribed(conn: NodeConnection, jobArrived: boolean): void {
     conn.markSubscribed(this.timing.idleMs, () => {
       if (conn === this.conn) conn.drop(`no data for ${this.timing.idleMs} ms (connection presumed half-open)`);
     });
     this.failStreak = 0;
     this.counters.subscribes++;
     this.setState('subscribed');
-    this.logger.info('net', `subscribed at ${formatHost(conn.endpoint)}; waiting for a job`,
+    // A node may send its job in the same packet as the subscribe reply: then nothing is awaited.
+    this.logger.info('net', `subscribed at ${formatHost(conn.endpoint)}${jobArrived ? '' : '; waiting for a job'}`,
       { host: conn.endpoint.host, port: conn.endpoint.port });
     if (conn.endpoint.hostIndex !== 0) this.probe.start();
     this.emit('subscribed', { ...conn.endpoint });

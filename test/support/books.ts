@@ -1,5 +1,5 @@
-// Both sides of the books. The miner's side is the summary line it logs on exit (see
-// src/miner/engine.ts ShareCounts): parseSummaryLine turns it into numbers and booksProblems
+// Both sides of the books. The miner's side is the two summary lines it logs on exit (see
+// src/miner/engine.ts ShareCounts, src/ui/status.ts): parseSummaryLines turns them into numbers and booksProblems
 // checks its two identities. The node's side is a SubmitLedger: every submit the test node
 // records, tagged at the moment it is recorded with what the miner can possibly learn about it
 // (the verdict arrives in time, arrives too late, or never arrives because the connection was
@@ -11,67 +11,71 @@ import type { SubmitRecord, SubmitVerdict, TestNode } from './test-node.js';
 // The miner's side: the summary line
 
 export interface MinerBooks extends ShareCounts {
-  /** As the line says it ("15 s", "1 min 2 s"). */
+  /** As the line says it ("15 s", "1 min 02 s"). */
   ran: string;
   hashes: number;
-  /** The dashboard view at the start of the line (src/miner/engine.ts shareSummary). */
+  /** The headline's view (src/miner/engine.ts shareSummary): rejected without, stale with the node's stale answers. */
   shares: { accepted: number; rejected: number; stale: number };
-  /** The line names `submitted` twice (once per identity); both are kept to check they agree. */
-  submittedAgain: number;
-  /** The summary text itself (the `msg` of a JSON log line). */
+  /** The headline and the detail line (the `msg` of JSON log lines). */
   line: string;
 }
 
-const SUMMARY_RE = new RegExp(
-  'summary: ran (.+?), (\\d+) hashes \\((.*?) average\\); ' +
-  'accepted (\\d+), rejected (\\d+), stale (\\d+); ' +
-  'found (\\d+): submitted (\\d+), dropped stale (\\d+), dropped invalid (\\d+), dropped backlog (\\d+), lost (\\d+), ' +
-  'checking (\\d+), in flight (\\d+), pending (\\d+); ' +
-  'submitted (\\d+): accepted (\\d+), rejected (\\d+) \\(stale at node (\\d+)\\), timed out (\\d+)',
-);
+// The summary is two lines (src/ui/status.ts logSummary): a headline, then the books.
+const HEADLINE_RE = /summary: ran (.+?), .*?; accepted (\d+), rejected (\d+), stale (\d+)$/;
+const DETAIL_RE = /^(\d+) hashes; found (\d+), sent (\d+)(.*?); stale (\d+) = (\d+) replaced before sending \+ (\d+) stale at node$/;
 
-/** The books from one log line (human or --log-json); undefined when it is not the summary. */
-export function parseSummaryLine(line: string): MinerBooks | undefined {
-  let text = line;
-  if (line.trimStart().startsWith('{')) {
-    try {
-      const record = JSON.parse(line) as { msg?: unknown };
-      if (typeof record.msg === 'string') text = record.msg;
-    } catch {
-      // not JSON after all: match the raw text
-    }
+function messageOf(line: string): string {
+  if (!line.trimStart().startsWith('{')) return line.replace(/^\d\d:\d\d:\d\d\.\d{3} +(?:\w+ +)?miner +/, '');
+  try {
+    const record = JSON.parse(line) as { msg?: unknown };
+    return typeof record.msg === 'string' ? record.msg : line;
+  } catch {
+    return line; // not JSON after all: match the raw text
   }
-  const m = SUMMARY_RE.exec(text);
-  if (!m) return undefined;
-  const n = (i: number): number => Number(m[i]);
+}
+
+/** A rare count the detail line names only when it is not zero. */
+function rare(text: string, what: string): number {
+  const m = new RegExp(`, ${what} (\\d+)`).exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+/** The books from a headline and the line after it (human or --log-json); undefined when they are not the summary. */
+export function parseSummaryLines(headline: string, detail: string | undefined): MinerBooks | undefined {
+  const h = HEADLINE_RE.exec(messageOf(headline));
+  const d = DETAIL_RE.exec(messageOf(detail ?? ''));
+  if (!h || !d) return undefined;
+  const shares = { accepted: Number(h[2]), rejected: Number(h[3]), stale: Number(h[4]) };
+  const rest = d[4]!;
+  const rejectedStale = Number(d[7]);
   return {
-    ran: m[1]!,
-    hashes: n(2),
-    shares: { accepted: n(4), rejected: n(5), stale: n(6) },
-    found: n(7),
-    submitted: n(8),
-    droppedStale: n(9),
-    droppedInvalid: n(10),
-    droppedBacklog: n(11),
-    lost: n(12),
-    checking: n(13),
-    inFlight: n(14),
-    pending: n(15),
-    submittedAgain: n(16),
-    accepted: n(17),
-    rejected: n(18),
-    rejectedStale: n(19),
-    timedOut: n(20),
-    line: m[0],
+    ran: h[1]!,
+    hashes: Number(d[1]),
+    shares,
+    found: Number(d[2]),
+    submitted: Number(d[3]),
+    accepted: shares.accepted,
+    // The headline's rejected leaves out the node's "stale" answers, which are rejections too.
+    rejected: shares.rejected + rejectedStale,
+    rejectedStale,
+    timedOut: rare(rest, 'timed out'),
+    droppedStale: Number(d[6]),
+    droppedInvalid: rare(rest, 'failed re-check'),
+    droppedBacklog: rare(rest, 'dropped backlog'),
+    lost: rare(rest, 'lost'),
+    checking: rare(rest, 'checking'),
+    inFlight: rare(rest, 'in flight'),
+    pending: rare(rest, 'pending'),
+    line: `${messageOf(headline)}\n${messageOf(detail!)}`,
   };
 }
 
 /** The books from a run's stderr lines; throws (with the tail of the log) when there is no summary. */
 export function summaryOf(lines: readonly string[]): MinerBooks {
-  const summaries = lines.map(parseSummaryLine).filter((b): b is MinerBooks => b !== undefined);
+  const summaries = lines.map((l, i) => parseSummaryLines(l, lines[i + 1])).filter((b): b is MinerBooks => b !== undefined);
   if (summaries.length !== 1) {
     const tail = lines.slice(-12).map((l) => `  | ${l}`).join('\n');
-    throw new Error(`expected exactly one summary line, found ${summaries.length}; last lines:\n${tail}`);
+    throw new Error(`expected exactly one summary, found ${summaries.length}; last lines:\n${tail}`);
   }
   return summaries[0]!;
 }
@@ -100,7 +104,6 @@ export function booksProblems(b: MinerBooks): string[] {
   if (b.submitted !== answered) {
     problems.push(`submitted ${b.submitted} != accepted ${b.accepted} + rejected ${b.rejected} + timed out ${b.timedOut} (= ${answered})`);
   }
-  if (b.submittedAgain !== b.submitted) problems.push(`the line names two submitted counts: ${b.submitted} and ${b.submittedAgain}`);
   if (b.rejectedStale > b.rejected) problems.push(`stale at node ${b.rejectedStale} > rejected ${b.rejected}`);
   if (b.shares.accepted !== b.accepted) problems.push(`dashboard accepted ${b.shares.accepted} != accepted ${b.accepted}`);
   if (b.shares.rejected !== b.rejected - b.rejectedStale) {

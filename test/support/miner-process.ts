@@ -27,6 +27,8 @@ export interface StartOptions {
   t?: { after(fn: () => unknown): void };
   /** SIGKILL after this long whatever happens, so a forgotten child cannot hang a run. Default 300 000. */
   maxLifetimeMs?: number;
+  /** Run under `ulimit -n` of this many descriptors (through sh, which then execs node: same pid). */
+  fdLimit?: number;
 }
 
 export interface MinerProcess {
@@ -136,7 +138,10 @@ function collectLines(stream: Readable, lines: string[], chunks: string[], onLin
 
 export function startMiner(args: readonly string[], options: StartOptions = {}): MinerProcess {
   installHooks();
-  const proc = spawn(process.execPath, [cliPath, ...args], {
+  const argv = [process.execPath, cliPath, ...args];
+  const [command, ...commandArgs] = options.fdLimit === undefined ? argv
+    : ['sh', '-c', `ulimit -n ${options.fdLimit} && exec "$@"`, 'sh', ...argv];
+  const proc = spawn(command!, commandArgs, {
     cwd: options.cwd ?? repoRoot,
     env: childEnv(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,11 +5,9 @@ import net from 'node:net';
 import { parseArgs } from 'node:util';
 import type { Algo } from '../../src/native/index.js';
 import { formatDifficulty, shortJobId } from '../../src/miner/job.js';
-import { TestNode } from './test-node.js';
+import { DEFAULT_DIFFICULTY, TestNode } from './test-node.js';
 
 const DEFAULT_PORT = 32525;
-// Keccak: a 2-core CPU does a few million hashes a second. Octopus light mode: ~500-1000 H/s per thread.
-const DEFAULT_DIFFICULTY: Record<Algo, bigint> = { keccak: 2_000_000n, octopus: 2_000n };
 
 interface CliOptions {
   algo: Algo;
@@ -97,7 +95,10 @@ async function main(): Promise<void> {
   const passwordFlag = opts.password === undefined ? '' : ' --password <the password>';
   process.stdout.write(
     `test node (${opts.algo}, difficulty ${opts.difficulty}, height ${opts.height}) listening on 127.0.0.1:${node.port}; ` +
-    `point the miner at it: cfx-miner --host 127.0.0.1 --port ${node.port} --worker test --algo ${opts.algo}${passwordFlag}\n`);
+    `point the miner at it: cfx-miner --host 127.0.0.1 --port ${node.port} --worker test --algo ${opts.algo}` +
+    `${opts.algo === 'octopus' ? ' --mode light' : ''}${passwordFlag}` +
+    // Without --mode light, auto mode builds the multi-GiB dataset first when memory allows.
+    `${opts.algo === 'octopus' ? ' (without --mode light, --mode auto builds a 4 GiB dataset when it fits in memory)' : ''}\n`);
 
   node.on('connection', (c) => log(`connection #${c.connId} from ${c.remote}`));
   node.on('disconnect', (c) => log(`connection #${c.connId} closed`));

@@ -19,6 +19,13 @@ import { LineFramer } from '../../src/stratum/framing.js';
 import type { JsonRpcId } from '../../src/stratum/messages.js';
 import { SUBMIT_METHOD, SUBSCRIBE_METHOD, parseLine } from '../../src/stratum/messages.js';
 
+/**
+ * The CLI's (npm run test-node) default difficulty per algorithm: about one solution every few
+ * seconds on a 2-core machine, keccak at ~1 MH/s per thread and Octopus light mode at several
+ * thousand H/s per thread (README, Benchmark).
+ */
+export const DEFAULT_DIFFICULTY: Readonly<Record<Algo, bigint>> = { keccak: 2_000_000n, octopus: 50_000n };
+
 /** What checks a submitted nonce; the default is the project's Verifier (needs the native addon). */
 export interface PowChecker {
   verify(job: { algo: Algo; header: Buffer; height: number; boundary: bigint }, nonce: bigint): Promise<{ valid: boolean }>;

@@ -1,0 +1,100 @@
+// The miner's periodic and closing lines: the speed line (or "waiting for the node" while there
+// is no node to mine for), the summary at exit (a short headline plus one detail line), and the
+// solution books. Under --log-json the numbers travel as fields, not only inside `msg`.
+import type { ConsoleLogger } from '../log/logger.js';
+import type { LogFields } from '../log/types.js';
+import { formatDuration, formatHashrate } from '../log/format.js';
+import type { HashrateRates } from '../miner/hashrate.js';
+import type { ShareCounts } from '../miner/engine.js';
+
+type Shares = { accepted: number; rejected: number; stale: number };
+
+export interface SpeedInput {
+  rates: HashrateRates;
+  shares: Shares;
+  paused: boolean;
+  /** Subscribed to a node: there is work to hash. */
+  connected: boolean;
+  /** The node being tried, `host:port`, when not connected. */
+  node: string | null;
+}
+
+export function logSpeed(log: ConsoleLogger, s: SpeedInput): void {
+  if (!s.connected && !s.paused) {
+    // Hashing stops without a node; a 0 H/s line every interval would look like a broken miner.
+    log.info('net', `waiting for the node${s.node ? ` at ${s.node}` : ''}`, jsonOnly(log, { connected: false }));
+    return;
+  }
+  const r = s.rates;
+  log.info('cpu', `speed 10s/60s/15m ${formatHashrate(r['10s'])} ${formatHashrate(r['60s'])} ${formatHashrate(r['15m'])}` +
+    `${s.paused ? ' (paused)' : ''}  accepted ${s.shares.accepted} rejected ${s.shares.rejected} stale ${s.shares.stale}`,
+  jsonOnly(log, {
+    hashrate_10s: r['10s'], hashrate_60s: r['60s'], hashrate_15m: r['15m'], paused: s.paused,
+    accepted: s.shares.accepted, rejected: s.shares.rejected, stale: s.shares.stale,
+  }));
+}
+
+export interface SummaryInput {
+  ranMs: number;
+  /** Time the threads were actually hashing (HashingClock): paused, disconnected and cache-build time left out. */
+  hashingMs: number;
+  hashes: number;
+  counts: ShareCounts;
+  shares: Shares;
+}
+
+/** Two lines: what an operator wants at a glance, then where every solution went. */
+export function logSummary(log: ConsoleLogger, s: SummaryInput): void {
+  const average = s.hashingMs > 0 ? (s.hashes * 1000) / s.hashingMs : null;
+  log.info('miner', `summary: ran ${formatDuration(s.ranMs)}, ${formatHashrate(average)} over ${formatDuration(s.hashingMs)} hashing; ` +
+    `accepted ${s.shares.accepted}, rejected ${s.shares.rejected}, stale ${s.shares.stale}`,
+  jsonOnly(log, {
+    ran_s: Math.round(s.ranMs / 1000), hashing_s: Math.round(s.hashingMs / 1000), hashes: s.hashes, hashrate_avg: average,
+    accepted: s.shares.accepted, rejected: s.shares.rejected, stale: s.shares.stale,
+  }));
+  log.info('miner', `${s.hashes} hashes; ${formatBooks(s.counts)}`,
+    jsonOnly(log, {
+      found: s.counts.found, sent: s.counts.submitted, replaced: s.counts.droppedStale, stale_at_node: s.counts.rejectedStale,
+      timed_out: s.counts.timedOut, failed_recheck: s.counts.droppedInvalid, lost: s.counts.lost,
+      in_flight: s.counts.inFlight, pending: s.counts.pending,
+    }));
+}
+
+/**
+ * The books in words that keep the two kinds of stale apart: "replaced" solutions were found
+ * for a job the node had already replaced, so the miner never sent them; "stale at node" ones
+ * were sent and the node answered that their job was stale. The headline's `stale` is their sum.
+ */
+export function formatBooks(c: ShareCounts): string {
+  // The rare outcomes only when they happened, to keep the line short.
+  const rare = ([['timed out', c.timedOut], ['failed re-check', c.droppedInvalid], ['dropped backlog', c.droppedBacklog],
+    ['lost', c.lost], ['checking', c.checking], ['in flight', c.inFlight], ['pending', c.pending]] as const).filter(([, n]) => n > 0).map(([what, n]) => `, ${what} ${n}`).join('');
+  return `found ${c.found}, sent ${c.submitted}${rare}; stale ${c.droppedStale + c.rejectedStale} = ` +
+    `${c.droppedStale} replaced before sending + ${c.rejectedStale} stale at node`;
+}
+
+/** Human lines already say these numbers in words; JSON lines carry them as fields. */
+function jsonOnly(log: ConsoleLogger, fields: LogFields): LogFields | undefined {
+  return log.json ? fields : undefined;
+}
+
+/**
+ * Hashing time, for an average that means "while it was mining": the time between two samples
+ * counts only if the hash count grew between them (paused, disconnected or waiting for a cache
+ * build, it does not).
+ */
+export class HashingClock {
+  private lastHashes = 0;
+  private lastMs: number | undefined;
+  private activeMs = 0;
+
+  sample(totalHashes: number, nowMs: number): void {
+    if (this.lastMs !== undefined && totalHashes > this.lastHashes && nowMs > this.lastMs) this.activeMs += nowMs - this.lastMs;
+    this.lastHashes = totalHashes;
+    this.lastMs = nowMs;
+  }
+
+  get hashingMs(): number {
+    return this.activeMs;
+  }
+}

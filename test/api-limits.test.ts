@@ -1,0 +1,142 @@
+// The stats API's bounds: a local client that opens connections and never uses them can hold at
+// most the cap, cannot lock out a real request, is closed after the idle timeout, and cannot take
+// the descriptors the miner needs for its stratum link.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
+import { createMetricsRegistry } from '../src/api/metrics.js';
+import { startApiServer } from '../src/api/server.js';
+import type { Summary } from '../src/api/server.js';
+import { MemoryLogger } from './support/memory-logger.js';
+import { TestNode } from './support/test-node.js';
+import { startMiner } from './support/miner-process.js';
+import { waitFor } from './support/wait.js';
+
+function summary(): Summary {
+  return {
+    version: '0.1.0', uptime_s: 1, algo: 'keccak', mode: 'keccak', threads: 1,
+    hashrate: { '10s': 10, '60s': null, '15m': null, threads: [10] },
+    shares: { accepted: 5, rejected: 0, stale: 0 },
+    job: null,
+    connection: { host: '127.0.0.1', port: 1, state: 'connected' },
+    dataset: { state: 'idle', progress: 0 },
+  };
+}
+
+function getJson(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { body += c; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+interface Flood {
+  sockets: Socket[];
+  /** Sockets the server has closed so far, and when (performance.now()). */
+  closedAt: Map<Socket, number>;
+  openedAt: Map<Socket, number>;
+  settled: Promise<void>;
+}
+
+/** Opens `n` connections that never send a byte; resolves `settled` once each has connected or failed. */
+function flood(port: number, n: number): Flood {
+  const sockets: Socket[] = [];
+  const closedAt = new Map<Socket, number>();
+  const openedAt = new Map<Socket, number>();
+  const ready: Promise<void>[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = connect(port, '127.0.0.1');
+    s.on('error', () => {}); // a reset from the server is the expected end for most of them
+    s.on('close', () => closedAt.set(s, performance.now()));
+    ready.push(new Promise((resolve) => {
+      s.once('connect', () => { openedAt.set(s, performance.now()); resolve(); });
+      s.once('close', () => resolve());
+    }));
+    sockets.push(s);
+  }
+  return { sockets, closedAt, openedAt, settled: Promise.all(ready).then(() => {}) };
+}
+
+test('the stats API holds at most its cap, still answers, and closes idle connections after the idle timeout', async () => {
+  const cap = 8;
+  const idleTimeoutMs = 600;
+  const logger = new MemoryLogger();
+  const getSummary = summary;
+  const server = await startApiServer({
+    port: 0, getSummary, registry: createMetricsRegistry(getSummary, { defaultMetrics: false }), logger,
+    maxConnections: cap, idleTimeoutMs, headersTimeoutMs: 2_000, requestTimeoutMs: 2_000, keepAliveTimeoutMs: 500,
+  });
+  const f = flood(server.port, 40);
+  try {
+    await f.settled;
+    await waitFor(() => server.droppedConnections >= 40 - cap, 5_000, 'the excess connections to be closed');
+    assert.ok(await server.openConnections() <= cap, `at most ${cap} held`);
+    assert.equal(server.droppedConnections, 40 - cap, 'each excess connection counted once');
+    assert.ok(logger.lines.some((l) => l.level === 'warn' && /connections open/.test(l.msg)), 'the operator is told');
+
+    // A real request still gets through: it evicts the oldest idle connection.
+    const reply = await getJson(server.port, '/summary');
+    assert.equal(reply.status, 200);
+    assert.equal((JSON.parse(reply.body) as { shares: { accepted: number } }).shares.accepted, 5);
+
+    // The ones still held are closed by the server once idle for idleTimeoutMs, not before.
+    await waitFor(() => f.closedAt.size === f.sockets.length, 10_000, 'every idle connection to be closed');
+    const lastHeld = f.sockets.filter((s) => f.closedAt.get(s)! - f.openedAt.get(s)! > 100);
+    assert.ok(lastHeld.length >= 1, 'some connections were held until the idle timeout');
+    for (const s of lastHeld) {
+      const heldMs = f.closedAt.get(s)! - f.openedAt.get(s)!;
+      assert.ok(heldMs >= idleTimeoutMs * 0.9, `held ${heldMs.toFixed(0)} ms: closed only after the idle timeout`);
+    }
+    assert.equal(await server.openConnections(), 0);
+  } finally {
+    for (const s of f.sockets) s.destroy();
+    await server.close();
+  }
+});
+
+test('under a low descriptor limit, a flood on the stats API does not stop the miner reconnecting and submitting',
+  { timeout: 90_000 }, async (t) => {
+    const node = new TestNode({ algo: 'keccak', difficulty: 300_000 });
+    const { host, port } = await node.listen();
+    const floods: Flood[] = [];
+    const miner = startMiner(['--host', `${host}:${port}`, '--worker', 'fd', '--algo', 'keccak', '--threads', '1',
+      '--http-port', '0'], { t, fdLimit: 256 });
+    try {
+      const apiPort = Number((await miner.waitForLine(/stats API on http:\/\/127\.0\.0\.1:(\d+)\//, 15_000))[1]);
+      const limits = readFileSync(`/proc/${miner.proc.pid}/limits`, 'utf8');
+      assert.match(limits, /Max open files\s+256\s/, 'the miner really runs under ulimit -n 256');
+      await miner.waitForLine(/subscribed/, 10_000);
+      node.newJob();
+      await waitFor(() => node.stats.accepted >= 1, 30_000, 'a first accepted solution');
+
+      // 400 idle connections: more than the miner's whole descriptor budget.
+      floods.push(flood(apiPort, 400));
+      await floods[0]!.settled;
+      const from = miner.lines.length;
+      node.dropConnections(); // the node goes away while the flood holds its connections
+      floods.push(flood(apiPort, 400));
+      await miner.waitForLine(/disconnected from/, 10_000, from);
+      await miner.waitForLine(/subscribed/, 20_000, from);
+      const before = node.stats.accepted;
+      node.newJob();
+      await waitFor(() => node.stats.accepted > before, 30_000, 'an accepted solution after the reconnect');
+      await floods[1]!.settled;
+      const reply = await getJson(apiPort, '/summary');
+      assert.equal(reply.status, 200, 'the API itself still answers');
+      assert.ok(!/EMFILE|too many open files/i.test(miner.stderrText()), 'the miner never ran out of descriptors');
+      assert.equal((await miner.stop('SIGINT')).code, 0);
+    } finally {
+      for (const f of floods) for (const s of f.sockets) s.destroy();
+      await miner.stop('SIGKILL');
+      await node.close();
+    }
+  });
