@@ -13,11 +13,10 @@ import { randomBytes, randomInt } from 'node:crypto';
 import type { Algo } from '../../src/native/index.js';
 import { parseHexUint } from '../../src/hex.js';
 import type { Logger } from '../../src/log/types.js';
-import { Verifier } from '../../src/miner/verify.js';
+import { NodeVerifier } from './node-verifier.js';
 import { boundaryFromDifficulty, difficultyFromBoundary } from '../../src/miner/job.js';
-import { LineFramer } from '../../src/stratum/framing.js';
-import type { JsonRpcId } from '../../src/stratum/messages.js';
-import { SUBMIT_METHOD, SUBSCRIBE_METHOD, parseLine } from '../../src/stratum/messages.js';
+import { NodeLines, parseRequest } from './node-wire.js';
+import type { RpcId as JsonRpcId } from './node-wire.js';
 
 /**
  * The CLI's (npm run test-node) default difficulty per algorithm: about one solution every few
@@ -26,7 +25,7 @@ import { SUBMIT_METHOD, SUBSCRIBE_METHOD, parseLine } from '../../src/stratum/me
  */
 export const DEFAULT_DIFFICULTY: Readonly<Record<Algo, bigint>> = { keccak: 2_000_000n, octopus: 50_000n };
 
-/** What checks a submitted nonce; the default is the project's Verifier (needs the native addon). */
+/** What checks a submitted nonce; the default is NodeVerifier (keccak in plain JS, Octopus on the addon). */
 export interface PowChecker {
   verify(job: { algo: Algo; header: Buffer; height: number; boundary: bigint }, nonce: bigint): Promise<{ valid: boolean }>;
 }
@@ -151,7 +150,7 @@ export interface TestNodeEvents {
 interface NodeConn {
   id: number;
   socket: net.Socket;
-  framer: LineFramer;
+  framer: NodeLines;
   subscribed: boolean;
   worker: string;
   queue: Buffer[];
@@ -165,6 +164,8 @@ interface WindowEntry {
 }
 
 const NOTIFY_ID_START = 17;
+/** The node's own bound on a request line (a submit is under 300 bytes). */
+const MAX_LINE_BYTES = 64 * 1024;
 const MAX_JOB_RECORDS = 10_000;
 
 export class TestNode extends EventEmitter<TestNodeEvents> {
@@ -213,7 +214,7 @@ export class TestNode extends EventEmitter<TestNodeEvents> {
     this.windowSize = options.windowSize ?? 1;
     if (!Number.isInteger(this.windowSize) || this.windowSize < 1) throw new RangeError('windowSize must be at least 1');
     this.notifyOnSubscribe = options.notifyOnSubscribe ?? false;
-    this.verifier = options.verifier ?? new Verifier();
+    this.verifier = options.verifier ?? new NodeVerifier();
     this.logger = options.logger;
     if (options.jobIntervalMs) this.jobTimer = setInterval(() => this.newJob(), options.jobIntervalMs);
     if (options.resendIntervalMs) this.resendTimer = setInterval(() => this.resendJob(), options.resendIntervalMs);
@@ -373,10 +374,8 @@ export class TestNode extends EventEmitter<TestNodeEvents> {
     const id = this.nextConnId++;
     const conn: NodeConn = {
       id, socket, subscribed: false, worker: '', queue: [], flushing: false,
-      framer: new LineFramer({
-        onLine: (line) => this.onLine(conn, line),
-        onOverlong: () => this.reply(conn, null, { error: { code: -32700, message: 'Parse error' } }),
-      }),
+      framer: new NodeLines(MAX_LINE_BYTES, (line) => this.onLine(conn, line),
+        () => this.reply(conn, null, { error: { code: -32700, message: 'Parse error' } })),
     };
     this.conns.set(id, conn);
     this.stats.connections++;
@@ -392,21 +391,15 @@ export class TestNode extends EventEmitter<TestNodeEvents> {
   }
 
   private onLine(conn: NodeConn, line: string): void {
-    const msg = parseLine(line);
-    if (msg.kind === 'invalid') {
+    const msg = parseRequest(line);
+    if (msg.kind === 'bad') {
       this.stats.badRequests++;
-      const parseError = msg.reason === 'not JSON';
-      this.reply(conn, null, { error: parseError ? { code: -32700, message: 'Parse error' } : { code: -32600, message: 'Invalid request' } });
-      return;
-    }
-    if (msg.kind !== 'request') {
-      this.stats.badRequests++;
-      this.reply(conn, msg.id ?? null, { error: { code: -32600, message: 'Invalid request' } });
+      this.reply(conn, msg.id ?? null, { error: msg.parseError ? { code: -32700, message: 'Parse error' } : { code: -32600, message: 'Invalid request' } });
       return;
     }
     this.emit('request', { connId: conn.id, method: msg.method, id: msg.id });
-    if (msg.method === SUBSCRIBE_METHOD) this.onSubscribe(conn, msg.id, msg.params);
-    else if (msg.method === SUBMIT_METHOD) void this.onSubmit(conn, msg.id, msg.params);
+    if (msg.method === 'mining.subscribe') this.onSubscribe(conn, msg.id, msg.params);
+    else if (msg.method === 'mining.submit') void this.onSubmit(conn, msg.id, msg.params);
     else this.reply(conn, msg.id ?? null, { error: { code: -32601, message: 'Method not found' } });
   }
 
