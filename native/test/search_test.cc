@@ -4,9 +4,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <set>
 #include <thread>
 
+#include "../core/cpu.h"
 #include "../core/octopus.h"
 #include "../core/search.h"
 
@@ -91,6 +93,44 @@ void test_keccak_solutions_verify() {
   check(engine.take_solutions().empty(), "no solutions after pause() returned");
 }
 
+// The 8-lane keccak search finds exactly the solutions (nonce and hash) the scalar
+// keccak_pow_hash finds over the same nonces, on the AVX-512 path and the portable one. Keccak
+// blocks run to the end once taken and are counted when done, so after pause() the hashed
+// nonces are exactly [start, start + total_hashes()), wrapping at 2^64.
+void test_keccak_search_matches_scalar() {
+  const bool was_forced = portable_forced();
+  for (int portable = cpu_detects_avx512() ? 0 : 1; portable < 2; ++portable) {
+    force_portable(portable != 0);  // read when a thread adopts the job
+    SearchEngine engine(2, [] {});
+    const SearchJob job = keccak_job(static_cast<uint8_t>(40 + portable), 5, 0xffffffffffff8000ull);
+    engine.start(job);
+    std::map<uint64_t, Solution> found;
+    wait_until([&] {
+      for (const auto& s : engine.take_solutions()) found[s.nonce] = s;
+      return found.size() >= 1500;  // ~48k nonces at difficulty 32: past the 2^64 wrap
+    }, 20000);
+    engine.pause();
+    for (const auto& s : engine.take_solutions()) found[s.nonce] = s;
+    const uint64_t hashed = engine.total_hashes();
+    std::map<uint64_t, std::vector<uint8_t>> expect;
+    for (uint64_t i = 0; i < hashed; ++i) {
+      const uint64_t nonce = job.start_nonce + i;
+      uint8_t nonce_le[32] = {0}, hash[32];
+      std::memcpy(nonce_le, &nonce, 8);
+      keccak_pow_hash(job.header, nonce_le, hash);
+      if (meets_boundary(hash, u256_from_u64(nonce), job.boundary)) expect[nonce].assign(hash, hash + 32);
+    }
+    bool same = found.size() == expect.size() && hashed > 0x8000;
+    for (const auto& [nonce, hash] : expect) {
+      const auto it = found.find(nonce);
+      same &= it != found.end() && std::memcmp(it->second.hash, hash.data(), 32) == 0;
+    }
+    check(same, portable ? "portable keccak search == scalar keccak_pow_hash, nonce for nonce"
+                         : "avx512 keccak search == scalar keccak_pow_hash, nonce for nonce");
+  }
+  force_portable(was_forced);
+}
+
 void test_job_replacement() {
   SearchEngine engine(2, [] {});
   int stale_after_switch = 0, found = 0;
@@ -173,6 +213,7 @@ void test_search(int& checks, int& failures, const Cache& cache) {
   g_checks = &checks;
   g_failures = &failures;
   test_keccak_solutions_verify();
+  test_keccak_search_matches_scalar();
   test_job_replacement();
   test_octopus_light(cache);
   test_shutdown_during_work();
