@@ -155,9 +155,9 @@ void walk_full_portable(const BlockView& b, uint32_t count, uint8_t (*out)[32]) 
 #if CFX_HAVE_AVX512_KERNELS
 
 // Digests of 8 nonces at once (fnv64 in 64-bit lanes), then the seeds, then their first pages.
-CFX_TARGET_AVX512 void seeds_avx512(const BlockView& b, uint32_t begin, uint32_t end) {
+CFX_TARGET_AVX512 void seeds_avx512(const BlockView& b, uint32_t count) {
   const __m512i prime = _mm512_set1_epi64(0x01000193);
-  for (uint32_t n0 = begin; n0 < end; n0 += 8) {
+  for (uint32_t n0 = 0; n0 < count; n0 += 8) {
     __m512i digest = _mm512_setzero_si512();
     for (uint32_t i = 0; i < kAccesses; ++i) {
       const __m512i v = _mm512_cvtepu32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.rows[i] + n0)));
@@ -207,98 +207,7 @@ CFX_TARGET_AVX512 __attribute__((always_inline)) inline void fnv_page_avx512(uin
                                                _mm512_load_si512(it + q)));
 }
 
-// The walk of `count` nonces (whole groups) with the polynomial pipelined into it: a group is
-// one warp, and while group k walks, warp k+1's values are computed one evaluate_step (~256
-// FMAs) after every second read, so the arithmetic runs while the group's prefetched reads are
-// in flight instead of before them (the walk alone is bound by memory latency and leaves the
-// vector units idle). Warp k+1's seeds and first-page prefetches follow its last step, then
-// warp k's final keccaks run while those first reads are in flight. Warp 0 is done up front.
-CFX_TARGET_AVX512 void walk_full_pipelined_avx512(const BlockView& b, PolyBatch& poly, uint32_t count,
-                                                  uint8_t (*out)[32]) {
-  static_assert(kFullGroup == kWarp, "a group is one warp");
-  static_assert(kFullGroup == 2 * PolyBatch::kEvaluateSteps, "one evaluate_step per two reads of an access");
-  alignas(64) uint32_t mix[kFullGroup][64];
-  uint32_t page[kFullGroup];
-  auto prefetch_page = [&](uint32_t pg) {
-    const char* p = reinterpret_cast<const char*>(b.dataset + uint64_t(pg) * 4);
-    for (int l = 0; l < 4; ++l) __builtin_prefetch(p + 64 * l);
-  };
-  const uint32_t groups = count / kFullGroup;
-  for (uint32_t i = 0; i < kAccesses; ++i)
-    for (uint32_t t = 0; t < PolyBatch::kEvaluateSteps; ++t) poly.evaluate_step(0, i, t);
-  seeds_avx512(b, 0, kFullGroup);
-  for (uint32_t g = 0; g < kFullGroup; ++g) prefetch_page(b.first_pages[g]);
-  for (uint32_t k = 0; k < groups; ++k) {
-    const uint32_t n0 = k * kFullGroup;
-    const bool more = k + 1 < groups;
-    for (uint32_t g = 0; g < kFullGroup; ++g) {
-      const __m512i seed = _mm512_load_si512(b.seeds + n0 + g);
-      for (int q = 0; q < 4; ++q) _mm512_store_si512(reinterpret_cast<__m512i*>(mix[g]) + q, seed);
-      page[g] = b.first_pages[n0 + g];
-    }
-    for (uint32_t i = 0; i < kAccesses; ++i) {
-      for (uint32_t g = 0; g < kFullGroup; ++g) {
-        fnv_page_avx512(mix[g], b.dataset + uint64_t(page[g]) * 4);
-        if (i + 1 < kAccesses) {
-          const uint32_t n = n0 + g;
-          // mix[g][i + 1] was just stored as part of a vector: store-to-load forwarding.
-          page[g] = page_index(b.pages, b.seeds[n].words[0], i + 1, b.rows[i + 1][n], mix[g][i + 1]);
-          prefetch_page(page[g]);
-        }
-        if (more && (g & 1)) poly.evaluate_step(k + 1, i, g / 2);
-      }
-    }
-    if (more) {
-      seeds_avx512(b, n0 + kFullGroup, n0 + 2 * kFullGroup);
-      for (uint32_t g = 0; g < kFullGroup; ++g) prefetch_page(b.first_pages[n0 + kFullGroup + g]);
-    }
-    finish_group_avx512(b, n0, mix, kFullGroup, out);
-  }
-}
-
-CFX_TARGET_AVX512 void walk_full_pipelined64_avx512(const BlockView& b, PolyBatch& poly, uint32_t count,
-                                                  uint8_t (*out)[32]) {
-  constexpr uint32_t kFullGroup = 64;  // DEV: two warps
-  alignas(64) uint32_t mix[kFullGroup][64];
-  uint32_t page[kFullGroup];
-  auto prefetch_page = [&](uint32_t pg) {
-    const char* p = reinterpret_cast<const char*>(b.dataset + uint64_t(pg) * 4);
-    for (int l = 0; l < 4; ++l) __builtin_prefetch(p + 64 * l);
-  };
-  const uint32_t groups = count / kFullGroup;
-  for (uint32_t i = 0; i < kAccesses; ++i)
-    for (uint32_t t = 0; t < PolyBatch::kEvaluateSteps; ++t) poly.evaluate_step_pair(0, i, t);
-  seeds_avx512(b, 0, kFullGroup);
-  for (uint32_t g = 0; g < kFullGroup; ++g) prefetch_page(b.first_pages[g]);
-  for (uint32_t k = 0; k < groups; ++k) {
-    const uint32_t n0 = k * kFullGroup;
-    const bool more = k + 1 < groups;
-    for (uint32_t g = 0; g < kFullGroup; ++g) {
-      const __m512i seed = _mm512_load_si512(b.seeds + n0 + g);
-      for (int q = 0; q < 4; ++q) _mm512_store_si512(reinterpret_cast<__m512i*>(mix[g]) + q, seed);
-      page[g] = b.first_pages[n0 + g];
-    }
-    for (uint32_t i = 0; i < kAccesses; ++i) {
-      for (uint32_t g = 0; g < kFullGroup; ++g) {
-        fnv_page_avx512(mix[g], b.dataset + uint64_t(page[g]) * 4);
-        if (i + 1 < kAccesses) {
-          const uint32_t n = n0 + g;
-          // mix[g][i + 1] was just stored as part of a vector: store-to-load forwarding.
-          page[g] = page_index(b.pages, b.seeds[n].words[0], i + 1, b.rows[i + 1][n], mix[g][i + 1]);
-          prefetch_page(page[g]);
-        }
-        if (more && (g & 3) == 3) poly.evaluate_step_pair(2 * (k + 1), i, g / 4);
-      }
-    }
-    if (more) {
-      seeds_avx512(b, n0 + kFullGroup, n0 + 2 * kFullGroup);
-      for (uint32_t g = 0; g < kFullGroup; ++g) prefetch_page(b.first_pages[n0 + kFullGroup + g]);
-    }
-    finish_group_avx512(b, n0, mix, kFullGroup, out);
-  }
-}
-
-CFX_TARGET_AVX512 void walk_full_avx512_DEV(const BlockView& b, uint32_t count, uint8_t (*out)[32]) {
+CFX_TARGET_AVX512 void walk_full_avx512(const BlockView& b, uint32_t count, uint8_t (*out)[32]) {
   alignas(64) uint32_t mix[kFullGroup][64];
   uint32_t page[kFullGroup];
   auto prefetch_page = [&](uint32_t pg) {
@@ -381,24 +290,15 @@ uint32_t OctopusBatcher::Impl::hash_full(uint64_t first, uint32_t count, uint8_t
   // Full mode runs a block (a few ms per thread) start to end; the engine checks between blocks.
   if (abort.now()) return 0;
   poly.load_warps(first / kWarp, count / kWarp);
+  poly.evaluate(0, kAccesses);
   const BlockView b = view();
 #if CFX_HAVE_AVX512_KERNELS
   if (avx512) {
-    if (std::getenv("CFX_DEV_PIPE64")) {
-      walk_full_pipelined64_avx512(b, poly, count, out);
-      return count;
-    }
-    if (std::getenv("CFX_DEV_NOPIPE")) {  // DEV A/B, not for commit
-      poly.evaluate(0, kAccesses);
-      seeds_avx512(b, 0, count);
-      walk_full_avx512_DEV(b, count, out);
-      return count;
-    }
-    walk_full_pipelined_avx512(b, poly, count, out);
+    seeds_avx512(b, count);
+    walk_full_avx512(b, count, out);
     return count;
   }
 #endif
-  poly.evaluate(0, kAccesses);
   seeds_portable(b, count);
   walk_full_portable(b, count, out);
   return count;
@@ -416,7 +316,7 @@ uint32_t OctopusBatcher::Impl::hash_light(uint64_t first, uint32_t count, uint8_
   }
   const BlockView b = view();
 #if CFX_HAVE_AVX512_KERNELS
-  if (avx512) seeds_avx512(b, 0, count);
+  if (avx512) seeds_avx512(b, count);
   else seeds_portable(b, count);
 #else
   seeds_portable(b, count);

@@ -22,7 +22,6 @@ constexpr uint32_t kPanels = kAccesses;  // one panel of 32 points per access i
 constexpr double kPd = static_cast<double>(kPrime);
 constexpr uint32_t kInner = 64;               // base powers x^0 .. x^63
 constexpr uint32_t kOuter = kN / kInner;      // 16 outer powers x^(64 t)
-static_assert(kOuter == PolyBatch::kEvaluateSteps, "one evaluate_step per outer power");
 constexpr uint32_t kGroup = 6;                // warps per register block (4 * 6 accumulators of 8 doubles)
 
 template <class T>
@@ -237,74 +236,6 @@ CFX_TARGET_AVX512 void tile_avx512(const double* d, const double* base, const do
   }
 }
 
-// One step of one warp's panel: the 64 inner products of outer term t (4 registers of 8
-// points), shrunk and folded into acc with the outer power; the last step reduces acc into out.
-CFX_TARGET_AVX512 void step_avx512(const double* d, const double* base, const double* outer, uint32_t t, double* acc,
-                                   uint32_t* out) {
-  // Even and odd powers in separate sums: 8 independent FMA chains instead of 4, enough to keep
-  // both FMA units busy through the FMA latency (the sums stay exact in any order).
-  __m512d even[4], odd[4];
-#pragma GCC unroll 4
-  for (int q = 0; q < 4; ++q) even[q] = odd[q] = _mm512_setzero_pd();
-  const double* dt = d + t * kInner;
-#pragma GCC unroll 2
-  for (uint32_t s = 0; s < kInner; s += 2) {
-    const double* bs = base + size_t(s) * kWarp;
-    const __m512d d0 = _mm512_set1_pd(dt[s]), d1 = _mm512_set1_pd(dt[s + 1]);
-#pragma GCC unroll 4
-    for (int q = 0; q < 4; ++q) {
-      even[q] = _mm512_fmadd_pd(d0, _mm512_load_pd(bs + 8 * q), even[q]);
-      odd[q] = _mm512_fmadd_pd(d1, _mm512_load_pd(bs + kWarp + 8 * q), odd[q]);
-    }
-  }
-  const double* ot = outer + size_t(t) * kWarp;
-#pragma GCC unroll 4
-  for (int q = 0; q < 4; ++q) {
-    const __m512d prev = t == 0 ? _mm512_setzero_pd() : _mm512_load_pd(acc + 8 * q);
-    const __m512d sum = _mm512_add_pd(even[q], odd[q]);  // < 2^46: exact
-    const __m512d a = _mm512_fmadd_pd(shrink_p(sum), _mm512_load_pd(ot + 8 * q), prev);
-    if (t + 1 < kOuter) _mm512_store_pd(acc + 8 * q, a);
-    else _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8 * q), _mm512_cvttpd_epi32(mod_p(a)));
-  }
-}
-
-// The same step for two consecutive warps (d and d + kN): 8 chains, and the 4 base loads of a
-// power serve 8 FMAs instead of 4.
-CFX_TARGET_AVX512 void step2_avx512(const double* d, const double* base, const double* outer, uint32_t t, double* acc,
-                                    uint32_t* out0, uint32_t* out1) {
-  __m512d s0[4], s1[4];
-#pragma GCC unroll 4
-  for (int q = 0; q < 4; ++q) s0[q] = s1[q] = _mm512_setzero_pd();
-  const double* dt = d + t * kInner;
-#pragma GCC unroll 2
-  for (uint32_t s = 0; s < kInner; ++s) {
-    const double* bs = base + size_t(s) * kWarp;
-    const __m512d d0 = _mm512_set1_pd(dt[s]), d1 = _mm512_set1_pd(dt[kN + s]);
-#pragma GCC unroll 4
-    for (int q = 0; q < 4; ++q) {
-      const __m512d b = _mm512_load_pd(bs + 8 * q);
-      s0[q] = _mm512_fmadd_pd(d0, b, s0[q]);
-      s1[q] = _mm512_fmadd_pd(d1, b, s1[q]);
-    }
-  }
-  const double* ot = outer + size_t(t) * kWarp;
-#pragma GCC unroll 4
-  for (int q = 0; q < 4; ++q) {
-    const __m512d o = _mm512_load_pd(ot + 8 * q);
-    const __m512d p0 = t == 0 ? _mm512_setzero_pd() : _mm512_load_pd(acc + 8 * q);
-    const __m512d p1 = t == 0 ? _mm512_setzero_pd() : _mm512_load_pd(acc + kWarp + 8 * q);
-    const __m512d a0 = _mm512_fmadd_pd(shrink_p(s0[q]), o, p0);
-    const __m512d a1 = _mm512_fmadd_pd(shrink_p(s1[q]), o, p1);
-    if (t + 1 < kOuter) {
-      _mm512_store_pd(acc + 8 * q, a0);
-      _mm512_store_pd(acc + kWarp + 8 * q, a1);
-    } else {
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out0 + 8 * q), _mm512_cvttpd_epi32(mod_p(a0)));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out1 + 8 * q), _mm512_cvttpd_epi32(mod_p(a1)));
-    }
-  }
-}
-
 CFX_TARGET_AVX512 void tile_avx512_rows(uint32_t rows, const double* d, const double* base, const double* outer,
                                         uint32_t* out) {
   switch (rows) {
@@ -379,7 +310,6 @@ PolyBatch::PolyBatch(const OctopusJob& job, uint32_t max_warps, bool use_avx512)
   outer_.reset(alloc_aligned<double>(size_t(kPanels) * kOuter * kWarp));
   coeffs_.reset(alloc_aligned<double>(size_t(max_warps_) * kN));
   values_.reset(alloc_aligned<uint32_t>(size_t(kAccesses) * max_warps_ * kWarp));
-  step_acc_.reset(alloc_aligned<double>(2 * kWarp));
   build_tables(job);
 }
 
@@ -405,30 +335,6 @@ void PolyBatch::load_warps(uint64_t first_warp, uint32_t warps) {
 #endif
     coefficients_portable(sip_, first_warp + w, d);
   }
-}
-
-void PolyBatch::evaluate_step(uint32_t warp, uint32_t panel, uint32_t t) {
-  if (warp >= warps_ || panel >= kPanels || t >= kOuter) return;  // callers keep within bounds
-  const double* base = base_.get() + size_t(panel) * kInner * kWarp;
-  const double* outer = outer_.get() + size_t(panel) * kOuter * kWarp;
-  const double* d = coeffs_.get() + size_t(warp) * kN;
-  uint32_t* out = values_.get() + size_t(panel) * max_warps_ * kWarp + size_t(warp) * kWarp;
-#if CFX_HAVE_AVX512_KERNELS
-  if (avx512_) return step_avx512(d, base, outer, t, step_acc_.get(), out);
-#endif
-  if (t + 1 == kOuter) tile_portable(d, 1, base, outer, out);
-}
-
-void PolyBatch::evaluate_step_pair(uint32_t warp, uint32_t panel, uint32_t t) {
-  if (warp + 1 >= warps_ || panel >= kPanels || t >= kOuter) return;  // callers keep within bounds
-  const double* base = base_.get() + size_t(panel) * kInner * kWarp;
-  const double* outer = outer_.get() + size_t(panel) * kOuter * kWarp;
-  const double* d = coeffs_.get() + size_t(warp) * kN;
-  uint32_t* out = values_.get() + size_t(panel) * max_warps_ * kWarp + size_t(warp) * kWarp;
-#if CFX_HAVE_AVX512_KERNELS
-  if (avx512_) return step2_avx512(d, base, outer, t, step_acc_.get(), out, out + kWarp);
-#endif
-  if (t + 1 == kOuter) tile_portable(d, 2, base, outer, out);
 }
 
 void PolyBatch::evaluate(uint32_t access_begin, uint32_t access_end) {

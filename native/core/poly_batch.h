@@ -20,7 +20,11 @@
 // caller can look for an abort in between), read back with values_row(i).
 //
 // (Measured and dropped: running this arithmetic in small steps inside the full-mode dataset
-// walk, to fill its memory stalls, made full mode 2-5% slower than doing it up front.)
+// walk, to fill its memory stalls, made full mode 2-5% slower than doing it up front. Measured
+// again for issue 12 with the next warp's values in ~256-FMA steps after every second read of
+// the walk, one warp or two at a time: 20-30% fewer hashes per CPU second, because one- and
+// two-warp steps run 1.2-1.8x slower than the 6-warp tiles below and the walk's stalls hid
+// less than that; see the commit "experiment: full mode with the polynomial pipelined".)
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -47,16 +51,6 @@ class PolyBatch {
   // Computes value_i for i in [access_begin, access_end) (within 0..32) of every loaded nonce.
   void evaluate(uint32_t access_begin, uint32_t access_end);
 
-  // The same values in small steps, for full mode's pipelined walk: step t (0..15, in order)
-  // of warp `warp`'s (< the loaded warps) value for access `panel`; step 15 writes it to
-  // values_row(panel)[warp * 32 ..]. A step is ~256 vector FMAs (AVX-512), short enough to sit
-  // between two dataset reads of the walk, so that it runs while the reads are in flight. The
-  // portable path does the whole panel at step 15.
-  void evaluate_step(uint32_t warp, uint32_t panel, uint32_t t);
-  static constexpr uint32_t kEvaluateSteps = 16;  // steps per warp and panel
-  // The same for warps `warp` and `warp + 1` at once (both loaded): one base load feeds both.
-  void evaluate_step_pair(uint32_t warp, uint32_t panel, uint32_t t);
-
   // value_i of nonce first_warp*32 + n is values_row(i)[n], n < warps*32, once evaluated.
   const uint32_t* values_row(uint32_t i) const { return values_.get() + size_t(i) * max_warps_ * kWarp; }
 
@@ -80,7 +74,6 @@ class PolyBatch {
   std::unique_ptr<double[], Free> outer_;
   std::unique_ptr<double[], Free> coeffs_;    // [warp][j], j = 0..1023, as d[j]
   std::unique_ptr<uint32_t[], Free> values_;  // [i][nonce]
-  std::unique_ptr<double[], Free> step_acc_;  // evaluate_step's 32 partial sums between steps
 };
 
 }  // namespace cfx
