@@ -6,6 +6,12 @@
 #include <thread>
 #include <vector>
 
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 #include "../../native/core/cpu.h"
 #include "../../native/core/octopus.h"
 #include "../../native/core/params.h"
@@ -24,6 +30,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr uint32_t kGroup = 32;    // walks interleaved, as octopus_batch.cc's kFullGroup
 constexpr uint32_t kBlock = 1024;  // nonces per round, as its kFullBlock
+constexpr int kSearchThreadNice = 10;  // search.cc's kSearchNice
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
@@ -147,6 +154,11 @@ double memory_walk_hps(const Node* items, uint64_t bytes, unsigned threads, doub
   const auto t0 = Clock::now();
   for (unsigned t = 0; t < threads; ++t)
     pool.emplace_back([&, t] {
+#ifdef __linux__
+      // The search threads run at nice 10 (search.cc kSearchNice); so do these, or on a shared
+      // machine the ceiling would get a bigger share of the cores than full mode does.
+      setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kSearchThreadNice);
+#endif
       std::vector<Node> seeds(kBlock);
       uint64_t first = uint64_t(t) << 48, n = 0;
       uint32_t fold = 0;
