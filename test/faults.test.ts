@@ -283,7 +283,7 @@ test('native: every addon entry point rejects bad arguments with a TypeError or 
     { name: 'hashOctopusFull', valid: [dataset, h32, 0n], bad: [notDataset, BAD_BUFFERS, BAD_NUMBERS] },
     { name: 'meetsBoundary', valid: [h32, Buffer.alloc(32), Buffer.alloc(32, 0xff)], bad: [BAD_BUFFERS, BAD_BUFFERS, BAD_BUFFERS] },
     // The benchmark's references (bench/native/probes.h): milliseconds 1 to 3600000, threads 1 to 1024.
-    { name: 'benchKeccakScalar', valid: [1], bad: [[...BAD_NUMBERS, 0, 3_600_001]] },
+    { name: 'benchKeccakScalar', valid: [1, 1], bad: [[...BAD_NUMBERS, 0, 1025], [...BAD_NUMBERS, 0, 3_600_001]] },
     {
       name: 'benchMemoryWalk', valid: [dataset, 1, 1],
       bad: [notDataset, [...BAD_NUMBERS, 0, 1025], [...BAD_NUMBERS, 0, 3_600_001]],

@@ -125,33 +125,38 @@ CFX_TARGET_AVX512 uint32_t walk_avx512(const Node* items, const FastMod32& pages
 
 }  // namespace
 
-double keccak_scalar_hps(double seconds) {
-  double rate = 0;
-  // On its own thread at the search threads' nice, so that a loaded machine shares the cores
-  // with this loop as it does with the search it is compared with.
-  std::thread worker([&] {
+double keccak_scalar_hps(unsigned threads, double seconds) {
+  // `threads` independent plain loops at once, each on its own thread at the search threads'
+  // nice, so that they share the cores (with each other and with whatever else runs) as the
+  // search threads they are compared with do; the result is the mean per thread.
+  std::vector<double> rates(threads, 0);
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
 #ifdef __linux__
-    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kSearchThreadNice);
+      setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kSearchThreadNice);
 #endif
-    uint8_t header[32], nonce_le[32] = {0}, out[32];
-    for (int i = 0; i < 32; ++i) header[i] = static_cast<uint8_t>(i * 13 + 7);
-    uint64_t n = 0;
-    uint8_t fold = 0;
-    const auto t0 = Clock::now();
-    double elapsed = 0;
-    do {
-      for (int i = 0; i < 4096; ++i, ++n) {
-        std::memcpy(nonce_le, &n, 8);
-        keccak_pow_hash(header, nonce_le, out);
-        fold ^= out[0];
-      }
-    } while ((elapsed = seconds_since(t0)) < seconds);
-    volatile uint8_t sink = fold;  // keeps the loop
-    (void)sink;
-    rate = double(n) / elapsed;
-  });
-  worker.join();  // join makes `rate` visible
-  return rate;
+      uint8_t header[32], nonce_le[32] = {0}, out[32];
+      for (int i = 0; i < 32; ++i) header[i] = static_cast<uint8_t>(i * 13 + 7 + t);
+      uint64_t n = 0;
+      uint8_t fold = 0;
+      const auto t0 = Clock::now();
+      double elapsed = 0;
+      do {
+        for (int i = 0; i < 4096; ++i, ++n) {
+          std::memcpy(nonce_le, &n, 8);
+          keccak_pow_hash(header, nonce_le, out);
+          fold ^= out[0];
+        }
+      } while ((elapsed = seconds_since(t0)) < seconds);
+      volatile uint8_t sink = fold;  // keeps the loop
+      (void)sink;
+      rates[t] = double(n) / elapsed;
+    });
+  for (auto& th : pool) th.join();  // join makes rates[] visible
+  double sum = 0;
+  for (double r : rates) sum += r;
+  return sum / threads;
 }
 
 double memory_walk_hps(const Node* items, uint64_t bytes, unsigned threads, double seconds) {

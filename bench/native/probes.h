@@ -10,8 +10,9 @@ namespace cfx {
 namespace probes {
 
 // Keccak test PoW hashes per second of a plain loop over the core's scalar keccak_pow_hash, one
-// nonce at a time, on the calling thread for about `seconds`.
-double keccak_scalar_hps(double seconds);
+// nonce at a time, for about `seconds`: `threads` such loops run at once (as many as the search
+// it is compared with) and the mean per loop is returned.
+double keccak_scalar_hps(unsigned threads, double seconds);
 
 // The full-mode page walk alone on `threads` threads for about `seconds`: per hash 32 dependent
 // 256-byte reads of `items` (`bytes` long) chosen as the miner chooses them (page from the seed

@@ -198,8 +198,9 @@ Napi::Value BaselineHashLight(const Napi::CallbackInfo& info) {
 // The benchmark's references measured in the same run (bench/native/probes.h). Both block the
 // calling thread for `seconds`: only the benchmark calls them.
 Napi::Value BenchKeccakScalar(const Napi::CallbackInfo& info) {
-  const double seconds = static_cast<double>(uint_arg(info, 0, "milliseconds", 1, 3600000)) / 1000;
-  return Napi::Number::New(info.Env(), cfx::probes::keccak_scalar_hps(seconds));
+  const unsigned threads = static_cast<unsigned>(uint_arg(info, 0, "threads", 1, 1024));
+  const double seconds = static_cast<double>(uint_arg(info, 1, "milliseconds", 1, 3600000)) / 1000;
+  return Napi::Number::New(info.Env(), cfx::probes::keccak_scalar_hps(threads, seconds));
 }
 
 Napi::Value BenchMemoryWalk(const Napi::CallbackInfo& info) {
