@@ -34,6 +34,7 @@
 #include "../../native/core/params.h"
 #include "../../native/core/poly_batch.h"
 #include "baseline.h"
+#include "probes.h"
 
 using namespace cfx;
 using Clock = std::chrono::steady_clock;
@@ -224,6 +225,45 @@ int main(int argc, char** argv) {
     add("keccak_x8_speedup", x8 / scalar, 2);
   }
 
+  // Full mode's arithmetic per hash on one thread, for the time split (walk, polynomial, keccak):
+  // the polynomial (coefficients and values of 32 warps, as a full-mode block), and the two
+  // 8-lane keccaks of every hash (the 40-byte seed and the 96-byte final input).
+  {
+    uint8_t h[32];
+    header_for(1, h);
+    OctopusJob job(h);
+    PolyBatch poly(job, 32, cpu_has_avx512());
+    // Thread CPU time, not wall: on a shared machine the thread is not always running.
+    uint64_t n = 0;
+    double c0 = thread_cpu_s();
+    t0 = Clock::now();
+    for (uint64_t w = 0; seconds_since(t0) < secs / 2; w += 32, n += 32 * kWarp) {
+      poly.load_warps(w, 32);
+      poly.evaluate(0, kAccesses);
+    }
+    add("split_poly_cpu_ns_per_hash", (thread_cpu_s() - c0) * 1e9 / double(n), 1);
+    alignas(64) uint8_t in[8][96] = {};
+    alignas(64) uint8_t out[8][64];
+    const uint8_t* ip[8];
+    uint8_t* op[8];
+    for (int s = 0; s < 8; ++s) {
+      ip[s] = in[s];
+      op[s] = out[s];
+    }
+    n = 0;
+    c0 = thread_cpu_s();
+    t0 = Clock::now();
+    while (seconds_since(t0) < secs / 4) {
+      for (int i = 0; i < 1024; ++i) {
+        keccak512_40_x8(ip, op);
+        keccak256_96_x8(ip, op);
+        in[i % 8][0] ^= out[0][0];  // a dependency so the calls are not folded
+      }
+      n += 1024 * 8;
+    }
+    add("split_keccak_cpu_ns_per_hash", (thread_cpu_s() - c0) * 1e9 / double(n), 1);
+  }
+
   // The polynomial step: job setup, then nonces per second on one and on all threads.
   {
     uint8_t h[32];
@@ -333,6 +373,15 @@ int main(int argc, char** argv) {
     add("full_pages_per_s", fullt * kAccesses, 0);
     add("full_gb_per_s", fullt * kAccesses * kPageBytes / 1e9, 2);
     add("full_vs_2x_baseline", fullt / (2 * base1_hs), 0);
+    // The memory ceiling (bench/native/probes.h) on the same dataset: one thread gives the walk's
+    // share of a hash, all threads the ceiling full mode is measured against.
+    const double walk1 = probes::memory_walk_hps(ds->items(), bytes, 1, secs);
+    const double walk = probes::memory_walk_hps(ds->items(), bytes, threads, secs);
+    add("split_walk_ns_per_hash", 1e9 / walk1, 1);
+    add("split_full_ns_per_hash", 1e9 / full1r.wall, 1);
+    add("memory_ceiling_hs_1t", walk1, 0);
+    add("memory_ceiling_hs", walk, 0);
+    add("full_vs_memory_ceiling", fullt / walk, 3);
     const auto full_abort = abort_latency_ms(*cache, ds->items(), bytes, 21);
     add("full_abort_median_ms", full_abort.first, 3);
     add("full_abort_worst_ms", full_abort.second, 3);

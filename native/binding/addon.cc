@@ -19,6 +19,7 @@
 #endif
 #if __has_include("../../bench/native/baseline.h")
 #include "../../bench/native/baseline.h"
+#include "../../bench/native/probes.h"
 #define CFX_HAVE_BASELINE 1
 #endif
 
@@ -206,6 +207,21 @@ Napi::Value BaselineHashLight(const Napi::CallbackInfo& info) {
     cfx::baseline::baseline_hash_light(header, nonce + i, cache->nodes()[0].words, cache->node_count(), bytes, out);
   return copy_buffer(info.Env(), out, 32);
 }
+
+// The benchmark's references measured in the same run (bench/native/probes.h). Both block the
+// calling thread for `seconds`: only the benchmark calls them.
+Napi::Value BenchKeccakScalar(const Napi::CallbackInfo& info) {
+  const unsigned threads = static_cast<unsigned>(uint_arg(info, 0, "threads", 1, 1024));
+  const double seconds = static_cast<double>(uint_arg(info, 1, "milliseconds", 1, 3600000)) / 1000;
+  return Napi::Number::New(info.Env(), cfx::probes::keccak_scalar_hps(threads, seconds));
+}
+
+Napi::Value BenchMemoryWalk(const Napi::CallbackInfo& info) {
+  auto ds = handle_arg<Dataset>(info, 0, "dataset");
+  const unsigned threads = static_cast<unsigned>(uint_arg(info, 1, "threads", 1, 1024));
+  const double seconds = static_cast<double>(uint_arg(info, 2, "milliseconds", 1, 3600000)) / 1000;
+  return Napi::Number::New(info.Env(), cfx::probes::memory_walk_hps(ds->items(), ds->bytes(), threads, seconds));
+}
 #endif
 
 }  // namespace
@@ -230,6 +246,8 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeatures));
 #ifdef CFX_HAVE_BASELINE
   exports.Set("baselineHashLight", Napi::Function::New(env, BaselineHashLight));
+  exports.Set("benchKeccakScalar", Napi::Function::New(env, BenchKeccakScalar));
+  exports.Set("benchMemoryWalk", Napi::Function::New(env, BenchMemoryWalk));
 #endif
   init_builds(env, exports);
   init_engine(env, exports);

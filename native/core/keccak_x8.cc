@@ -44,6 +44,12 @@ void sponge_x8_portable(const uint8_t* const in[8], uint8_t* const out[8], int i
   }
 }
 
+// keccak256 pads a message of whole words with 0x01 in the word after it and 0x80 in the top
+// byte of the rate's last word (17 words of 136 bytes).
+constexpr int kRate256Words = 17;
+constexpr uint64_t kPadFirst = 0x01;
+constexpr uint64_t kPadLast = 0x8000000000000000ULL;
+
 }  // namespace
 
 void keccak_f1600_unrolled(uint64_t s[25]) {
@@ -161,6 +167,30 @@ void keccak512_40_x8_portable(const uint8_t* const in[8], uint8_t* const out[8])
 
 void keccak256_96_x8_portable(const uint8_t* const in[8], uint8_t* const out[8]) {
   sponge_x8_portable(in, out, 12, 17, 4);
+}
+
+uint32_t keccak_pow_x8_portable(const uint64_t header_words[4], uint64_t first, uint64_t top_limit,
+                                uint8_t out[8][32]) {
+  uint32_t mask = 0;
+  for (int s = 0; s < 8; ++s) {
+    // Inner: header (words 0-3) || nonce (word 4; words 5-7 are its zero high bytes), 64 bytes.
+    uint64_t st[25] = {0};
+    for (int i = 0; i < 4; ++i) st[i] = header_words[i];
+    st[4] = first + static_cast<uint64_t>(s);
+    st[8] = kPadFirst;
+    st[kRate256Words - 1] = kPadLast;
+    keccak_f1600_unrolled(st);
+    // Outer: (inner digest XOR header), 32 bytes.
+    uint64_t st2[25] = {0};
+    for (int i = 0; i < 4; ++i) st2[i] = st[i] ^ header_words[i];
+    st2[4] = kPadFirst;
+    st2[kRate256Words - 1] = kPadLast;
+    keccak_f1600_unrolled(st2);
+    if (__builtin_bswap64(st2[0]) > top_limit) continue;  // the hash's first 8 bytes, big-endian
+    mask |= 1u << s;
+    for (int i = 0; i < 4; ++i) store64(out[s] + 8 * i, st2[i]);
+  }
+  return mask;
 }
 
 #if CFX_HAVE_AVX512_KERNELS
@@ -341,12 +371,47 @@ CFX_TARGET_AVX512 void keccak256_96_x8_avx512(const uint8_t* const in[8], uint8_
   sponge_x8_avx512(in, out, 12, 17, 4);
 }
 
+// Both blocks of the test PoW for 8 nonces; lanes 0-3 (the header) are the same in every state,
+// lane 4 carries the nonces. Only the lanes whose top word passes the filter are transposed out.
+CFX_TARGET_AVX512 uint32_t keccak_pow_x8_avx512(const uint64_t header_words[4], uint64_t first, uint64_t top_limit,
+                                                uint8_t out[8][32]) {
+  __m512i h[4], s[25];
+  for (int i = 0; i < 25; ++i) s[i] = _mm512_setzero_si512();
+  for (int i = 0; i < 4; ++i) s[i] = h[i] = _mm512_set1_epi64(static_cast<long long>(header_words[i]));
+  s[4] = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(first)), _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0));
+  const __m512i pad_first = _mm512_set1_epi64(static_cast<long long>(kPadFirst));
+  const __m512i pad_last = _mm512_set1_epi64(static_cast<long long>(kPadLast));
+  s[8] = pad_first;
+  s[kRate256Words - 1] = pad_last;
+  permute_zmm(s);
+  for (int i = 0; i < 4; ++i) s[i] = _mm512_xor_si512(s[i], h[i]);
+  for (int i = 4; i < 25; ++i) s[i] = _mm512_setzero_si512();
+  s[4] = pad_first;
+  s[kRate256Words - 1] = pad_last;
+  permute_zmm(s);
+  // Byte-reverse each 64-bit word (indices within each 128-bit lane): the hash is compared as a
+  // big-endian number, so its first 8 bytes are the top word.
+  const __m512i reverse = _mm512_set_epi64(0x08090a0b0c0d0e0fLL, 0x0001020304050607LL, 0x08090a0b0c0d0e0fLL,
+                                           0x0001020304050607LL, 0x08090a0b0c0d0e0fLL, 0x0001020304050607LL,
+                                           0x08090a0b0c0d0e0fLL, 0x0001020304050607LL);
+  const __m512i top = _mm512_shuffle_epi8(s[0], reverse);
+  const uint32_t mask = _mm512_cmple_epu64_mask(top, _mm512_set1_epi64(static_cast<long long>(top_limit)));
+  if (mask == 0) return 0;
+  __m512i r[8] = {s[0], s[1], s[2], s[3], _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
+                  _mm512_setzero_si512()};
+  transpose8(r);  // r[lane] = the lane's state words 0..7
+  for (int lane = 0; lane < 8; ++lane)
+    if (mask & (1u << lane)) _mm256_storeu_si256(reinterpret_cast<__m256i*>(out[lane]), _mm512_castsi512_si256(r[lane]));
+  return mask;
+}
+
 #else  // no AVX-512 kernels on this architecture: never called (cpu_has_avx512() is false)
 
 void keccak_f1600_x8_avx512(uint64_t lanes[25][8]) { std::abort(); }
 void keccak512_64_x8_avx512(const uint8_t* const[8], uint8_t* const[8]) { std::abort(); }
 void keccak512_40_x8_avx512(const uint8_t* const[8], uint8_t* const[8]) { std::abort(); }
 void keccak256_96_x8_avx512(const uint8_t* const[8], uint8_t* const[8]) { std::abort(); }
+uint32_t keccak_pow_x8_avx512(const uint64_t[4], uint64_t, uint64_t, uint8_t[8][32]) { std::abort(); }
 
 #endif
 
@@ -368,6 +433,11 @@ void keccak512_40_x8(const uint8_t* const in[8], uint8_t* const out[8]) {
 void keccak256_96_x8(const uint8_t* const in[8], uint8_t* const out[8]) {
   if (cpu_has_avx512()) keccak256_96_x8_avx512(in, out);
   else keccak256_96_x8_portable(in, out);
+}
+
+uint32_t keccak_pow_x8(const uint64_t header_words[4], uint64_t first, uint64_t top_limit, uint8_t out[8][32]) {
+  if (cpu_has_avx512()) return keccak_pow_x8_avx512(header_words, first, top_limit, out);
+  return keccak_pow_x8_portable(header_words, first, top_limit, out);
 }
 
 }  // namespace cfx

@@ -20,7 +20,11 @@
 // caller can look for an abort in between), read back with values_row(i).
 //
 // (Measured and dropped: running this arithmetic in small steps inside the full-mode dataset
-// walk, to fill its memory stalls, made full mode 2-5% slower than doing it up front.)
+// walk, to fill its memory stalls, made full mode 2-5% slower than doing it up front. Measured
+// again for issue 12 with the next warp's values in ~256-FMA steps after every second read of
+// the walk, one warp or two at a time: 20-30% fewer hashes per CPU second, because one- and
+// two-warp steps run 1.2-1.8x slower than the 6-warp tiles below and the walk's stalls hid
+// less than that; see the commit "experiment: full mode with the polynomial pipelined".)
 #pragma once
 #include <cstdint>
 #include <memory>

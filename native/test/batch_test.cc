@@ -19,6 +19,7 @@
 #include "../core/octopus_batch.h"
 #include "../core/params.h"
 #include "../core/poly_batch.h"
+#include "../core/u256.h"
 
 // The Makefile compiles native/core and native/test only; including the baseline's source here
 // keeps it checked against the vectors without a second build rule (nothing else links it in).
@@ -174,6 +175,40 @@ void test_keccak_x8(std::mt19937_64& rng) {
   }
   keccak512_64_x8(ip, op);
   BCHECK(std::memcmp(buf, expect, sizeof(buf)) == 0, "keccak512_64_x8 in place");
+}
+
+// The keccak test PoW on 8 lanes against keccak_pow_hash, and its top-word filter.
+void test_keccak_pow_x8(std::mt19937_64& rng) {
+  for (int t = 0; t < 16; ++t) {
+    uint8_t header[32];
+    for (auto& b : header) b = static_cast<uint8_t>(rng());
+    uint64_t words[4];
+    std::memcpy(words, header, 32);
+    const uint64_t first = t == 0 ? 0 : t == 1 ? UINT64_MAX - 7 : rng();
+    uint8_t ref[8][32];
+    for (int s = 0; s < 8; ++s) {
+      uint8_t nonce_le[32] = {0};
+      const uint64_t nonce = first + static_cast<uint64_t>(s);
+      std::memcpy(nonce_le, &nonce, 8);
+      keccak_pow_hash(header, nonce_le, ref[s]);
+    }
+    // A limit equal to one lane's top word selects exactly the lanes at or below it.
+    const uint64_t limit = u256_from_be(ref[t % 8]).limb[3];
+    uint32_t expect = 0;
+    for (int s = 0; s < 8; ++s) expect |= (u256_from_be(ref[s]).limb[3] <= limit ? 1u : 0u) << s;
+    on_both_paths([&](const char* path) {
+      uint8_t got[8][32];
+      const uint32_t all = keccak_pow_x8(words, first, UINT64_MAX, got);
+      BCHECK(all == 0xff && std::memcmp(got, ref, sizeof(ref)) == 0, "keccak_pow_x8 (%s), first %llx", path,
+             (unsigned long long)first);
+      uint8_t some[8][32];
+      const uint32_t mask = keccak_pow_x8(words, first, limit, some);
+      bool same = true;
+      for (int s = 0; s < 8; ++s)
+        if (mask & (1u << s)) same &= std::memcmp(some[s], ref[s], 32) == 0;
+      BCHECK(mask == expect && same, "keccak_pow_x8 filter (%s): mask %x, expected %x", path, mask, expect);
+    });
+  }
 }
 
 void test_baseline(const Cache& cache, std::mt19937_64& rng) {
@@ -406,6 +441,7 @@ void test_batch(int& checks, int& failures, const Cache& cache) {
   std::mt19937_64 rng(0x0c70b05);
   test_fastmod(rng);
   test_keccak_x8(rng);
+  test_keccak_pow_x8(rng);
   test_baseline(cache, rng);
   test_poly(rng);
   test_dag_items(cache, rng);

@@ -4,9 +4,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <set>
 #include <thread>
 
+#include "../core/cpu.h"
 #include "../core/octopus.h"
 #include "../core/search.h"
 
@@ -94,6 +96,64 @@ void test_keccak_solutions_verify() {
   check(engine.total_hashes() == before, "no hashing after the pause was acknowledged");
   check(engine.take_solutions().empty(), "no solutions after the pause was acknowledged");
 }
+
+// The 8-lane keccak search finds exactly the solutions (nonce and hash) the scalar
+// keccak_pow_hash finds over the same nonces, on the AVX-512 path and the portable one: over the
+// first kRange nonces of the job (crossing 2^64) it must report every scalar solution with the
+// same hash and nothing else, and every solution it reports beyond them must verify. It waits
+// for the solutions while the job runs, so it holds whether start()/pause() wait for the
+// threads or not; one thread at difficulty 2^13 finds under one solution per millisecond, so
+// even a solution queue bounded at 64 (issue 11) does not overflow between two takes.
+void test_keccak_search_matches_scalar() {
+  constexpr uint64_t kRange = 0xc0000;  // 786k nonces at difficulty 2^13: ~96 solutions
+  const bool was_forced = portable_forced();
+  for (int portable = cpu_detects_avx512() ? 0 : 1; portable < 2; ++portable) {
+    const SearchJob job = keccak_job(static_cast<uint8_t>(40 + portable), 13, 0xffffffffffff8000ull);
+    std::map<uint64_t, std::vector<uint8_t>> expect;
+    for (uint64_t i = 0; i < kRange; ++i) {
+      const uint64_t nonce = job.start_nonce + i;
+      uint8_t nonce_le[32] = {0}, hash[32];
+      std::memcpy(nonce_le, &nonce, 8);
+      keccak_pow_hash(job.header, nonce_le, hash);
+      if (meets_boundary(hash, u256_from_u64(nonce), job.boundary)) expect[nonce].assign(hash, hash + 32);
+    }
+    force_portable(portable != 0);  // read when a thread adopts the job
+    SearchEngine engine(1, [] {});
+    engine.start(job);
+    std::map<uint64_t, Solution> found;
+    auto in_range = [&](uint64_t nonce) { return nonce - job.start_nonce < kRange; };  // wraps like the nonces
+    auto covered = [&] {
+      size_t n = 0;
+      for (const auto& [nonce, s] : found) n += in_range(nonce);
+      return n >= expect.size();
+    };
+    wait_until([&] {
+      for (const auto& s : engine.take_solutions()) found[s.nonce] = s;
+      return covered();
+    }, 20000);
+    engine.shutdown();
+    bool same = covered(), beyond_ok = true;
+    for (const auto& [nonce, hash] : expect) {
+      const auto it = found.find(nonce);
+      same &= it != found.end() && std::memcmp(it->second.hash, hash.data(), 32) == 0;
+    }
+    for (const auto& [nonce, s] : found) {
+      if (in_range(nonce)) {
+        same &= expect.count(nonce) == 1;
+        continue;
+      }
+      uint8_t nonce_le[32] = {0}, hash[32];
+      std::memcpy(nonce_le, &nonce, 8);
+      keccak_pow_hash(job.header, nonce_le, hash);
+      beyond_ok &= std::memcmp(hash, s.hash, 32) == 0 && meets_boundary(hash, u256_from_u64(nonce), job.boundary);
+    }
+    check(same && expect.size() > 50, portable ? "portable keccak search == scalar keccak_pow_hash, nonce for nonce"
+                                                 : "avx512 keccak search == scalar keccak_pow_hash, nonce for nonce");
+    check(beyond_ok, "keccak search solutions past the compared range verify");
+  }
+  force_portable(was_forced);
+}
+
 
 // Difficulty 1: every hash is a solution. The queue holds at most kMaxQueuedSolutions whatever
 // the consumer does, and everything beyond it is counted.
@@ -206,6 +266,7 @@ void test_search(int& checks, int& failures, const Cache& cache) {
   g_checks = &checks;
   g_failures = &failures;
   test_keccak_solutions_verify();
+  test_keccak_search_matches_scalar();
   test_job_replacement();
   test_queue_is_bounded();
   test_octopus_light(cache);

@@ -73,12 +73,67 @@ function baselineRate(cache: CacheHandle, datasetBytes: number, seconds: number)
   return n / ((performance.now() - t0) / 1000);
 }
 
+interface BenchProbes {
+  benchKeccakScalar?: (threads: number, milliseconds: number) => number;
+  benchMemoryWalk?: (dataset: unknown, threads: number, milliseconds: number) => number;
+}
+
+/**
+ * The core's scalar keccak_pow_hash in a plain one-thread loop (bench/native/probes.cc), per
+ * thread: `threads` loops run at once, so they share the machine as the search threads do.
+ */
+function keccakScalarRate(threads: number, seconds: number): number | null {
+  const addon = loadAddon() as unknown as BenchProbes;
+  return addon.benchKeccakScalar ? addon.benchKeccakScalar(threads, Math.round(seconds * 1000)) : null;
+}
+
+/** The full-mode page walk alone (no polynomial, no keccak) on the real dataset: the memory ceiling. */
+function memoryCeilingRate(dataset: DatasetHandle, threads: number, seconds: number): number | null {
+  const addon = loadAddon() as unknown as BenchProbes;
+  return addon.benchMemoryWalk ? addon.benchMemoryWalk(dataset.handle, threads, Math.round(seconds * 1000)) : null;
+}
+
+/**
+ * The share of hashes spent on replaced jobs when a new job comes every `periodMs`: the search
+ * runs an easy boundary (a solution every `difficulty` hashes on average), and every hash of the
+ * current job is a solution with probability 1/difficulty, so 1 - (solutions delivered for the
+ * job current at delivery) / (all hashes / difficulty) is the share that went elsewhere. It looks
+ * only at what the engine delivers, not at how it switches. Slight overestimate: a solution found
+ * just before a switch but delivered after it counts as replaced (delivery takes well under a
+ * millisecond on an idle event loop).
+ */
+async function replacedHashFraction(threads: number, seconds: number, periodMs: number, difficulty: bigint, job: {
+  algo: Algo; cache?: CacheHandle; dataset?: DatasetHandle; datasetBytes?: number;
+}): Promise<number> {
+  let current = 0;
+  const engine = new SearchEngine(threads, (found) => { current += found.length; });
+  const boundary = (1n << 256n) / difficulty;
+  const next = () => engine.start({
+    ...job, header: randomBytes(32), boundary, startNonce: randomBytes(8).readBigUInt64LE(),
+  });
+  try {
+    next();
+    await sleep(300); // warm-up: first touches, thread wake-up
+    current = 0;
+    const h0 = engine.totalHashes();
+    const timer = setInterval(next, periodMs);
+    await sleep(seconds * 1000);
+    clearInterval(timer);
+    engine.pause();
+    await sleep(50); // solutions queued before the pause reach JS (and count as replaced)
+    const hashes = engine.totalHashes() - h0;
+    return hashes > 0 ? Math.max(0, 1 - current / (hashes / Number(difficulty))) : 0;
+  } finally {
+    engine.destroy();
+  }
+}
+
 /**
  * Notify arrival -> every thread on the new job, through the real client and engine: a loopback
  * node pushes a job every 25 ms; the engine records, per job, the time from the parsed notify
  * to the return of the switch (which waits for every thread's acknowledgement).
  */
-async function jobSwitchTimes(algo: Algo, threads: number, seconds: number): Promise<number[]> {
+async function jobSwitchTimes(algo: Algo, threads: number, seconds: number): Promise<{ switchMs: number[]; loopBlockMs: number[] }> {
   let timer: NodeJS.Timeout | undefined;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((sock) => {
@@ -107,7 +162,14 @@ async function jobSwitchTimes(algo: Algo, threads: number, seconds: number): Pro
   });
   const engine = new MiningEngine({ algo, threads, logger, pool: client, resources });
   if (algo === 'octopus') await resources.cache(0);
-  client.on('job', (job) => void engine.onJob(job));
+  // How long one switch holds the event loop: the synchronous part of onJob (everything up to
+  // its first await, which includes handing the job to the search), whatever start() does inside.
+  const loopBlockMs: number[] = [];
+  client.on('job', (job) => {
+    const t0 = performance.now();
+    void engine.onJob(job);
+    loopBlockMs.push(performance.now() - t0);
+  });
   client.start();
   await new Promise<void>((r) => client.once('subscribed', () => r()));
   timer = setInterval(push, 25);
@@ -119,7 +181,8 @@ async function jobSwitchTimes(algo: Algo, threads: number, seconds: number): Pro
   await resources.close();
   for (const s of sockets) s.destroy();
   await new Promise((r) => server.close(r));
-  return times.slice(2); // the first switches include warm-up (page faults, thread wake-up)
+  // The first switches include warm-up (page faults, thread wake-up).
+  return { switchMs: times.slice(2), loopBlockMs: loopBlockMs.slice(2) };
 }
 
 function percentile(values: number[], p: number): number | null {
@@ -145,8 +208,18 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   log.info('bench', `building the stage ${sizes.stage} cache`);
   const cache = await CacheHandle.build(sizes.stage);
 
-  log.info('bench', `keccak test PoW on ${o.threads} threads`);
-  result.keccak_hps = Math.round(await searchRate(o.threads, o.seconds, { algo: 'keccak' }));
+  // The search and its scalar reference alternate in thirds, as full mode and its ceiling do.
+  log.info('bench', `keccak test PoW and a plain scalar keccak loop per thread on ${o.threads} threads, alternating`);
+  let keccak = 0;
+  let keccakScalar: number | null = 0;
+  for (let i = 0; i < 3; i++) {
+    keccak += (await searchRate(o.threads, o.seconds / 3, { algo: 'keccak' })) / 3;
+    const s = keccakScalarRate(o.threads, o.seconds / 3);
+    keccakScalar = s === null || keccakScalar === null ? null : keccakScalar + s / 3;
+  }
+  result.keccak_hps = Math.round(keccak);
+  result.keccak_scalar_hps_per_thread = keccakScalar === null ? null : Math.round(keccakScalar);
+  result.keccak_vs_scalar = keccakScalar ? round(keccak / o.threads / keccakScalar, 2) : null;
 
   if (o.mode === 'light' || o.mode === 'all' || o.mode === 'full') {
     log.info('bench', 'scalar light-mode baseline on 1 thread');
@@ -171,14 +244,28 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     result.huge_pages = dataset.hugePages !== 'none';
     result.huge_pages_kind = dataset.hugePages;
     try {
-      log.info('bench', `full mode on ${o.threads} threads`);
-      const full = await searchRate(o.threads, o.seconds, { algo: 'octopus', cache, dataset });
+      // Full mode and the memory ceiling alternate in thirds so that a change in the machine's
+      // load (it is often shared) hits both sides of full_vs_memory_ceiling alike.
+      log.info('bench', `full mode and the page walk alone (memory ceiling) on ${o.threads} threads, alternating`);
+      let full = 0;
+      let ceiling: number | null = 0;
+      for (let i = 0; i < 3; i++) {
+        full += (await searchRate(o.threads, o.seconds / 3, { algo: 'octopus', cache, dataset })) / 3;
+        const c = memoryCeilingRate(dataset, o.threads, o.seconds / 3);
+        ceiling = c === null || ceiling === null ? null : ceiling + c / 3;
+      }
       result.full_hps = Math.round(full);
       result.full_hps_per_thread = Math.round(full / o.threads);
       const light = typeof result.light_hps === 'number' ? result.light_hps : null;
       result.full_vs_light = light ? round(full / light, 1) : null;
       const base = typeof result.light_baseline_hps_per_thread === 'number' ? result.light_baseline_hps_per_thread : null;
       result.full_vs_baseline = base ? round(full / (base * o.threads), 1) : null;
+      result.memory_ceiling_hps = ceiling === null ? null : Math.round(ceiling);
+      result.full_vs_memory_ceiling = ceiling ? round(full / ceiling, 3) : null;
+      log.info('bench', 'hashes spent on replaced jobs, full mode, a job every 50 ms');
+      result.replaced_hash_fraction = round(await replacedHashFraction(o.threads, Math.min(o.seconds, 5), 50, 64n, {
+        algo: 'octopus', cache, dataset,
+      }), 4);
     } finally {
       dataset.release();
     }
@@ -186,11 +273,20 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
 
   log.info('bench', 'job switch latency (notify parsed -> all threads on the new job), octopus light');
   const switches = await jobSwitchTimes('octopus', o.threads, Math.max(2, Math.min(o.seconds, 10)));
-  result.job_switches = switches.length;
-  result.job_switch_p50_ms = round(percentile(switches, 50), 3);
-  result.job_switch_p99_ms = round(percentile(switches, 99), 3);
+  result.job_switches = switches.switchMs.length;
+  result.job_switch_p50_ms = round(percentile(switches.switchMs, 50), 3);
+  result.job_switch_p99_ms = round(percentile(switches.switchMs, 99), 3);
+  result.job_switch_loop_block_p99_ms = round(percentile(switches.loopBlockMs, 99), 3);
   const kswitches = await jobSwitchTimes('keccak', o.threads, 2);
-  result.job_switch_keccak_p99_ms = round(percentile(kswitches, 99), 3);
+  result.job_switch_keccak_p99_ms = round(percentile(kswitches.switchMs, 99), 3);
+  result.job_switch_keccak_loop_block_p99_ms = round(percentile(kswitches.loopBlockMs, 99), 3);
+  log.info('bench', 'hashes spent on replaced jobs, keccak and light mode, a job every 50 ms');
+  result.replaced_hash_fraction_keccak = round(await replacedHashFraction(o.threads, Math.min(o.seconds, 3), 50, 4096n, {
+    algo: 'keccak',
+  }), 4);
+  result.replaced_hash_fraction_light = round(await replacedHashFraction(o.threads, Math.min(o.seconds, 3), 50, 4n, {
+    algo: 'octopus', cache, datasetBytes: sizes.datasetBytes,
+  }), 4);
   return result;
 }
 
@@ -199,6 +295,8 @@ export function formatBenchForHumans(r: BenchResult): string {
   const n = (k: string) => formatHashrate(typeof r[k] === 'number' ? r[k] as number : null);
   rows.push(['cpu', `${r.cpu} (${r.cores} cores), ${r.threads} threads, keccak ${r.keccak_impl}`]);
   rows.push(['keccak test PoW', n('keccak_hps')]);
+  rows.push(['plain scalar keccak loop, per thread', n('keccak_scalar_hps_per_thread')]);
+  rows.push(['keccak per thread / scalar', r.keccak_vs_scalar === null ? 'n/a' : `${r.keccak_vs_scalar}x`]);
   if ('light_hps' in r) {
     rows.push(['light mode, all threads', n('light_hps')]);
     rows.push(['light mode, 1 thread', n('light_hps_per_thread')]);
@@ -210,8 +308,12 @@ export function formatBenchForHumans(r: BenchResult): string {
     rows.push(['full mode, all threads', n('full_hps')]);
     rows.push(['full / light', `${r.full_vs_light}x`]);
     rows.push(['full / baseline (same threads)', `${r.full_vs_baseline}x`]);
+    rows.push(['page walk alone (memory ceiling)', n('memory_ceiling_hps')]);
+    rows.push(['full / memory ceiling', String(r.full_vs_memory_ceiling ?? 'n/a')]);
+    rows.push(['hashes on replaced jobs (full, 50 ms jobs)', String(r.replaced_hash_fraction ?? 'n/a')]);
   }
   rows.push(['job switch p50 / p99', `${r.job_switch_p50_ms} / ${r.job_switch_p99_ms} ms (${r.job_switches} switches)`]);
+  rows.push(['event loop held per switch, p99', `${r.job_switch_loop_block_p99_ms} ms`]);
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n';
 }
