@@ -25,7 +25,7 @@ class OctopusBatcher {
   ~OctopusBatcher();
 
   // The nonces a call to hash() takes at once: a multiple of 32 that divides 1024 (with a
-  // dataset 1024, or 256 on the portable path; 256 without).
+  // dataset 1024, or 256 on the portable path; 64 without).
   uint32_t block_nonces() const;
 
   // Hashes nonces first .. first+count-1 (first % 32 == 0, count a multiple of 32 and at most

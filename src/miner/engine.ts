@@ -70,7 +70,6 @@ interface Active {
   datasetBytes?: number;
 }
 
-const SWITCH_SAMPLES = 1000;
 
 export class MiningEngine {
   private readonly search: SearchEngine;
@@ -88,8 +87,6 @@ export class MiningEngine {
   };
   /** Per-solution and per-job lines, which a node controls the rate of. */
   private readonly lines: RateLimitedLog;
-  /** Notify parsed -> every thread on the new job, in ms (the last SWITCH_SAMPLES jobs). */
-  readonly switchTimesMs: number[] = [];
 
   constructor(private readonly opts: EngineOptions) {
     this.search = new SearchEngine(opts.threads, (found) => this.onFound(found));
@@ -103,6 +100,11 @@ export class MiningEngine {
   }
   get isPaused(): boolean { return this.paused; }
   totalHashes(): number { return this.search.totalHashes(); }
+  /**
+   * Blocks until every search thread works on the current job (true) or `timeoutMs` passed.
+   * The benchmark's switch latency only: the miner itself never waits for its threads.
+   */
+  waitSwitched(timeoutMs: number): boolean { return this.search.waitSwitched(timeoutMs); }
   threadHashes(): number[] { return this.search.hashCounts(); }
 
   /** A new job from the node: switch every thread to it now (or as soon as its cache exists). */
@@ -173,8 +175,6 @@ export class MiningEngine {
       datasetBytes: next.datasetBytes,
     });
     this.active = { ...next, generation };
-    this.switchTimesMs.push(performance.now() - next.job.receivedAt);
-    if (this.switchTimesMs.length > SWITCH_SAMPLES) this.switchTimesMs.shift();
   }
 
   private pauseSearch(): void {
