@@ -163,7 +163,9 @@ export class MiningEngine {
 
   private withDataset(a: Active, height: number): Active {
     const dataset = this.opts.resources.datasetIfReady(Math.floor(height / STAGE_LENGTH));
-    return dataset ? { ...a, dataset, datasetBytes: dataset.bytes } : a;
+    // Spelled out, not `{ ...a, dataset, ... }`: `a` has no dataset property, and in V8 11 (Node 20) a
+    // spread followed by a new property builds a new hidden class every time (see StratumClient.onNotify).
+    return dataset ? { generation: a.generation, job: a.job, algo: a.algo, cache: a.cache, dataset, datasetBytes: dataset.bytes } : a;
   }
 
   private switchTo(next: Active): void {
