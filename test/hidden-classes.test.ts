@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import v8 from 'node:v8';
-import { MemoryLogger } from '../src/log/types.js';
+import { MemoryLogger } from './support/memory-logger.js';
 import type { BadLineInfo, JobInfo } from '../src/stratum/client.js';
 import { StratumClient } from '../src/stratum/client.js';
 

@@ -158,7 +158,7 @@ export class MiningEngine {
     const a = this.active;
     if (!a || a.algo !== 'octopus' || a.cache?.stage !== stage || this.stopped) return;
     this.opts.logger.info('cpu', `switching to full mode (dataset in memory)`);
-    this.switchTo(this.withDataset({ ...a, generation: 0 }, a.job.height ?? this.opts.fixedHeight!));
+    this.switchTo(this.withDataset(withGeneration(a, 0), a.job.height ?? this.opts.fixedHeight!));
   }
 
   private withDataset(a: Active, height: number): Active {
@@ -176,11 +176,11 @@ export class MiningEngine {
       startNonce: randomBytes(8).readBigUInt64LE(), cache: next.cache, dataset: next.dataset,
       datasetBytes: next.datasetBytes,
     });
-    this.active = { ...next, generation };
+    this.active = withGeneration(next, generation);
   }
 
   private pauseSearch(): void {
-    if (this.active) this.active = { ...this.active, generation: 0 };
+    if (this.active) this.active = withGeneration(this.active, 0);
     this.search.pause();
   }
 
@@ -329,7 +329,7 @@ export class MiningEngine {
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    if (this.active) this.switchTo({ ...this.active, generation: 0 });
+    if (this.active) this.switchTo(withGeneration(this.active, 0));
   }
 
   /** Stops every thread now, then waits up to `graceMs` for answers to submits in flight. */
@@ -360,6 +360,14 @@ export class MiningEngine {
       droppedBacklog: this.counts.droppedBacklog + dropped.full,
     };
   }
+}
+
+/**
+ * A copy of `a` under another generation, every field spelled out: a spread builds a new V8
+ * hidden class per job on Node 20 (see StratumClient.onNotify), which only a full GC frees.
+ */
+function withGeneration(a: Active, generation: number): Active {
+  return { generation, job: a.job, algo: a.algo, cache: a.cache, dataset: a.dataset, datasetBytes: a.datasetBytes };
 }
 
 function isAbort(err: unknown): boolean {
