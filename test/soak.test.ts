@@ -4,7 +4,7 @@
 // the books balance and agree exactly with the node.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runSoak } from '../bench/soak.js';
+import { runSoak } from './support/soak.js';
 
 const SECONDS = 30;
 /**
