@@ -129,7 +129,7 @@ export class StageResources {
     const available = this.available();
     const held = [...this.datasets.values()].reduce((a, d) => a + d.bytes, 0);
     if (available + held < datasetBytes + MEMORY_MARGIN_BYTES) {
-      const reason = `the dataset needs ${formatBytes(datasetBytes)} + ${formatBytes(MEMORY_MARGIN_BYTES)} margin, ` +
+      const reason = `the dataset for height ${height} (stage ${stage}) needs ${formatBytes(datasetBytes)} + ${formatBytes(MEMORY_MARGIN_BYTES)} margin, ` +
         `${formatBytes(available)} is available`;
       if (this.opts.mode === 'full') {
         this.opts.logger.error('dag', `cannot use full mode: ${reason}; mining in light mode`);
