@@ -35,25 +35,11 @@ import { Requests, submitResultOf } from './requests.js';
 import type { Reply } from './requests.js';
 import { BadLineReporter } from './bad-lines.js';
 import { PrimaryProbe } from './failback.js';
+import { CLIENT_DEFAULTS, COUNTER_OF } from './types.js';
 import type { BackoffOptions, ClientStats, ConnectionState, StratumClientEvents, StratumClientOptions } from './types.js';
 
 export type * from './types.js';
 export type { SubmitResult, SubmitStatus } from '../miner/pool.js';
-
-/** Which counter each outcome of a submit adds to. */
-const COUNTER_OF = {
-  accepted: 'accepted', rejected: 'rejected', timeout: 'timeouts', error: 'errors', disconnected: 'errors',
-} as const satisfies Record<SubmitResult['status'], keyof ClientStats>;
-
-const DEFAULTS = {
-  requestTimeoutMs: 10_000,
-  connectTimeoutMs: 10_000,
-  idleTimeoutMs: 180_000,
-  primaryProbeIntervalMs: 60_000,
-  keepAliveMs: 15_000,
-  backoff: { initialMs: 1_000, maxMs: 30_000, jitter: 0.2 },
-  badLineLog: { limit: 10, windowMs: 60_000 },
-};
 
 export class StratumClient extends EventEmitter<StratumClientEvents> implements SubmitTarget {
   private readonly hosts: HostSpec[];
@@ -91,15 +77,15 @@ export class StratumClient extends EventEmitter<StratumClientEvents> implements 
     this.password = options.password;
     this.logger = options.logger;
     this.timing = {
-      requestMs: positive(options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs, 'requestTimeoutMs'),
-      connectMs: positive(options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs, 'connectTimeoutMs'),
-      idleMs: positive(options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs, 'idleTimeoutMs'),
-      probeMs: positive(options.primaryProbeIntervalMs ?? DEFAULTS.primaryProbeIntervalMs, 'primaryProbeIntervalMs'),
-      keepAliveMs: options.keepAliveMs ?? DEFAULTS.keepAliveMs,
+      requestMs: positive(options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs, 'requestTimeoutMs'),
+      connectMs: positive(options.connectTimeoutMs ?? CLIENT_DEFAULTS.connectTimeoutMs, 'connectTimeoutMs'),
+      idleMs: positive(options.idleTimeoutMs ?? CLIENT_DEFAULTS.idleTimeoutMs, 'idleTimeoutMs'),
+      probeMs: positive(options.primaryProbeIntervalMs ?? CLIENT_DEFAULTS.primaryProbeIntervalMs, 'primaryProbeIntervalMs'),
+      keepAliveMs: options.keepAliveMs ?? CLIENT_DEFAULTS.keepAliveMs,
     };
-    this.backoffOptions = { ...DEFAULTS.backoff, ...options.backoff };
+    this.backoffOptions = { ...CLIENT_DEFAULTS.backoff, ...options.backoff };
     this.random = options.random ?? Math.random;
-    this.badLines = new BadLineReporter(this.logger, options.badLineLog ?? DEFAULTS.badLineLog, this.counters);
+    this.badLines = new BadLineReporter(this.logger, options.badLineLog ?? CLIENT_DEFAULTS.badLineLog, this.counters);
     this.framer = new LineFramer({
       maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
       onLine: (line) => this.handleLine(line),

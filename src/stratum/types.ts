@@ -1,9 +1,10 @@
-// The stratum client's options, events and statistics (client.ts implements them).
+// The stratum client's options, defaults, events and statistics (client.ts implements them).
 import type { NodeRefusedError } from '../errors.js';
 import type { HostSpec } from '../config/hosts.js';
 import type { Logger } from '../log/types.js';
 import type { Job } from '../miner/job.js';
 import type { Endpoint } from './connection.js';
+import type { SubmitResult } from '../miner/pool.js';
 
 export type { Endpoint } from './connection.js';
 
@@ -92,3 +93,19 @@ export interface StratumClientEvents {
   failback: [{ from: Endpoint; to: Endpoint }];
   'bad-line': [BadLineInfo];
 }
+
+/** Which counter each outcome of a submit adds to. */
+export const COUNTER_OF = {
+  accepted: 'accepted', rejected: 'rejected', timeout: 'timeouts', error: 'errors', disconnected: 'errors',
+} as const satisfies Record<SubmitResult['status'], keyof ClientStats>;
+
+/** Timeouts, backoff and log limits when the options leave them out. */
+export const CLIENT_DEFAULTS = {
+  requestTimeoutMs: 10_000,
+  connectTimeoutMs: 10_000,
+  idleTimeoutMs: 180_000,
+  primaryProbeIntervalMs: 60_000,
+  keepAliveMs: 15_000,
+  backoff: { initialMs: 1_000, maxMs: 30_000, jitter: 0.2 },
+  badLineLog: { limit: 10, windowMs: 60_000 },
+};
