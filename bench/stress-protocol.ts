@@ -6,6 +6,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { LogFields, LogTag, Logger } from '../src/log/types.js';
 import { StratumClient } from '../src/stratum/client.js';
+import { prng } from '../test/support/prng.js';
 
 /** Counts log lines without keeping or printing them (a million bad lines must not fill memory). */
 class CountingLogger implements Logger {
@@ -14,18 +15,6 @@ class CountingLogger implements Logger {
   warn(_t: LogTag, _m: string, _f?: LogFields): void { this.count++; }
   info(_t: LogTag, _m: string, _f?: LogFields): void { this.count++; }
   debug(_t: LogTag, _m: string, _f?: LogFields): void { this.count++; }
-}
-
-/** A small seeded PRNG (mulberry32), so runs are comparable. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface PoolLine { text: string; valid: boolean }

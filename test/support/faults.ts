@@ -10,6 +10,7 @@ import { waitFor, waitForEvent, withTimeout } from './wait.js';
 import { SubmitLedger, booksProblems, reconcile, summaryOf } from './books.js';
 import type { ExpectedBooks, MinerBooks } from './books.js';
 import { freePort } from './net.js';
+import { prng } from './prng.js';
 
 export const DROP_KINDS = ['idle', 'on-submit', 'held', 'after-notify', 'on-connect', 'on-subscribe'] as const;
 export type DropKind = typeof DROP_KINDS[number];
@@ -60,18 +61,6 @@ export interface FaultScriptResult {
 export const RECONNECT_SLACK_MS = 4_000;
 /** The longest wait for a solution at the CI difficulty; a healthy run needs well under a second. */
 const SOLUTION_WAIT_MS = 20_000;
-
-/** mulberry32: runs with the same seed make the same choices. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A random point in time for a fault (not synchronisation: what follows waits for events). */
 function pause(ms: number): Promise<void> {
