@@ -12,15 +12,10 @@
 #include <unistd.h>
 #endif
 
+#include "../../native/core/avx512.h"
 #include "../../native/core/cpu.h"
 #include "../../native/core/octopus.h"
 #include "../../native/core/params.h"
-
-#if CFX_HAVE_AVX512_KERNELS
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#endif
 
 namespace cfx {
 namespace probes {

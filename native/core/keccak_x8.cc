@@ -6,13 +6,7 @@
 #include "cpu.h"
 #include "keccak.h"
 
-#if CFX_HAVE_AVX512_KERNELS
-// GCC 12 warns inside its own AVX-512 headers (the `__Y = __Y` "undefined" idiom, GCC bug
-// 105593) when they are used from target-attribute functions; the code is fine.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#endif
+#include "avx512.h"
 
 namespace cfx {
 namespace {

@@ -7,12 +7,7 @@
 
 #include "cpu.h"
 
-#if CFX_HAVE_AVX512_KERNELS
-// GCC 12 warns inside its own AVX-512 headers (GCC bug 105593); see keccak_x8.cc.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#endif
+#include "avx512.h"
 
 namespace cfx {
 namespace {
