@@ -80,31 +80,33 @@ struct BlockView {
   FastMod32 pages;
 };
 
-// ---- portable versions (any CPU)
+// ---- shared by both paths: only the 8-lane keccak differs (a template argument, so each
+// path calls its own kernel directly)
 
-void seeds_portable(const BlockView& b, uint32_t count) {
-  for (uint32_t n0 = 0; n0 < count; n0 += 8) {
-    uint8_t in[8][40];
-    const uint8_t* ip[8];
-    uint8_t* op[8];
-    for (uint32_t s = 0; s < 8; ++s) {
-      uint64_t digest = 0;
-      for (uint32_t i = 0; i < kAccesses; ++i) digest = fnv64(digest, b.rows[i][n0 + s]);
-      std::memcpy(in[s], b.header, 32);
-      std::memcpy(in[s] + 32, &digest, 8);
-      ip[s] = in[s];
-      op[s] = b.seeds[n0 + s].bytes;
-    }
-    keccak512_40_x8_portable(ip, op);
-    for (uint32_t s = 0; s < 8; ++s) {
-      const uint32_t seed0 = b.seeds[n0 + s].words[0];
-      b.first_pages[n0 + s] = page_index(b.pages, seed0, 0, b.rows[0][n0 + s], seed0);
-    }
+using KeccakX8 = void (*)(const uint8_t* const in[8], uint8_t* const out[8]);
+
+// The seeds of nonces n0 .. n0+7 from their digests, then their first pages.
+template <KeccakX8 keccak512_40>
+void seeds_from_digests(const BlockView& b, uint32_t n0, const uint64_t digest[8]) {
+  uint8_t in[8][40];
+  const uint8_t* ip[8];
+  uint8_t* op[8];
+  for (uint32_t s = 0; s < 8; ++s) {
+    std::memcpy(in[s], b.header, 32);
+    std::memcpy(in[s] + 32, &digest[s], 8);
+    ip[s] = in[s];
+    op[s] = b.seeds[n0 + s].bytes;
+  }
+  keccak512_40(ip, op);
+  for (uint32_t s = 0; s < 8; ++s) {
+    const uint32_t seed0 = b.seeds[n0 + s].words[0];
+    b.first_pages[n0 + s] = page_index(b.pages, seed0, 0, b.rows[0][n0 + s], seed0);
   }
 }
 
-void finish_group_portable(const BlockView& b, uint32_t n0, uint32_t (*mix)[64], uint32_t group,
-                           uint8_t (*out)[32]) {
+// The final keccaks of `group` nonces from n0, 8 at a time.
+template <KeccakX8 keccak256_96>
+void finish_group(const BlockView& b, uint32_t n0, uint32_t (*mix)[64], uint32_t group, uint8_t (*out)[32]) {
   for (uint32_t g0 = 0; g0 < group; g0 += 8) {
     uint8_t in[8][96];
     const uint8_t* ip[8];
@@ -114,8 +116,23 @@ void finish_group_portable(const BlockView& b, uint32_t n0, uint32_t (*mix)[64],
       ip[s] = in[s];
       op[s] = out[n0 + g0 + s];
     }
-    keccak256_96_x8_portable(ip, op);
+    keccak256_96(ip, op);
   }
+}
+
+// ---- portable versions (any CPU)
+
+void seeds_portable(const BlockView& b, uint32_t count) {
+  for (uint32_t n0 = 0; n0 < count; n0 += 8) {
+    uint64_t digest[8] = {0};
+    for (uint32_t s = 0; s < 8; ++s)
+      for (uint32_t i = 0; i < kAccesses; ++i) digest[s] = fnv64(digest[s], b.rows[i][n0 + s]);
+    seeds_from_digests<keccak512_40_x8_portable>(b, n0, digest);
+  }
+}
+
+void finish_group_portable(const BlockView& b, uint32_t n0, uint32_t (*mix)[64], uint32_t group, uint8_t (*out)[32]) {
+  finish_group<keccak256_96_x8_portable>(b, n0, mix, group, out);
 }
 
 void init_mix(const Node& seed, uint32_t mix[64]) {
@@ -164,36 +181,12 @@ CFX_TARGET_AVX512 void seeds_avx512(const BlockView& b, uint32_t count) {
     }
     alignas(64) uint64_t d[8];
     _mm512_store_si512(d, digest);
-    uint8_t in[8][40];
-    const uint8_t* ip[8];
-    uint8_t* op[8];
-    for (uint32_t s = 0; s < 8; ++s) {
-      std::memcpy(in[s], b.header, 32);
-      std::memcpy(in[s] + 32, &d[s], 8);
-      ip[s] = in[s];
-      op[s] = b.seeds[n0 + s].bytes;
-    }
-    keccak512_40_x8_avx512(ip, op);
-    for (uint32_t s = 0; s < 8; ++s) {
-      const uint32_t seed0 = b.seeds[n0 + s].words[0];
-      b.first_pages[n0 + s] = page_index(b.pages, seed0, 0, b.rows[0][n0 + s], seed0);
-    }
+    seeds_from_digests<keccak512_40_x8_avx512>(b, n0, d);
   }
 }
 
-CFX_TARGET_AVX512 void finish_group_avx512(const BlockView& b, uint32_t n0, uint32_t (*mix)[64], uint32_t group,
-                                           uint8_t (*out)[32]) {
-  for (uint32_t g0 = 0; g0 < group; g0 += 8) {
-    uint8_t in[8][96];
-    const uint8_t* ip[8];
-    uint8_t* op[8];
-    for (uint32_t s = 0; s < 8; ++s) {
-      final_input(b.seeds[n0 + g0 + s], mix[g0 + s], in[s]);
-      ip[s] = in[s];
-      op[s] = out[n0 + g0 + s];
-    }
-    keccak256_96_x8_avx512(ip, op);
-  }
+void finish_group_avx512(const BlockView& b, uint32_t n0, uint32_t (*mix)[64], uint32_t group, uint8_t (*out)[32]) {
+  finish_group<keccak256_96_x8_avx512>(b, n0, mix, group, out);
 }
 
 // One access of one nonce: the 256-byte page folded into the mix, 16 words per instruction.
