@@ -204,7 +204,7 @@ int main(int argc, char** argv) {
   cache_prefer_huge_pages(*cache);
   const uint64_t stage_bytes = dataset_bytes_for_stage(0);
 
-  // keccak-f: scalar (keccak.h), unrolled scalar, and 8 lanes.
+  // keccak-f: scalar (keccak.h) and 8 lanes.
   {
     uint64_t st[25] = {1};
     uint64_t lanes[25][8] = {{1}};
@@ -213,14 +213,10 @@ int main(int argc, char** argv) {
     for (int i = 0; i < n; ++i) keccak_f1600(st);
     const double scalar = n / seconds_since(t0);
     t0 = Clock::now();
-    for (int i = 0; i < n; ++i) keccak_f1600_unrolled(st);
-    const double unrolled = n / seconds_since(t0);
-    t0 = Clock::now();
     for (int i = 0; i < n; ++i) keccak_f1600_x8(lanes);
     const double x8 = 8.0 * n / seconds_since(t0);
     if ((st[0] ^ lanes[0][0]) == 42) note("");  // keeps the loops
     add("keccak_scalar_perm_per_s", scalar, 0);
-    add("keccak_unrolled_perm_per_s", unrolled, 0);
     add("keccak_x8_perm_per_s", x8, 0);
     add("keccak_x8_speedup", x8 / scalar, 2);
   }

@@ -5,7 +5,7 @@
 namespace cfx {
 namespace {
 
-inline uint64_t rol(uint64_t x, unsigned n) { return n == 0 ? x : (x << n) | (x >> (64 - n)); }
+inline uint64_t rol64(uint64_t x, unsigned n) { return (x << n) | (x >> (64 - n)); }  // 0 < n < 64
 
 inline uint64_t load64(const uint8_t* p) {
   uint64_t v;
@@ -35,44 +35,103 @@ void keccak_sponge(const uint8_t* in, size_t len, size_t rate, uint8_t* out, siz
 
 }  // namespace
 
-void keccak_f1600(uint64_t st[25]) {
-  // rho offsets and pi lane order walked as one cycle (the classic compact formulation); the
-  // pragmas let the compiler turn every index into a register name.
-  static constexpr unsigned kRotc[24] = {1,  3,  6,  10, 15, 21, 28, 36, 45, 55, 2,  14,
-                                         27, 41, 56, 8,  25, 43, 62, 18, 39, 61, 20, 44};
-  static constexpr unsigned kPiln[24] = {10, 7,  11, 17, 18, 3, 5,  16, 8,  21, 24, 4,
-                                         15, 23, 19, 13, 12, 2, 20, 14, 22, 9,  6,  1};
-  uint64_t a[25];
-  std::memcpy(a, st, sizeof(a));
+// Every lane a named local, the 24 rounds a loop: the compiler keeps the state in registers
+// (faster than the compact rho/pi-cycle formulation this replaced, and the one scalar
+// permutation of the core: the 8-lane portable path calls it too).
+void keccak_f1600(uint64_t s[25]) {
+  uint64_t a00 = s[0], a01 = s[1], a02 = s[2], a03 = s[3], a04 = s[4];
+  uint64_t a05 = s[5], a06 = s[6], a07 = s[7], a08 = s[8], a09 = s[9];
+  uint64_t a10 = s[10], a11 = s[11], a12 = s[12], a13 = s[13], a14 = s[14];
+  uint64_t a15 = s[15], a16 = s[16], a17 = s[17], a18 = s[18], a19 = s[19];
+  uint64_t a20 = s[20], a21 = s[21], a22 = s[22], a23 = s[23], a24 = s[24];
   for (int round = 0; round < 24; ++round) {
-    uint64_t bc[5];
-#pragma GCC unroll 5
-    for (int i = 0; i < 5; ++i) bc[i] = a[i] ^ a[i + 5] ^ a[i + 10] ^ a[i + 15] ^ a[i + 20];
-#pragma GCC unroll 5
-    for (int i = 0; i < 5; ++i) {
-      const uint64_t t = bc[(i + 4) % 5] ^ rol(bc[(i + 1) % 5], 1);
-#pragma GCC unroll 5
-      for (int j = 0; j < 25; j += 5) a[j + i] ^= t;
-    }
-    uint64_t t = a[1];
-#pragma GCC unroll 24
-    for (int i = 0; i < 24; ++i) {
-      const unsigned j = kPiln[i];
-      const uint64_t next = a[j];
-      a[j] = rol(t, kRotc[i]);
-      t = next;
-    }
-#pragma GCC unroll 5
-    for (int j = 0; j < 25; j += 5) {
-      uint64_t row[5];
-#pragma GCC unroll 5
-      for (int i = 0; i < 5; ++i) row[i] = a[j + i];
-#pragma GCC unroll 5
-      for (int i = 0; i < 5; ++i) a[j + i] = row[i] ^ (~row[(i + 1) % 5] & row[(i + 2) % 5]);
-    }
-    a[0] ^= kKeccakRoundConstants[round];
+    const uint64_t c0 = a00 ^ a05 ^ a10 ^ a15 ^ a20;
+    const uint64_t c1 = a01 ^ a06 ^ a11 ^ a16 ^ a21;
+    const uint64_t c2 = a02 ^ a07 ^ a12 ^ a17 ^ a22;
+    const uint64_t c3 = a03 ^ a08 ^ a13 ^ a18 ^ a23;
+    const uint64_t c4 = a04 ^ a09 ^ a14 ^ a19 ^ a24;
+    const uint64_t d0 = c4 ^ rol64(c1, 1);
+    const uint64_t d1 = c0 ^ rol64(c2, 1);
+    const uint64_t d2 = c1 ^ rol64(c3, 1);
+    const uint64_t d3 = c2 ^ rol64(c4, 1);
+    const uint64_t d4 = c3 ^ rol64(c0, 1);
+    const uint64_t b00 = a00 ^ d0;
+    const uint64_t b01 = rol64(a06 ^ d1, 44);
+    const uint64_t b02 = rol64(a12 ^ d2, 43);
+    const uint64_t b03 = rol64(a18 ^ d3, 21);
+    const uint64_t b04 = rol64(a24 ^ d4, 14);
+    const uint64_t b05 = rol64(a03 ^ d3, 28);
+    const uint64_t b06 = rol64(a09 ^ d4, 20);
+    const uint64_t b07 = rol64(a10 ^ d0, 3);
+    const uint64_t b08 = rol64(a16 ^ d1, 45);
+    const uint64_t b09 = rol64(a22 ^ d2, 61);
+    const uint64_t b10 = rol64(a01 ^ d1, 1);
+    const uint64_t b11 = rol64(a07 ^ d2, 6);
+    const uint64_t b12 = rol64(a13 ^ d3, 25);
+    const uint64_t b13 = rol64(a19 ^ d4, 8);
+    const uint64_t b14 = rol64(a20 ^ d0, 18);
+    const uint64_t b15 = rol64(a04 ^ d4, 27);
+    const uint64_t b16 = rol64(a05 ^ d0, 36);
+    const uint64_t b17 = rol64(a11 ^ d1, 10);
+    const uint64_t b18 = rol64(a17 ^ d2, 15);
+    const uint64_t b19 = rol64(a23 ^ d3, 56);
+    const uint64_t b20 = rol64(a02 ^ d2, 62);
+    const uint64_t b21 = rol64(a08 ^ d3, 55);
+    const uint64_t b22 = rol64(a14 ^ d4, 39);
+    const uint64_t b23 = rol64(a15 ^ d0, 41);
+    const uint64_t b24 = rol64(a21 ^ d1, 2);
+    a00 = b00 ^ (~b01 & b02);
+    a01 = b01 ^ (~b02 & b03);
+    a02 = b02 ^ (~b03 & b04);
+    a03 = b03 ^ (~b04 & b00);
+    a04 = b04 ^ (~b00 & b01);
+    a05 = b05 ^ (~b06 & b07);
+    a06 = b06 ^ (~b07 & b08);
+    a07 = b07 ^ (~b08 & b09);
+    a08 = b08 ^ (~b09 & b05);
+    a09 = b09 ^ (~b05 & b06);
+    a10 = b10 ^ (~b11 & b12);
+    a11 = b11 ^ (~b12 & b13);
+    a12 = b12 ^ (~b13 & b14);
+    a13 = b13 ^ (~b14 & b10);
+    a14 = b14 ^ (~b10 & b11);
+    a15 = b15 ^ (~b16 & b17);
+    a16 = b16 ^ (~b17 & b18);
+    a17 = b17 ^ (~b18 & b19);
+    a18 = b18 ^ (~b19 & b15);
+    a19 = b19 ^ (~b15 & b16);
+    a20 = b20 ^ (~b21 & b22);
+    a21 = b21 ^ (~b22 & b23);
+    a22 = b22 ^ (~b23 & b24);
+    a23 = b23 ^ (~b24 & b20);
+    a24 = b24 ^ (~b20 & b21);
+    a00 ^= kKeccakRoundConstants[round];
   }
-  std::memcpy(st, a, sizeof(a));
+  s[0] = a00;
+  s[1] = a01;
+  s[2] = a02;
+  s[3] = a03;
+  s[4] = a04;
+  s[5] = a05;
+  s[6] = a06;
+  s[7] = a07;
+  s[8] = a08;
+  s[9] = a09;
+  s[10] = a10;
+  s[11] = a11;
+  s[12] = a12;
+  s[13] = a13;
+  s[14] = a14;
+  s[15] = a15;
+  s[16] = a16;
+  s[17] = a17;
+  s[18] = a18;
+  s[19] = a19;
+  s[20] = a20;
+  s[21] = a21;
+  s[22] = a22;
+  s[23] = a23;
+  s[24] = a24;
 }
 
 void keccak256(const uint8_t* in, size_t len, uint8_t out[32]) { keccak_sponge(in, len, 136, out, 32); }

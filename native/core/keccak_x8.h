@@ -38,8 +38,6 @@ void keccak256_96_x8_portable(const uint8_t* const in[8], uint8_t* const out[8])
 uint32_t keccak_pow_x8_portable(const uint64_t header_words[4], uint64_t first, uint64_t top_limit,
                                 uint8_t out[8][32]);
 
-// One scalar permutation, unrolled (faster than keccak.h's compact loop); the portable path's.
-void keccak_f1600_unrolled(uint64_t state[25]);
 
 // The AVX-512 versions, for callers that already dispatched (or tests). Only call them when
 // cpu_detects_avx512() is true: they fault on other CPUs.
