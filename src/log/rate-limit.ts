@@ -2,13 +2,19 @@
 // first few of each kind per window are logged, the rest are counted and summed up in one line
 // when the window ends. Keys come from the miner's own code, never from the network, so the
 // number of windows is a small constant.
-import type { LogLevel, LogTag, Logger } from './types.js';
+import type { LogFields, LogLevel, LogTag, Logger } from './types.js';
 
 export interface RateLimit {
   /** Lines of one key logged per window. */
   limit: number;
   windowMs: number;
 }
+
+/** The line that sums up a window's suppressed lines. */
+export type SummaryFormat = (suppressed: number, noun: string, windowMs: number, latest: string) => string;
+
+const DEFAULT_SUMMARY: SummaryFormat = (n, noun, windowMs, latest) =>
+  `${n} more ${noun} in the last ${(windowMs / 1000).toFixed(0)} s (latest: ${latest})`;
 
 /** A person reads a handful of lines a second; more of the same say nothing new. */
 export const DEFAULT_RATE_LIMIT: RateLimit = { limit: 5, windowMs: 1_000 };
@@ -32,13 +38,14 @@ export class RateLimitedLog {
   suppressedTotal = 0;
 
   constructor(private readonly logger: Logger, private readonly limits: RateLimit = DEFAULT_RATE_LIMIT,
-    private readonly now: () => number = () => performance.now()) {}
+    private readonly summary: SummaryFormat = DEFAULT_SUMMARY, private readonly now: () => number = () => performance.now()) {}
 
   /**
    * Logs `msg` unless `key` has had `limit` lines in this window; then counts it, and once the
-   * window ends logs "<n> more <noun> in the last <s> s (latest: <msg>)".
+   * window ends logs the summary ("<n> more <noun> in the last <s> s (latest: <msg>)" by
+   * default). True when the line was logged.
    */
-  line(key: string, level: LogLevel, tag: LogTag, noun: string, msg: string): void {
+  line(key: string, level: LogLevel, tag: LogTag, noun: string, msg: string, fields?: LogFields): boolean {
     const t = this.now();
     let w = this.windows.get(key);
     if (!w || t - w.start >= this.limits.windowMs) {
@@ -48,8 +55,8 @@ export class RateLimitedLog {
     }
     if (w.logged < this.limits.limit) {
       w.logged++;
-      this.logger[level](tag, msg);
-      return;
+      this.logger[level](tag, msg, fields);
+      return true;
     }
     w.suppressed++;
     w.last = msg;
@@ -59,6 +66,7 @@ export class RateLimitedLog {
       w.timer = setTimeout(() => this.flush(key, window), Math.max(0, w.start + this.limits.windowMs - t));
       w.timer.unref();
     }
+    return false;
   }
 
   /** Logs every pending summary now and stops the timers (at shutdown). */
@@ -73,7 +81,6 @@ export class RateLimitedLog {
     if (w.suppressed === 0) return;
     const n = w.suppressed;
     w.suppressed = 0;
-    const secs = (this.limits.windowMs / 1000).toFixed(0);
-    this.logger[w.level](w.tag, `${n} more ${w.noun} in the last ${secs} s (latest: ${w.last})`);
+    this.logger[w.level](w.tag, this.summary(n, w.noun, this.limits.windowMs, w.last));
   }
 }

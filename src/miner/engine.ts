@@ -21,13 +21,11 @@ export interface EngineOptions {
   resources: StageResources;
 }
 
-/**
- * Solutions between the search threads and the node, in two bounded stages. The node makes one
- * block per solution and answers a submit in milliseconds, so a few dozen in flight already means
- * the target is absurdly easy (a test network at difficulty 1): beyond these bounds a solution is
- * dropped and counted (droppedBacklog), never queued, so memory and the event loop stay bounded
- * whatever the node sends.
- */
+// Solutions between the search threads and the node, in two bounded stages. The node makes one
+// block per solution and answers a submit in milliseconds, so a few dozen in flight already means
+// the target is absurdly easy (a test network at difficulty 1): beyond these bounds a solution is
+// dropped and counted (droppedBacklog), never queued, so memory and the event loop stay bounded
+// whatever the node sends.
 /** Solutions waiting for or in their host re-check (an Octopus re-check is a light hash on a pool thread). */
 export const MAX_CHECKING = 8;
 /** Submits sent and not yet answered. */
@@ -69,7 +67,6 @@ interface Active {
   dataset?: DatasetHandle;
   datasetBytes?: number;
 }
-
 
 export class MiningEngine {
   private readonly search: SearchEngine;
