@@ -43,12 +43,20 @@ function permute(a: bigint[]): void {
   }
 }
 
+const RATE = 136;
+
+/** `data` with keccak's original padding (0x01 ... 0x80) to whole 136-byte blocks. */
+function keccakPad(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(Math.ceil((data.length + 1) / RATE) * RATE);
+  out.set(data);
+  out[data.length]! ^= 0x01;
+  out[out.length - 1]! ^= 0x80;
+  return out;
+}
+
 export function keccak256Js(data: Uint8Array): string {
-  const rate = 136;
-  const padded = new Uint8Array(Math.ceil((data.length + 1) / rate) * rate);
-  padded.set(data);
-  padded[data.length]! ^= 0x01;
-  padded[padded.length - 1]! ^= 0x80;
+  const rate = RATE;
+  const padded = keccakPad(data);
   const state = new Array<bigint>(25).fill(0n);
   for (let off = 0; off < padded.length; off += rate) {
     for (let i = 0; i < rate / 8; i++) {
@@ -111,11 +119,8 @@ function permute32(s: Uint32Array): void {
 
 /** keccak-256 of `data` (original padding) with the 32-bit permutation. */
 export function keccak256Fast(data: Uint8Array): Buffer {
-  const rate = 136;
-  const padded = new Uint8Array(Math.ceil((data.length + 1) / rate) * rate);
-  padded.set(data);
-  padded[data.length]! ^= 0x01;
-  padded[padded.length - 1]! ^= 0x80;
+  const rate = RATE;
+  const padded = keccakPad(data);
   const s = new Uint32Array(50);
   const view = new DataView(padded.buffer);
   for (let off = 0; off < padded.length; off += rate) {
