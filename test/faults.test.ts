@@ -290,14 +290,8 @@ test('native: every addon entry point rejects bad arguments with a TypeError or 
     { name: 'octopusTrace', valid: [cache, h32, 0n, 256], bad: [notCache, BAD_BUFFERS, BAD_NUMBERS, [...BAD_NUMBERS, 0, 255, 2 ** 40 + 256]] },
     { name: 'hashOctopusFull', valid: [dataset, h32, 0n], bad: [notDataset, BAD_BUFFERS, BAD_NUMBERS] },
     { name: 'meetsBoundary', valid: [h32, Buffer.alloc(32), Buffer.alloc(32, 0xff)], bad: [BAD_BUFFERS, BAD_BUFFERS, BAD_BUFFERS] },
-    // The benchmark's references (bench/native/probes.h): milliseconds 1 to 3600000, threads 1 to 1024.
-    { name: 'benchKeccakScalar', valid: [1, 1], bad: [[...BAD_NUMBERS, 0, 1025], [...BAD_NUMBERS, 0, 3_600_001]] },
-    {
-      name: 'benchMemoryWalk', valid: [dataset, 1, 1],
-      bad: [notDataset, [...BAD_NUMBERS, 0, 1025], [...BAD_NUMBERS, 0, 3_600_001]],
-    },
   ];
-  const exported = Object.keys(a).filter((k) => typeof a[k] === 'function' && k !== 'SearchEngine' && k !== 'cpuFeatures' && k !== 'baselineHashLight');
+  const exported = Object.keys(a).filter((k) => typeof a[k] === 'function' && k !== 'SearchEngine' && k !== 'cpuFeatures');
   assert.deepEqual(exported.filter((k) => !cases.some((c) => c.name === k)), [], 'every exported function has a case here');
   const findings: string[] = [];
   for (const c of cases) {
@@ -312,7 +306,6 @@ test('native: every addon entry point rejects bad arguments with a TypeError or 
   assert.throws(() => a.hashOctopusFull!(released, h32, 0n), { message: /released/ });
   assert.throws(() => a.datasetInfo!(released), { message: /released/ });
   assert.throws(() => a.fillDatasetItems!(released, cache, 0, 1), { message: /released/ });
-  assert.throws(() => a.benchMemoryWalk!(released, 1, 1), { message: /released/ });
 
   // The search engine: constructor, start() fields, calls after destroy().
   const Engine = loadAddon().SearchEngine as unknown as new (...args: unknown[]) => Record<string, (...args: unknown[]) => unknown>;

@@ -2,11 +2,15 @@
 // never a crash; cancellation and handles behave.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import {
   CacheHandle, DatasetHandle, hashKeccak, hashOctopusLight, meetsBoundary, sizesForHeight, U256_MAX,
 } from '../src/native/index.js';
 import { loadAddon } from '../src/native/addon.js';
 import { parseHeight, parseHex, parseHexUint } from '../src/hex.js';
+import { baseline } from './support/baseline.js';
+import { repoRoot } from './support/fixtures.js';
 
 const header = Buffer.alloc(32, 7);
 
@@ -87,4 +91,17 @@ test('boundary rule matches PROTOCOL.md', () => {
   assert.equal(meetsBoundary(h2, (1n << 128n), 3n), false);
   assert.throws(() => meetsBoundary(hash, 0n, 0n) && undefined, { name: 'RangeError' }, 'boundary 0');
   assert.equal(sizesForHeight(0).stage, 0);
+});
+
+test('the product addon holds no benchmark or baseline code (they are built apart)', () => {
+  const exported = Object.keys(loadAddon());
+  // The baseline addon's and the probes' own entry points (sizes and buildCache are the product's too).
+  const foreign = [...Object.keys(baseline()).filter((k) => k.startsWith('hashLight')), 'keccakScalarHps', 'walkMemory', 'memoryWalkHps'];
+  assert.deepEqual(exported.filter((k) => /baseline|bench|probe/i.test(k) || foreign.includes(k)), []);
+  // Not linked in either: the baseline's and the probes' own symbols are absent from the binary.
+  const binary = readFileSync(path.join(repoRoot, 'build', 'Release', 'cfx_miner.node')).toString('latin1');
+  for (const symbol of ['baseline_hash_light', 'baseline_cache', 'memory_walk_hps', 'keccak_scalar_hps']) {
+    assert.equal(binary.includes(symbol), false, `${symbol} is in the product addon`);
+  }
+  assert.ok(binary.includes('octopus_hash_light'), 'the symbol check reads the real binary');
 });

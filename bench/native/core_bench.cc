@@ -2,7 +2,8 @@
 // baseline light hash, the batched light and full hashes, the polynomial step, keccak x8 and the
 // dataset build. Built by hand, like the addon without -march (the AVX-512 paths are chosen at
 // run time):
-//   g++ -O3 -std=c++17 -pthread native/core/*.cc bench/native/*.cc -o /tmp/core_bench
+//   g++ -O3 -std=c++17 -pthread native/core/*.cc test/baseline/baseline.cc bench/native/core_bench.cc \
+//       bench/native/probes.cc -o /tmp/core_bench
 //   /tmp/core_bench            # 256 MiB dataset, its build time scaled to the stage-0 size
 //   /tmp/core_bench --real     # the real 4 GiB stage-0 dataset (1-4 minutes, 4 GiB RAM)
 // Options: --threads N (default 2), --seconds S per measurement (default 2), --portable
@@ -33,7 +34,7 @@
 #include "../../native/core/octopus_batch.h"
 #include "../../native/core/params.h"
 #include "../../native/core/poly_batch.h"
-#include "baseline.h"
+#include "../../test/baseline/baseline.h"
 #include "probes.h"
 
 using namespace cfx;
@@ -371,8 +372,8 @@ int main(int argc, char** argv) {
     add("full_vs_2x_baseline", fullt / (2 * base1_hs), 0);
     // The memory ceiling (bench/native/probes.h) on the same dataset: one thread gives the walk's
     // share of a hash, all threads the ceiling full mode is measured against.
-    const double walk1 = probes::memory_walk_hps(ds->items(), bytes, 1, secs);
-    const double walk = probes::memory_walk_hps(ds->items(), bytes, threads, secs);
+    const double walk1 = probes::memory_walk_hps(*ds, 1, secs);
+    const double walk = probes::memory_walk_hps(*ds, threads, secs);
     add("split_walk_ns_per_hash", 1e9 / walk1, 1);
     add("split_full_ns_per_hash", 1e9 / full1r.wall, 1);
     add("memory_ceiling_hs_1t", walk1, 0);

@@ -154,8 +154,22 @@ double keccak_scalar_hps(unsigned threads, double seconds) {
   return sum / threads;
 }
 
-double memory_walk_hps(const Node* items, uint64_t bytes, unsigned threads, double seconds) {
-  const FastMod32 pages(static_cast<uint32_t>(bytes / kPageBytes));
+std::unique_ptr<Dataset> walk_memory(uint64_t bytes, unsigned threads, bool huge_pages) {
+  auto memory = std::make_unique<Dataset>(bytes, 0, huge_pages);
+  uint64_t* words = reinterpret_cast<uint64_t*>(memory->mutable_items());
+  const uint64_t count = bytes / 8, share = (count + threads - 1) / threads;
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t)
+    pool.emplace_back([=] {
+      for (uint64_t i = uint64_t(t) * share; i < count && i < uint64_t(t + 1) * share; ++i) words[i] = splitmix64(i);
+    });
+  for (auto& th : pool) th.join();
+  return memory;
+}
+
+double memory_walk_hps(const Dataset& memory, unsigned threads, double seconds) {
+  const Node* items = memory.items();
+  const FastMod32 pages(static_cast<uint32_t>(memory.bytes() / kPageBytes));
   const bool avx512 = cpu_has_avx512();
   std::atomic<bool> stop{false};  // relaxed: a "stop soon" hint, no data rides on it
   std::vector<uint64_t> done(threads, 0);

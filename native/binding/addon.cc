@@ -13,15 +13,7 @@
 #include "engine.h"
 #include "verify.h"
 
-#if __has_include("../core/cpu.h")
 #include "../core/cpu.h"
-#define CFX_HAVE_CPU_H 1
-#endif
-#if __has_include("../../bench/native/baseline.h")
-#include "../../bench/native/baseline.h"
-#include "../../bench/native/probes.h"
-#define CFX_HAVE_BASELINE 1
-#endif
 
 namespace cfx_binding {
 namespace {
@@ -184,45 +176,11 @@ Napi::Value MeetsBoundary(const Napi::CallbackInfo& info) {
 
 Napi::Value CpuFeatures(const Napi::CallbackInfo& info) {
   auto o = Napi::Object::New(info.Env());
-#ifdef CFX_HAVE_CPU_H
   o.Set("avx512", cfx::cpu_has_avx512());
   o.Set("keccakImpl", cfx::keccak_impl_name());
-#else
-  o.Set("avx512", false);
-  o.Set("keccakImpl", "scalar");
-#endif
   return o;
 }
 
-#ifdef CFX_HAVE_BASELINE
-// The benchmark's baseline: a straightforward scalar light hash kept apart from the core.
-Napi::Value BaselineHashLight(const Napi::CallbackInfo& info) {
-  auto cache = handle_arg<Cache>(info, 0, "cache");
-  const uint8_t* header = buffer_arg(info, 1, 32, "header");
-  const uint64_t nonce = uint_arg(info, 2, "nonce", 0, UINT64_MAX);
-  const uint64_t bytes = dataset_bytes_arg(info, 3);
-  const uint64_t count = info.Length() > 4 ? uint_arg(info, 4, "count", 1, 1 << 20) : 1;
-  uint8_t out[32];
-  for (uint64_t i = 0; i < count; ++i)
-    cfx::baseline::baseline_hash_light(header, nonce + i, cache->nodes()[0].words, cache->node_count(), bytes, out);
-  return copy_buffer(info.Env(), out, 32);
-}
-
-// The benchmark's references measured in the same run (bench/native/probes.h). Both block the
-// calling thread for `seconds`: only the benchmark calls them.
-Napi::Value BenchKeccakScalar(const Napi::CallbackInfo& info) {
-  const unsigned threads = static_cast<unsigned>(uint_arg(info, 0, "threads", 1, 1024));
-  const double seconds = static_cast<double>(uint_arg(info, 1, "milliseconds", 1, 3600000)) / 1000;
-  return Napi::Number::New(info.Env(), cfx::probes::keccak_scalar_hps(threads, seconds));
-}
-
-Napi::Value BenchMemoryWalk(const Napi::CallbackInfo& info) {
-  auto ds = handle_arg<Dataset>(info, 0, "dataset");
-  const unsigned threads = static_cast<unsigned>(uint_arg(info, 1, "threads", 1, 1024));
-  const double seconds = static_cast<double>(uint_arg(info, 2, "milliseconds", 1, 3600000)) / 1000;
-  return Napi::Number::New(info.Env(), cfx::probes::memory_walk_hps(ds->items(), ds->bytes(), threads, seconds));
-}
-#endif
 
 }  // namespace
 }  // namespace cfx_binding
@@ -244,11 +202,6 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("octopusTrace", Napi::Function::New(env, OctopusTrace));
   exports.Set("meetsBoundary", Napi::Function::New(env, MeetsBoundary));
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeatures));
-#ifdef CFX_HAVE_BASELINE
-  exports.Set("baselineHashLight", Napi::Function::New(env, BaselineHashLight));
-  exports.Set("benchKeccakScalar", Napi::Function::New(env, BenchKeccakScalar));
-  exports.Set("benchMemoryWalk", Napi::Function::New(env, BenchMemoryWalk));
-#endif
   init_builds(env, exports);
   init_engine(env, exports);
   init_verify(env, exports);

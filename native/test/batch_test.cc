@@ -1,5 +1,5 @@
 // The batched engine against the one-shot reference: keccak x8, the fast remainder, the
-// independent baseline (bench/native/baseline.cc), PolyBatch, dag_items_batch and
+// independent baseline (test/baseline/baseline.cc, linked in by the Makefile), PolyBatch, dag_items_batch and
 // Dataset::generate_range, and OctopusBatcher in light and full mode, on the AVX-512 path where
 // the CPU has it and always on the portable path (force_portable). Sizes stay small so the
 // sanitizer builds finish quickly.
@@ -20,10 +20,7 @@
 #include "../core/params.h"
 #include "../core/poly_batch.h"
 #include "../core/u256.h"
-
-// The Makefile compiles native/core and native/test only; including the baseline's source here
-// keeps it checked against the vectors without a second build rule (nothing else links it in).
-#include "../../bench/native/baseline.cc"
+#include "../../test/baseline/baseline.h"
 
 using namespace cfx;
 
@@ -231,6 +228,12 @@ void test_baseline(const Cache& cache, std::mt19937_64& rng) {
   octopus_coefficients(job, nonce / kWarp, d);
   octopus_values(job, d, nonce % kWarp, ref);
   BCHECK(std::memcmp(values, ref, sizeof(ref)) == 0, "baseline values");
+  for (uint64_t stage : {0ull, 1ull, 267ull, 4095ull, 2097151ull}) {
+    BCHECK(baseline::baseline_cache_bytes(stage) == cache_bytes_for_stage(stage), "baseline cache size, stage %llu",
+           (unsigned long long)stage);
+    BCHECK(baseline::baseline_dataset_bytes(stage) == dataset_bytes_for_stage(stage), "baseline dataset size, stage %llu",
+           (unsigned long long)stage);
+  }
 }
 
 void test_poly(std::mt19937_64& rng) {

@@ -1,12 +1,14 @@
-// The benchmark: every figure measured in one run on this machine, with the scalar baseline
-// measured in the same run (machines are shared and noisy: ratios travel, absolute numbers don't).
+// The benchmark: every figure measured in one run on this machine, with independent references
+// measured in the same run where they are given (machines are shared and noisy: ratios travel,
+// absolute numbers don't). The references are test and bench code built apart from the product
+// (`npm run bench` provides them, see bench/references.ts); `cfx-miner bench` alone measures the
+// miner's own figures and leaves the ratios null.
 import net from 'node:net';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import {
   CacheHandle, DatasetHandle, SearchEngine, cpuFeatures, sizesForHeight,
 } from '../native/index.js';
-import { loadAddon } from '../native/addon.js';
 import type { Algo } from '../native/index.js';
 import { formatHashrate } from '../log/format.js';
 import type { Logger } from '../log/types.js';
@@ -27,6 +29,8 @@ export interface BenchOptions {
   logger: Logger;
   /** Build progress for the dataset. */
   progress?: (done: number, total: number) => void;
+  /** Independent references; default: those given to provideBenchReferences(), if any. */
+  references?: BenchReferences;
 }
 
 export type BenchResult = Record<string, string | number | boolean | null>;
@@ -55,42 +59,24 @@ async function searchRate(threads: number, seconds: number, job: {
   }
 }
 
-/** The scalar baseline (bench/native/baseline.cc) on one thread, in batches to keep JS overhead out. */
-function baselineRate(cache: CacheHandle, datasetBytes: number, seconds: number): number | null {
-  const addon = loadAddon() as unknown as { baselineHashLight?: (...a: unknown[]) => Buffer };
-  if (!addon.baselineHashLight) return null;
-  const header = randomBytes(32);
-  let nonce = randomBytes(8).readBigUInt64LE() >> 1n;
-  const batch = 16;
-  addon.baselineHashLight(cache.handle, header, nonce, datasetBytes, 4);
-  let n = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < seconds * 1000) {
-    addon.baselineHashLight(cache.handle, header, nonce, datasetBytes, batch);
-    nonce += BigInt(batch);
-    n += batch;
-  }
-  return n / ((performance.now() - t0) / 1000);
-}
-
-interface BenchProbes {
-  benchKeccakScalar?: (threads: number, milliseconds: number) => number;
-  benchMemoryWalk?: (dataset: unknown, threads: number, milliseconds: number) => number;
-}
-
 /**
- * The core's scalar keccak_pow_hash in a plain one-thread loop (bench/native/probes.cc), per
- * thread: `threads` loops run at once, so they share the machine as the search threads do.
+ * Independent figures the benchmark compares the miner with, measured in the same run. They live
+ * outside the product (test/baseline/, bench/native/) and are handed in by `npm run bench`.
  */
-function keccakScalarRate(threads: number, seconds: number): number | null {
-  const addon = loadAddon() as unknown as BenchProbes;
-  return addon.benchKeccakScalar ? addon.benchKeccakScalar(threads, Math.round(seconds * 1000)) : null;
+export interface BenchReferences {
+  /** Light hashes per second of the independent scalar baseline on one thread at `height`. */
+  baselineLightHps(height: number, seconds: number): Promise<number>;
+  /** A plain scalar keccak PoW loop's rate per thread with `threads` loops running at once. */
+  keccakScalarHps(threads: number, seconds: number): number;
+  /** Memory of `bytes` (pseudo-random, laid out as a dataset) for the page walk alone. */
+  walkMemory(bytes: number, threads: number, hugePages: boolean): { walkHps(seconds: number): number; release(): void };
 }
 
-/** The full-mode page walk alone (no polynomial, no keccak) on the real dataset: the memory ceiling. */
-function memoryCeilingRate(dataset: DatasetHandle, threads: number, seconds: number): number | null {
-  const addon = loadAddon() as unknown as BenchProbes;
-  return addon.benchMemoryWalk ? addon.benchMemoryWalk(dataset.handle, threads, Math.round(seconds * 1000)) : null;
+let references: BenchReferences | undefined;
+
+/** Gives the bench command its references (bench/bench.ts calls this before the CLI runs). */
+export function provideBenchReferences(r: BenchReferences): void {
+  references = r;
 }
 
 /**
@@ -213,20 +199,20 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
 
   // The search and its scalar reference alternate in thirds, as full mode and its ceiling do.
   log.info('bench', `keccak test PoW and a plain scalar keccak loop per thread on ${o.threads} threads, alternating`);
+  const refs = o.references ?? references;
   let keccak = 0;
-  let keccakScalar: number | null = 0;
+  let keccakScalar: number | null = refs ? 0 : null;
   for (let i = 0; i < 3; i++) {
     keccak += (await searchRate(o.threads, o.seconds / 3, { algo: 'keccak' })) / 3;
-    const s = keccakScalarRate(o.threads, o.seconds / 3);
-    keccakScalar = s === null || keccakScalar === null ? null : keccakScalar + s / 3;
+    if (refs && keccakScalar !== null) keccakScalar += refs.keccakScalarHps(o.threads, o.seconds / 3) / 3;
   }
   result.keccak_hps = Math.round(keccak);
   result.keccak_scalar_hps_per_thread = keccakScalar === null ? null : Math.round(keccakScalar);
   result.keccak_vs_scalar = keccakScalar ? round(keccak / o.threads / keccakScalar, 2) : null;
 
   if (o.mode === 'light' || o.mode === 'all' || o.mode === 'full') {
-    log.info('bench', 'scalar light-mode baseline on 1 thread');
-    const base = baselineRate(cache, sizes.datasetBytes, o.seconds);
+    if (refs) log.info('bench', 'the independent scalar light-mode baseline on 1 thread');
+    const base = refs ? await refs.baselineLightHps(o.height, o.seconds) : null;
     result.light_baseline_hps_per_thread = round(base);
     log.info('bench', 'light mode on 1 thread');
     const one = await searchRate(1, o.seconds, { algo: 'octopus', cache, datasetBytes: sizes.datasetBytes });
@@ -249,13 +235,18 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     try {
       // Full mode and the memory ceiling alternate in thirds so that a change in the machine's
       // load (it is often shared) hits both sides of full_vs_memory_ceiling alike.
-      log.info('bench', `full mode and the page walk alone (memory ceiling) on ${o.threads} threads, alternating`);
+      log.info('bench', `full mode${refs ? ' and the page walk alone (memory ceiling)' : ''} on ${o.threads} threads${refs ? ', alternating' : ''}`);
+      // The ceiling walks its own memory of the dataset's size (filled once, freed after).
+      const walk = refs?.walkMemory(sizes.datasetBytes, o.threads, o.hugePages);
       let full = 0;
-      let ceiling: number | null = 0;
-      for (let i = 0; i < 3; i++) {
-        full += (await searchRate(o.threads, o.seconds / 3, { algo: 'octopus', cache, dataset })) / 3;
-        const c = memoryCeilingRate(dataset, o.threads, o.seconds / 3);
-        ceiling = c === null || ceiling === null ? null : ceiling + c / 3;
+      let ceiling: number | null = walk ? 0 : null;
+      try {
+        for (let i = 0; i < 3; i++) {
+          full += (await searchRate(o.threads, o.seconds / 3, { algo: 'octopus', cache, dataset })) / 3;
+          if (walk && ceiling !== null) ceiling += walk.walkHps(o.seconds / 3) / 3;
+        }
+      } finally {
+        walk?.release();
       }
       result.full_hps = Math.round(full);
       result.full_hps_per_thread = Math.round(full / o.threads);

@@ -1,8 +1,10 @@
 // What the test node checks submits with, written apart from the miner: keccak PoW and the
-// boundary rule from PROTOCOL.md in plain JS. Octopus is checked by the project's Verifier
-// (light mode on the addon); the reference vectors pin that path down in vectors.test.ts.
+// boundary rule from PROTOCOL.md in plain JS, Octopus with the independent baseline addon
+// (test/baseline/, its own cache and light hash). None of it runs the product's hashing code, so
+// an "accepted" cannot hide a bug the miner and the node would share; node-verifier.test.ts pins
+// both down to the reference vectors.
 import type { Algo } from '../../src/native/params.js';
-import { Verifier } from '../../src/miner/verify.js';
+import { baselineHash } from './baseline.js';
 import { keccak256Fast } from './keccak-js.js';
 
 const TWO_256 = 1n << 256n;
@@ -26,10 +28,8 @@ export function meetsBoundaryJs(hash: Buffer, nonce: bigint, boundary: bigint): 
 }
 
 export class NodeVerifier {
-  private readonly octopus = new Verifier();
-
   async verify(job: { algo: Algo; header: Buffer; height: number; boundary: bigint }, nonce: bigint): Promise<{ valid: boolean }> {
-    if (job.algo === 'keccak') return { valid: meetsBoundaryJs(keccakPowJs(job.header, nonce), nonce, job.boundary) };
-    return this.octopus.verify(job, nonce);
+    const hash = job.algo === 'keccak' ? keccakPowJs(job.header, nonce) : await baselineHash(job.header, job.height, nonce);
+    return { valid: meetsBoundaryJs(hash, nonce, job.boundary) };
   }
 }

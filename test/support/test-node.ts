@@ -25,7 +25,7 @@ import type { RpcId as JsonRpcId } from './node-wire.js';
  */
 export const DEFAULT_DIFFICULTY: Readonly<Record<Algo, bigint>> = { keccak: 2_000_000n, octopus: 50_000n };
 
-/** What checks a submitted nonce; the default is NodeVerifier (keccak in plain JS, Octopus on the addon). */
+/** What checks a submitted nonce; the default is NodeVerifier (keccak in plain JS, Octopus on the independent baseline). */
 export interface PowChecker {
   verify(job: { algo: Algo; header: Buffer; height: number; boundary: bigint }, nonce: bigint): Promise<{ valid: boolean }>;
 }

@@ -115,7 +115,43 @@ void dag_item(const uint32_t* cache, uint64_t nodes, uint32_t index, uint32_t it
   keccak(reinterpret_cast<const uint8_t*>(mix), 64, 72, reinterpret_cast<uint8_t*>(item), 64);
 }
 
+bool is_prime(uint64_t n) {
+  if (n < 2) return false;
+  for (uint64_t d = 2; d * d <= n; ++d)
+    if (n % d == 0) return false;
+  return true;
+}
+
 }  // namespace
+
+uint64_t baseline_cache_bytes(uint64_t stage) {
+  uint64_t size = (uint64_t(1) << 24) + (uint64_t(1) << 16) * stage - 64;
+  while (!is_prime(size / 64)) size -= 128;
+  return size;
+}
+
+uint64_t baseline_dataset_bytes(uint64_t stage) {
+  uint64_t size = (uint64_t(1) << 32) + (uint64_t(1) << 24) * stage - 256;
+  while (!is_prime(size / 256)) size -= 512;
+  return size;
+}
+
+void baseline_cache(uint64_t stage, uint64_t cache_bytes, uint32_t* words) {
+  uint8_t seed[32] = {0};
+  for (uint64_t s = 0; s < stage; ++s) keccak(seed, 32, 136, seed, 32);
+  const uint64_t n = cache_bytes / 64;
+  uint8_t* nodes = reinterpret_cast<uint8_t*>(words);  // a little-endian host: words in byte order
+  keccak(seed, 32, 72, nodes, 64);
+  for (uint64_t i = 1; i < n; ++i) keccak(nodes + (i - 1) * 64, 64, 72, nodes + i * 64, 64);
+  for (int round = 0; round < 3; ++round) {
+    for (uint64_t i = 0; i < n; ++i) {
+      const uint64_t j = words[i * 16] % n;
+      uint8_t x[64];
+      for (int b = 0; b < 64; ++b) x[b] = nodes[((i + n - 1) % n) * 64 + b] ^ nodes[j * 64 + b];
+      keccak(x, 64, 72, nodes + i * 64, 64);
+    }
+  }
+}
 
 void baseline_keccak256(const uint8_t* in, uint64_t len, uint8_t out[32]) { keccak(in, len, 136, out, 32); }
 void baseline_keccak512(const uint8_t* in, uint64_t len, uint8_t out[64]) { keccak(in, len, 72, out, 64); }
