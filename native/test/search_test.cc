@@ -105,12 +105,8 @@ void test_keccak_solutions_verify() {
 // threads or not; one thread at difficulty 2^13 finds under one solution per millisecond, so
 // even a solution queue bounded at 64 (issue 11) does not overflow between two takes.
 void test_keccak_search_matches_scalar() {
-#ifdef __SANITIZE_THREAD__
-  // ThreadSanitizer runs the portable path ~20x slower: a quarter of the range, same checks.
-  constexpr uint64_t kRange = 0x30000;  // 196k nonces at difficulty 2^13: ~24 solutions
-#else
-  constexpr uint64_t kRange = 0xc0000;  // 786k nonces at difficulty 2^13: ~96 solutions
-#endif
+  // 196k nonces at difficulty 2^13: ~24 solutions per path, quick even under ThreadSanitizer.
+  constexpr uint64_t kRange = 0x30000;
   constexpr size_t kMinSolutions = kRange >> 14;  // half the expected count: the range is not empty
   const bool was_forced = portable_forced();
   for (int portable = cpu_detects_avx512() ? 0 : 1; portable < 2; ++portable) {
