@@ -1,4 +1,5 @@
 #include "keccak.h"
+#include "keccak_lanes.h"
 
 #include <cstring>
 
@@ -39,11 +40,7 @@ void keccak_sponge(const uint8_t* in, size_t len, size_t rate, uint8_t* out, siz
 // (faster than the compact rho/pi-cycle formulation this replaced, and the one scalar
 // permutation of the core: the 8-lane portable path calls it too).
 void keccak_f1600(uint64_t s[25]) {
-  uint64_t a00 = s[0], a01 = s[1], a02 = s[2], a03 = s[3], a04 = s[4];
-  uint64_t a05 = s[5], a06 = s[6], a07 = s[7], a08 = s[8], a09 = s[9];
-  uint64_t a10 = s[10], a11 = s[11], a12 = s[12], a13 = s[13], a14 = s[14];
-  uint64_t a15 = s[15], a16 = s[16], a17 = s[17], a18 = s[18], a19 = s[19];
-  uint64_t a20 = s[20], a21 = s[21], a22 = s[22], a23 = s[23], a24 = s[24];
+  CFX_KECCAK_LOAD_LANES(uint64_t, s);
   for (int round = 0; round < 24; ++round) {
     const uint64_t c0 = a00 ^ a05 ^ a10 ^ a15 ^ a20;
     const uint64_t c1 = a01 ^ a06 ^ a11 ^ a16 ^ a21;
@@ -107,31 +104,7 @@ void keccak_f1600(uint64_t s[25]) {
     a24 = b24 ^ (~b20 & b21);
     a00 ^= kKeccakRoundConstants[round];
   }
-  s[0] = a00;
-  s[1] = a01;
-  s[2] = a02;
-  s[3] = a03;
-  s[4] = a04;
-  s[5] = a05;
-  s[6] = a06;
-  s[7] = a07;
-  s[8] = a08;
-  s[9] = a09;
-  s[10] = a10;
-  s[11] = a11;
-  s[12] = a12;
-  s[13] = a13;
-  s[14] = a14;
-  s[15] = a15;
-  s[16] = a16;
-  s[17] = a17;
-  s[18] = a18;
-  s[19] = a19;
-  s[20] = a20;
-  s[21] = a21;
-  s[22] = a22;
-  s[23] = a23;
-  s[24] = a24;
+  CFX_KECCAK_STORE_LANES(s);
 }
 
 void keccak256(const uint8_t* in, size_t len, uint8_t out[32]) { keccak_sponge(in, len, 136, out, 32); }

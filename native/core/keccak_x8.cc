@@ -1,4 +1,5 @@
 #include "keccak_x8.h"
+#include "keccak_lanes.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -97,11 +98,7 @@ namespace {
 // 24 rounds on 8 states: s[i] holds lane i of all 8. Straight-line rounds on named variables so
 // the compiler keeps the state in registers (an indexed array would go through memory).
 CFX_TARGET_AVX512 __attribute__((always_inline)) inline void permute_zmm(__m512i s[25]) {
-  __m512i a00 = s[0], a01 = s[1], a02 = s[2], a03 = s[3], a04 = s[4];
-  __m512i a05 = s[5], a06 = s[6], a07 = s[7], a08 = s[8], a09 = s[9];
-  __m512i a10 = s[10], a11 = s[11], a12 = s[12], a13 = s[13], a14 = s[14];
-  __m512i a15 = s[15], a16 = s[16], a17 = s[17], a18 = s[18], a19 = s[19];
-  __m512i a20 = s[20], a21 = s[21], a22 = s[22], a23 = s[23], a24 = s[24];
+  CFX_KECCAK_LOAD_LANES(__m512i, s);
   for (int round = 0; round < 24; ++round) {
     const __m512i c0 = _mm512_ternarylogic_epi64(_mm512_ternarylogic_epi64(a00, a05, a10, 0x96), a15, a20, 0x96);
     const __m512i c1 = _mm512_ternarylogic_epi64(_mm512_ternarylogic_epi64(a01, a06, a11, 0x96), a16, a21, 0x96);
@@ -165,31 +162,7 @@ CFX_TARGET_AVX512 __attribute__((always_inline)) inline void permute_zmm(__m512i
     a24 = _mm512_ternarylogic_epi64(b24, b20, b21, 0xD2);
     a00 = _mm512_xor_si512(a00, _mm512_set1_epi64(static_cast<long long>(kKeccakRoundConstants[round])));
   }
-  s[0] = a00;
-  s[1] = a01;
-  s[2] = a02;
-  s[3] = a03;
-  s[4] = a04;
-  s[5] = a05;
-  s[6] = a06;
-  s[7] = a07;
-  s[8] = a08;
-  s[9] = a09;
-  s[10] = a10;
-  s[11] = a11;
-  s[12] = a12;
-  s[13] = a13;
-  s[14] = a14;
-  s[15] = a15;
-  s[16] = a16;
-  s[17] = a17;
-  s[18] = a18;
-  s[19] = a19;
-  s[20] = a20;
-  s[21] = a21;
-  s[22] = a22;
-  s[23] = a23;
-  s[24] = a24;
+  CFX_KECCAK_STORE_LANES(s);
 }
 
 // 8x8 transpose of 64-bit words: row r (one input's 8 words) becomes column r (lane r of 8

@@ -93,6 +93,10 @@ export const MAX_WORKER_BYTES = 256;
 const str = (allowEmpty = false, maxBytes = MAX_STRING_BYTES): ValueKind => ({ kind: 'string', allowEmpty, maxBytes });
 const bool: ValueKind = { kind: 'bool' };
 const constant = (v: unknown) => () => v;
+/** An on/off switch: `--name` (or `flags`, e.g. `--no-name`) with its default and help text. */
+const toggle = (defaultValue: boolean | undefined, description: string, more: Partial<KeySpec> = {}): KeySpec => ({
+  value: bool, defaultValue: constant(defaultValue), defaultText: String(defaultValue), description, ...more,
+});
 
 // Display order is the --help order.
 const SPECS: { [K in SettingKey]: KeySpec } = {
@@ -144,26 +148,13 @@ const SPECS: { [K in SettingKey]: KeySpec } = {
     arg: '<token>', value: str(), defaultValue: constant(undefined), defaultText: 'none', secret: true,
     description: 'require Authorization: Bearer <token> on the stats API',
   },
-  logJson: {
-    value: bool, defaultValue: constant(false), defaultText: 'false',
-    description: 'log one JSON object per line on stderr',
-  },
-  quiet: {
-    short: '-q', value: bool, defaultValue: constant(false), defaultText: 'false',
-    description: 'log warnings and errors only',
-  },
-  verbose: {
-    short: '-v', value: bool, defaultValue: constant(false), defaultText: 'false',
-    description: 'log debug lines too',
-  },
-  color: {
-    flags: '--no-color', value: bool, defaultValue: constant(undefined), defaultText: 'when stderr is a terminal',
-    description: 'no colours in log lines (NO_COLOR is respected too)',
-  },
-  hugePages: {
-    flags: '--no-huge-pages', value: bool, defaultValue: constant(true), defaultText: 'true',
-    description: 'do not try huge pages for the dataset',
-  },
+  logJson: toggle(false, 'log one JSON object per line on stderr'),
+  quiet: toggle(false, 'log warnings and errors only', { short: '-q' }),
+  verbose: toggle(false, 'log debug lines too', { short: '-v' }),
+  color: toggle(undefined, 'no colours in log lines (NO_COLOR is respected too)', {
+    flags: '--no-color', defaultText: 'when stderr is a terminal',
+  }),
+  hugePages: toggle(true, 'do not try huge pages for the dataset', { flags: '--no-huge-pages' }),
   requestTimeoutMs: {
     arg: '<ms>', value: int(100, 600_000), defaultValue: constant(10_000), defaultText: '10000',
     description: 'how long to wait for a stratum reply before treating the node as gone',
