@@ -36,7 +36,7 @@ namespace cfx {
 
 class PolyBatch {
  public:
-  // Builds the job's power tables (640 KiB, well under a millisecond; see core_bench).
+  // Builds the job's power tables (640 KiB, well under a millisecond).
   // `max_warps` bounds load_warps. `use_avx512` chooses the kernels (pass cpu_has_avx512();
   // tests pass false to cover the portable path).
   PolyBatch(const OctopusJob& job, uint32_t max_warps, bool use_avx512);

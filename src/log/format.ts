@@ -55,7 +55,7 @@ type FieldValue = string | number | boolean | bigint | null | undefined;
 
 /**
  * For human lines: the fields a message already says, left out, so `connected to
- * 127.0.0.1:32525` is not followed by `host=127.0.0.1 port=32525` (JSON lines keep every field).
+ * 127.0.0.1:4444` is not followed by `host=127.0.0.1 port=4444` (JSON lines keep every field).
  * A field counts as said when its value stands in the message as a whole word and is either
  * long enough to be unmistakable (4+ characters) or right after its key (`accepted 3`).
  */
