@@ -132,6 +132,10 @@ test('under a low descriptor limit, a flood on the stats API does not stop the m
       await floods[1]!.settled;
       const reply = await getJson(apiPort, '/summary');
       assert.equal(reply.status, 200, 'the API itself still answers');
+      // The operator can see the flood: every connection closed at the cap is counted.
+      const metrics = await getJson(apiPort, '/metrics');
+      const dropped = Number(/^cfx_miner_api_connections_dropped_total (\d+)$/m.exec(metrics.body)?.[1]);
+      assert.ok(dropped >= 800 - 2 * 64 - 256, `the dropped connections are counted (${dropped})`);
       assert.ok(!/EMFILE|too many open files/i.test(miner.stderrText()), 'the miner never ran out of descriptors');
       assert.equal((await miner.stop('SIGINT')).code, 0);
     } finally {

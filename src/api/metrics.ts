@@ -7,6 +7,8 @@ import type { Summary } from './server.js';
 export interface MetricsOptions {
   /** prom-client's process and Node.js metrics (CPU, memory, event loop lag, GC). Default true. */
   defaultMetrics?: boolean;
+  /** Stats-API connections closed at once at the connection cap (ApiServer.droppedConnections). */
+  droppedApiConnections?: () => number;
 }
 
 const WINDOWS: readonly HashrateWindow[] = ['10s', '60s', '15m'];
@@ -22,6 +24,7 @@ const SHARE_RESULTS = ['accepted', 'rejected', 'stale'] as const;
  *                                                               gauges (job ones omitted with no job)
  *   cfx_miner_connected (1 when subscribed), cfx_miner_dataset_progress_ratio, cfx_miner_uptime_seconds
  *   cfx_miner_info{version,algo,mode} 1
+ *   cfx_miner_api_connections_dropped_total                      counter, stats-API connections over the cap
  * Each metric calls getSummary() once per scrape; it should be cheap (it reads counters).
  */
 export function createMetricsRegistry(getSummary: () => Summary, opts: MetricsOptions = {}): Registry {
@@ -80,6 +83,18 @@ export function createMetricsRegistry(getSummary: () => Summary, opts: MetricsOp
     },
   });
 
+  const dropped = opts.droppedApiConnections;
+  if (dropped) {
+    new Counter({
+      name: 'cfx_miner_api_connections_dropped_total',
+      help: 'Stats-API connections closed at once because the connection cap was reached.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(dropped());
+      },
+    });
+  }
   if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   return registry;
 }
