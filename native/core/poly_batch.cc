@@ -370,6 +370,18 @@ CFX_TARGET_AMX void coefficient_bytes(const double* d, uint8_t* out, size_t plan
   }
 }
 
+// C_v += A_u B_uv for v = 0, 1, 2 (tile A holds A_u; bu points at B_u0, B_u1, B_u2), each B
+// loaded into tile T0, T1, T2 in turn. A macro: the tile intrinsics want literal tile numbers.
+#define CFX_AMX_ROW(A, T0, T1, T2, bu)  \
+  do {                                  \
+    _tile_loadd(T0, (bu), 64);          \
+    _tile_dpbuud(0, A, T0);             \
+    _tile_loadd(T1, (bu) + kTile, 64);  \
+    _tile_dpbuud(1, A, T1);             \
+    _tile_loadd(T2, (bu) + 2 * kTile, 64); \
+    _tile_dpbuud(2, A, T2);             \
+  } while (0)
+
 // C_v (3 tiles of 16 x 16 int32) of one tile of warps and one half panel. Tiles 0-2: C_v, 3-5:
 // A_u, 6-7: B (alternating, so a load need not wait for the product before it).
 CFX_TARGET_AMX __attribute__((always_inline)) inline void tile_products(const uint8_t* a, size_t plane, const uint8_t* b,
@@ -381,29 +393,15 @@ CFX_TARGET_AMX __attribute__((always_inline)) inline void tile_products(const ui
     _tile_loadd(3, a + 64 * k, kAmxInner);
     _tile_loadd(4, a + plane + 64 * k, kAmxInner);
     _tile_loadd(5, a + 2 * plane + 64 * k, kAmxInner);
-    _tile_loadd(6, b + 0 * kTile, 64);
-    _tile_dpbuud(0, 3, 6);
-    _tile_loadd(7, b + 1 * kTile, 64);
-    _tile_dpbuud(1, 3, 7);
-    _tile_loadd(6, b + 2 * kTile, 64);
-    _tile_dpbuud(2, 3, 6);
-    _tile_loadd(7, b + 3 * kTile, 64);
-    _tile_dpbuud(0, 4, 7);
-    _tile_loadd(6, b + 4 * kTile, 64);
-    _tile_dpbuud(1, 4, 6);
-    _tile_loadd(7, b + 5 * kTile, 64);
-    _tile_dpbuud(2, 4, 7);
-    _tile_loadd(6, b + 6 * kTile, 64);
-    _tile_dpbuud(0, 5, 6);
-    _tile_loadd(7, b + 7 * kTile, 64);
-    _tile_dpbuud(1, 5, 7);
-    _tile_loadd(6, b + 8 * kTile, 64);
-    _tile_dpbuud(2, 5, 6);
+    CFX_AMX_ROW(3, 6, 7, 6, b);  // u = 0
+    CFX_AMX_ROW(4, 7, 6, 7, b + 3 * kTile);
+    CFX_AMX_ROW(5, 6, 7, 6, b + 6 * kTile);
   }
   _tile_stored(0, c, 64);
   _tile_stored(1, c + 256, 64);
   _tile_stored(2, c + 512, 64);
 }
+#undef CFX_AMX_ROW
 
 CFX_TARGET_AMX __attribute__((always_inline)) inline __m512d cvt(const int32_t* p) {
   return _mm512_cvtepi32_pd(_mm256_load_si256(reinterpret_cast<const __m256i*>(p)));
