@@ -8,6 +8,10 @@
 #if CFX_HAVE_AVX512_KERNELS
 #include <cpuid.h>
 #endif
+#if CFX_HAVE_AMX_KERNELS
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 namespace cfx {
 namespace {
@@ -32,6 +36,24 @@ bool detect_avx512() {
 #endif
 }
 
+bool detect_amx() {
+#if CFX_HAVE_AMX_KERNELS
+  unsigned eax, ebx, ecx, edx;
+  if (__get_cpuid_max(0, nullptr) < 0xd) return false;
+  __cpuid_count(7, 0, eax, ebx, ecx, edx);
+  if ((edx & ((1u << 24) | (1u << 25))) != ((1u << 24) | (1u << 25))) return false;  // AMX-TILE, AMX-INT8
+  uint32_t xcr0_lo, xcr0_hi;
+  __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+  if ((xcr0_lo & (3u << 17)) != (3u << 17)) return false;  // XTILECFG and XTILEDATA enabled
+  // The tile data is a dynamically enabled state: without this permission (once per process, for
+  // every thread) the first tile instruction raises SIGILL.
+  constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+  return false;
+#endif
+}
+
 bool env_forces_portable() {
   const char* v = std::getenv("CFX_MINER_NO_AVX512");
   return v && *v && std::strcmp(v, "0") != 0;
@@ -40,6 +62,7 @@ bool env_forces_portable() {
 // Relaxed: a standalone switch that publishes no data. Both paths compute identical results, so a
 // thread that sees a flip late only runs the other (equally correct) code for a while.
 std::atomic<bool> g_forced{env_forces_portable()};
+std::atomic<bool> g_no_amx{false};  // relaxed, as g_forced
 
 }  // namespace
 
@@ -53,6 +76,14 @@ bool cpu_has_avx512() { return !g_forced.load(std::memory_order_relaxed) && cpu_
 void force_portable(bool on) { g_forced.store(on, std::memory_order_relaxed); }
 
 bool portable_forced() { return g_forced.load(std::memory_order_relaxed); }
+
+bool cpu_has_amx() {
+  if (g_no_amx.load(std::memory_order_relaxed) || !cpu_has_avx512()) return false;
+  static const bool has = detect_amx();  // asks the OS once
+  return has;
+}
+
+void force_no_amx(bool on) { g_no_amx.store(on, std::memory_order_relaxed); }
 
 const char* keccak_impl_name() { return cpu_has_avx512() ? "avx512x8" : "scalar"; }
 

@@ -20,6 +20,20 @@
 #define CFX_TARGET_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq")))
 #endif
 
+// AMX (tile) kernels need GCC 11 or Clang 12 for the intrinsics; older compilers build without.
+#ifndef CFX_HAVE_AMX_KERNELS
+#if CFX_HAVE_AVX512_KERNELS && defined(__linux__) && \
+    ((defined(__clang__) && __clang_major__ >= 12) || (!defined(__clang__) && __GNUC__ >= 11))
+#define CFX_HAVE_AMX_KERNELS 1
+#else
+#define CFX_HAVE_AMX_KERNELS 0
+#endif
+#endif
+
+#if CFX_HAVE_AMX_KERNELS
+#define CFX_TARGET_AMX __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,amx-tile,amx-int8")))
+#endif
+
 namespace cfx {
 
 // The CPU and the OS (the XSAVE state of the zmm and mask registers) support AVX-512 F, VL, BW
@@ -34,6 +48,15 @@ bool cpu_detects_avx512();
 // environment forces it from the start. Objects that chose a path at construction keep it.
 void force_portable(bool on);
 bool portable_forced();
+
+// The AVX-512 path is on (cpu_has_avx512) and the CPU has AMX tiles with int8 products, which the
+// OS enables for this process (Linux asks for permission once, arch_prctl ARCH_REQ_XCOMP_PERM; a
+// refusal, e.g. for a too small signal stack, means no AMX). Used by the polynomial step.
+bool cpu_has_amx();
+
+// Forces the AVX-512 fp64 polynomial kernels on an AMX machine (true) or returns to detection, so
+// tests cover both. Objects that chose a path at construction keep it.
+void force_no_amx(bool on);
 
 // "avx512x8" or "scalar": the keccak the 8-lane functions use now.
 const char* keccak_impl_name();

@@ -244,7 +244,10 @@ struct OctopusBatcher::Impl {
         dataset_bytes(bytes),
         avx512(cpu_has_avx512()),
         block(d ? (avx512 ? kFullBlock : kFullBlockPortable) : kLightBlock),
-        poly(j, block / kWarp, avx512),
+        // AMX in full mode only: its tables cost ~0.2-0.3 ms a job and thread, and light mode's
+        // polynomial is ~0.5% of a light hash (the tiles save ~40 us of a 12 ms block): with a
+        // job every 25-50 ms the tables would cost more than they save.
+        poly(j, block / kWarp, avx512, d != nullptr && cpu_has_amx()),
         pages(static_cast<uint32_t>(bytes / kPageBytes)),
         seeds(alloc_aligned<Node>(block)),
         first_pages(alloc_aligned<uint32_t>(block)) {

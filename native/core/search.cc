@@ -65,7 +65,17 @@ struct SearchEngine::Worker {
 struct JobState {
   SearchJob job;
   std::atomic<uint64_t> next_nonce{0};  // relaxed fetch_add: the RMW order alone makes the blocks disjoint
-  std::unique_ptr<OctopusJob> octopus;  // per-header precomputation, shared read-only by all threads
+  // The per-header precomputation, shared read-only by all threads. The first thread to take the
+  // job builds it (call_once also publishes it to the others), so start() on the caller's event
+  // loop does not.
+  const OctopusJob& octopus() {
+    std::call_once(octopus_once, [this] { octopus_job.reset(new OctopusJob(job.header)); });
+    return *octopus_job;
+  }
+
+ private:
+  std::once_flag octopus_once;
+  std::unique_ptr<OctopusJob> octopus_job;
 };
 
 SearchEngine::SearchEngine(unsigned threads, std::function<void()> on_solution) : on_solution_(std::move(on_solution)) {
@@ -96,7 +106,6 @@ uint64_t SearchEngine::start(const SearchJob& spec) {
     if (bytes == 0 || bytes % kPageBytes != 0 || bytes / kPageBytes > 0xffffffffULL)
       throw std::invalid_argument("dataset size must be a positive multiple of 256 below 1 TiB");
     state->job.dataset_bytes = bytes;
-    state->octopus.reset(new OctopusJob(spec.header));
   }
   // The job is fully built before publish() makes it reachable, so workers only ever read it.
   return publish(std::move(state));
@@ -217,6 +226,9 @@ void SearchEngine::run(Worker* self) {
   setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kSearchNice);
 #endif
   uint64_t adopted = 0;
+  // The batcher of the job just left is freed after the acknowledgement: its tables go back to
+  // the OS (munmap, a TLB shootdown on the other cores), which the switch need not wait for.
+  std::unique_ptr<OctopusBatcher> left;
   for (;;) {
     std::shared_ptr<JobState> state;
     {
@@ -228,6 +240,7 @@ void SearchEngine::run(Worker* self) {
       self->acked.store(adopted, std::memory_order_relaxed);  // under mu_: wait_switched reads it there
     }
     ack_cv_.notify_all();
+    left.reset();
     if (!state) continue;  // paused: wait for the next job
 
     const SearchJob* job = &state->job;
@@ -254,18 +267,19 @@ void SearchEngine::run(Worker* self) {
         self->hashes.fetch_add(path.block, std::memory_order_relaxed);
       }
     } else {
-      OctopusBatcher batcher(*state->octopus, job->cache.get(), job->dataset ? job->dataset->items() : nullptr,
-                             job->dataset_bytes);
-      const uint32_t block = batcher.block_nonces();
+      std::unique_ptr<OctopusBatcher> batcher(new OctopusBatcher(
+          state->octopus(), job->cache.get(), job->dataset ? job->dataset->items() : nullptr, job->dataset_bytes));
+      const uint32_t block = batcher->block_nonces();
       std::vector<uint8_t> hashes(size_t(block) * 32);
       auto* out = reinterpret_cast<uint8_t(*)[32]>(hashes.data());
       while (!abort.now()) {
         const uint64_t first = next.fetch_add(block, std::memory_order_relaxed);
-        const uint32_t done = batcher.hash(first, block, out, abort);
+        const uint32_t done = batcher->hash(first, block, out, abort);
         for (uint32_t i = 0; i < done; ++i)
           if (below_boundary(out[i], job->boundary)) push_solution(adopted, first + i, out[i]);
         self->hashes.fetch_add(done, std::memory_order_relaxed);
       }
+      left = std::move(batcher);
     }
   }
 }

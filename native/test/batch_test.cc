@@ -237,13 +237,15 @@ void test_baseline(const Cache& cache, std::mt19937_64& rng) {
 }
 
 void test_poly(std::mt19937_64& rng) {
+  // The AVX-512 path twice where the CPU has AMX: with the tile kernels and with the fp64 ones.
   on_both_paths([&](const char* path) {
-    for (int t = 0; t < 3; ++t) {
+    for (int amx = cpu_has_amx() ? 1 : 0; amx >= 0; --amx) for (int t = 0; t < 3; ++t) {
       uint8_t header[32];
       for (auto& b : header) b = static_cast<uint8_t>(rng());
       OctopusJob job(header);
-      PolyBatch poly(job, 8, cpu_has_avx512());
+      PolyBatch poly(job, 8, cpu_has_avx512(), amx == 1);
       BCHECK(poly.uses_avx512() == cpu_has_avx512(), "PolyBatch path (%s)", path);
+      BCHECK(poly.uses_amx() == (amx == 1), "PolyBatch AMX (%s)", path);
       // 7 warps (a partial register block), 1 warp, and the last warps below 2^64.
       const uint64_t first = t == 2 ? (~0ull / kWarp) - 6 : rng() >> 6;
       const uint32_t warps = t == 1 ? 1 : 7;
@@ -259,7 +261,7 @@ void test_poly(std::mt19937_64& rng) {
           for (uint32_t i = 0; i < kAccesses; ++i) bad += v[i] != poly.values_row(i)[w * kWarp + r];
         }
       }
-      BCHECK(bad == 0, "PolyBatch == octopus_values (%s, case %d): %d differ", path, t, bad);
+      BCHECK(bad == 0, "PolyBatch == octopus_values (%s%s, case %d): %d differ", path, amx ? " amx" : "", t, bad);
     }
   });
 }

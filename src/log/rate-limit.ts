@@ -28,7 +28,7 @@ interface Window {
   tag: LogTag;
   noun: string;
   /** The latest suppressed line, quoted in the summary so the newest state is never hidden. */
-  last: string;
+  last: string | (() => string);
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -43,9 +43,10 @@ export class RateLimitedLog {
   /**
    * Logs `msg` unless `key` has had `limit` lines in this window; then counts it, and once the
    * window ends logs the summary ("<n> more <noun> in the last <s> s (latest: <msg>)" by
-   * default). True when the line was logged.
+   * default). True when the line was logged. A function as `msg` is called only for a line that
+   * is printed (a job flood formats nothing for the lines it suppresses).
    */
-  line(key: string, level: LogLevel, tag: LogTag, noun: string, msg: string, fields?: LogFields): boolean {
+  line(key: string, level: LogLevel, tag: LogTag, noun: string, msg: string | (() => string), fields?: LogFields): boolean {
     const t = this.now();
     let w = this.windows.get(key);
     if (!w || t - w.start >= this.limits.windowMs) {
@@ -55,7 +56,7 @@ export class RateLimitedLog {
     }
     if (w.logged < this.limits.limit) {
       w.logged++;
-      this.logger[level](tag, msg, fields);
+      this.logger[level](tag, typeof msg === 'string' ? msg : msg(), fields);
       return true;
     }
     w.suppressed++;
@@ -81,6 +82,7 @@ export class RateLimitedLog {
     if (w.suppressed === 0) return;
     const n = w.suppressed;
     w.suppressed = 0;
-    this.logger[w.level](w.tag, this.summary(n, w.noun, this.limits.windowMs, w.last));
+    const last = typeof w.last === 'string' ? w.last : w.last();
+    this.logger[w.level](w.tag, this.summary(n, w.noun, this.limits.windowMs, last));
   }
 }

@@ -2,7 +2,7 @@
 // on the host and submitted, and the node's answer is counted. Latest job wins, always.
 import { randomBytes } from 'node:crypto';
 import type { Algo, CacheHandle, DatasetHandle, FoundNonce } from '../native/index.js';
-import { STAGE_LENGTH, SearchEngine, stageBytes, hashKeccak, hashOctopusLightAsync, meetsBoundary } from '../native/index.js';
+import { STAGE_LENGTH, U64_MAX, SearchEngine, stageBytes, hashKeccak, hashOctopusLightAsync, meetsBoundary } from '../native/index.js';
 import type { Logger } from '../log/types.js';
 import { RateLimitedLog } from '../log/rate-limit.js';
 import type { Job } from './job.js';
@@ -76,6 +76,7 @@ export class MiningEngine {
   private paused = false;
   private stopped = false;
   private waitingForHeight = false;
+  private startNonce = randomBytes(8).readBigUInt64LE();
   private readonly pending: { job: Job; nonce: bigint }[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private readonly counts: ShareCounts = {
@@ -126,7 +127,7 @@ export class MiningEngine {
       return;
     }
     this.waitingForHeight = false;
-    this.lines.line('job', 'info', 'job', 'new jobs', `new job ${shortJobId(job.jobId)} height ${height ?? '-'} ` +
+    this.lines.line('job', 'info', 'job', 'new jobs', () => `new job ${shortJobId(job.jobId)} height ${height ?? '-'} ` +
       `difficulty ${formatDifficulty(job.difficulty)}`);
     if (this.opts.algo === 'keccak') return this.switchTo({ generation: 0, job, algo: 'keccak' });
 
@@ -168,9 +169,12 @@ export class MiningEngine {
   private switchTo(next: Active): void {
     this.active = next;
     if (this.paused || this.stopped) return;
+    // Each job starts 2^64 / golden ratio past the last (a Weyl sequence from one random seed): a
+    // randomBytes call per job cost the event loop more than the rest of the switch did.
+    this.startNonce = (this.startNonce + 0x9e3779b97f4a7c15n) & U64_MAX;
     const generation = this.search.start({
       algo: next.algo, header: next.job.powHash, boundary: next.job.boundary,
-      startNonce: randomBytes(8).readBigUInt64LE(), cache: next.cache, dataset: next.dataset,
+      startNonce: this.startNonce, cache: next.cache, dataset: next.dataset,
       datasetBytes: next.datasetBytes,
     });
     this.active = withGeneration(next, generation);

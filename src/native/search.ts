@@ -28,6 +28,7 @@ export class SearchEngine {
   private readonly native: NativeEngine;
   private destroyed = false;
   private readonly forgetOnExit: () => void;
+  private boundaryBe: { value: bigint; be: Buffer } | undefined;
 
   constructor(readonly threads: number, onSolutions: (found: FoundNonce[]) => void) {
     if (!Number.isInteger(threads) || threads < 1 || threads > 1024) throw new RangeError('threads must be 1 to 1024');
@@ -66,8 +67,10 @@ export class SearchEngine {
     } else if (job.algo !== 'keccak') {
       throw new TypeError(`unknown algo ${String(job.algo)}`);
     }
+    // The boundary changes with the difficulty, not with every job: its bytes are kept (start copies them).
+    if (this.boundaryBe?.value !== job.boundary) this.boundaryBe = { value: job.boundary, be: u256ToBe(job.boundary) };
     return this.native.start({
-      algo: job.algo, header: job.header, boundary: u256ToBe(job.boundary), startNonce: job.startNonce,
+      algo: job.algo, header: job.header, boundary: this.boundaryBe.be, startNonce: job.startNonce,
       cache: job.cache?.handle, dataset: job.dataset?.handle, datasetBytes,
     });
   }
