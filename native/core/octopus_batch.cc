@@ -80,6 +80,20 @@ struct BlockView {
   FastMod32 pages;
 };
 
+// The dataset page `page` (4 nodes, 256 bytes) on its way into the cache.
+inline void prefetch_page(const Node* dataset, uint32_t page) {
+  const char* p = reinterpret_cast<const char*>(dataset + uint64_t(page) * 4);
+  for (int l = 0; l < 4; ++l) __builtin_prefetch(p + 64 * l);
+}
+
+// Full mode: the page of access i of nonce n, prefetched as soon as it is known (it is read
+// only after the other nonces of the group have taken their step).
+inline uint32_t next_page(const BlockView& b, uint32_t n, uint32_t i, uint32_t mix_word) {
+  const uint32_t page = page_index(b.pages, b.seeds[n].words[0], i, b.rows[i][n], mix_word);
+  prefetch_page(b.dataset, page);
+  return page;
+}
+
 // ---- shared by both paths: only the 8-lane keccak differs (a template argument, so each
 // path calls its own kernel directly)
 
@@ -156,12 +170,7 @@ void walk_full_portable(const BlockView& b, uint32_t count, uint8_t (*out)[32]) 
     for (uint32_t i = 0; i < kAccesses; ++i) {
       for (uint32_t g = 0; g < kFullGroup; ++g) {
         fnv_page(mix[g], b.dataset + uint64_t(page[g]) * 4);
-        if (i + 1 < kAccesses) {
-          const uint32_t n = n0 + g;
-          page[g] = page_index(b.pages, b.seeds[n].words[0], i + 1, b.rows[i + 1][n], mix[g][i + 1]);
-          const char* p = reinterpret_cast<const char*>(b.dataset + uint64_t(page[g]) * 4);
-          for (int l = 0; l < 4; ++l) __builtin_prefetch(p + 64 * l);
-        }
+        if (i + 1 < kAccesses) page[g] = next_page(b, n0 + g, i + 1, mix[g][i + 1]);
       }
     }
     finish_group_portable(b, n0, mix, kFullGroup, out);
@@ -202,11 +211,7 @@ CFX_TARGET_AVX512 __attribute__((always_inline)) inline void fnv_page_avx512(uin
 CFX_TARGET_AVX512 void walk_full_avx512(const BlockView& b, uint32_t count, uint8_t (*out)[32]) {
   alignas(64) uint32_t mix[kFullGroup][64];
   uint32_t page[kFullGroup];
-  auto prefetch_page = [&](uint32_t pg) {
-    const char* p = reinterpret_cast<const char*>(b.dataset + uint64_t(pg) * 4);
-    for (int l = 0; l < 4; ++l) __builtin_prefetch(p + 64 * l);
-  };
-  for (uint32_t g = 0; g < kFullGroup && g < count; ++g) prefetch_page(b.first_pages[g]);
+  for (uint32_t g = 0; g < kFullGroup && g < count; ++g) prefetch_page(b.dataset, b.first_pages[g]);
   for (uint32_t n0 = 0; n0 < count; n0 += kFullGroup) {
     for (uint32_t g = 0; g < kFullGroup; ++g) {
       const __m512i seed = _mm512_load_si512(b.seeds + n0 + g);
@@ -218,13 +223,11 @@ CFX_TARGET_AVX512 void walk_full_avx512(const BlockView& b, uint32_t count, uint
       for (uint32_t g = 0; g < kFullGroup; ++g) {
         fnv_page_avx512(mix[g], b.dataset + uint64_t(page[g]) * 4);
         if (i + 1 < kAccesses) {
-          const uint32_t n = n0 + g;
           // mix[g][i + 1] was just stored as part of a vector: store-to-load forwarding.
-          page[g] = page_index(b.pages, b.seeds[n].words[0], i + 1, b.rows[i + 1][n], mix[g][i + 1]);
-          prefetch_page(page[g]);
+          page[g] = next_page(b, n0 + g, i + 1, mix[g][i + 1]);
         } else if (more) {
           // The next group's first pages, so its walk does not start cold.
-          prefetch_page(b.first_pages[n0 + kFullGroup + g]);
+          prefetch_page(b.dataset, b.first_pages[n0 + kFullGroup + g]);
         }
       }
     }
