@@ -3,9 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import {
-  CacheHandle, DatasetHandle, hashKeccak, hashOctopusLight, meetsBoundary, sizesForHeight, U256_MAX,
+  CacheHandle, DatasetHandle, cpuFeatures, hashKeccak, hashOctopusLight, meetsBoundary, sizesForHeight, U256_MAX,
 } from '../src/native/index.js';
 import { loadAddon } from '../src/native/addon.js';
 import { parseHeight, parseHex, parseHexUint } from '../src/hex.js';
@@ -104,4 +105,13 @@ test('the product addon holds no benchmark or baseline code (they are built apar
     assert.equal(binary.includes(symbol), false, `${symbol} is in the product addon`);
   }
   assert.ok(binary.includes('octopus_hash_light'), 'the symbol check reads the real binary');
+});
+
+test('cpuFeatures names the kernels in use, and CFX_MINER_NO_AVX512=1 turns every fast one off', () => {
+  const f = cpuFeatures();
+  assert.ok(['amx', 'avx512', 'portable'].includes(f.polyImpl), f.polyImpl);
+  assert.equal(f.polyImpl === 'portable', !f.avx512, 'the polynomial is portable exactly when AVX-512 is off');
+  const code = `import('${path.join(repoRoot, 'dist', 'src', 'native', 'hash.js')}').then((m) => console.log(JSON.stringify(m.cpuFeatures())))`;
+  const forced = JSON.parse(execFileSync(process.execPath, ['-e', code], { env: { ...process.env, CFX_MINER_NO_AVX512: '1' } }).toString()) as typeof f;
+  assert.deepEqual(forced, { avx512: false, keccakImpl: 'scalar', polyImpl: 'portable' });
 });

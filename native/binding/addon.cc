@@ -178,6 +178,9 @@ Napi::Value CpuFeatures(const Napi::CallbackInfo& info) {
   auto o = Napi::Object::New(info.Env());
   o.Set("avx512", cfx::cpu_has_avx512());
   o.Set("keccakImpl", cfx::keccak_impl_name());
+  // Full mode's polynomial kernel: AMX tile products where the CPU and the OS allow them (light
+  // mode always uses the fp64 kernels; the polynomial is a small part of a light hash).
+  o.Set("polyImpl", cfx::cpu_has_amx() ? "amx" : cfx::cpu_has_avx512() ? "avx512" : "portable");
   return o;
 }
 

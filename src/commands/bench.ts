@@ -191,6 +191,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     cores: os.availableParallelism(),
     threads: o.threads,
     keccak_impl: cpuFeatures().keccakImpl,
+    poly_impl: cpuFeatures().polyImpl,
     seconds: o.seconds,
   };
   const sizes = sizesForHeight(o.height);

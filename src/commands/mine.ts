@@ -113,7 +113,8 @@ class Miner {
     const cores = os.availableParallelism();
     const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
     this.log.info('miner', `cfx-miner ${VERSION}, ${s.algo}, mode ${s.algo === 'keccak' ? 'n/a' : s.mode}, ${s.threads} threads`);
-    this.log.info('cpu', `${cpu}, ${cores} cores, keccak ${cpuFeatures().keccakImpl}`);
+    const { keccakImpl, polyImpl } = cpuFeatures();
+    this.log.info('cpu', `${cpu}, ${cores} cores, keccak ${keccakImpl}, polynomial ${polyImpl}`);
     if (s.threads > cores) {
       this.log.warn('cpu', `${s.threads} threads on ${cores} cores: threads will share cores and each runs slower`);
     }

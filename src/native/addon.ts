@@ -32,7 +32,7 @@ export interface Addon {
     a: number; b: number; c: number; w: number; digest: bigint; values: number[]; pages: number[]; hash: Buffer;
   };
   meetsBoundary(hash: Buffer, nonceLe32: Buffer, boundaryBe32: Buffer): boolean;
-  cpuFeatures(): { avx512: boolean; keccakImpl: string };
+  cpuFeatures(): { avx512: boolean; keccakImpl: string; polyImpl: string };
   SearchEngine: new (threads: number, onSolutions: (generation: number, nonces: bigint[], hashes: Buffer[]) => void) => NativeEngine;
 }
 

@@ -50,6 +50,6 @@ export function meetsBoundary(hash: Buffer, nonce: bigint, boundary: bigint): bo
   return loadAddon().meetsBoundary(hash, u256ToLe(checkNonce(nonce, 256)), u256ToBe(boundary));
 }
 
-export function cpuFeatures(): { avx512: boolean; keccakImpl: string } {
+export function cpuFeatures(): { avx512: boolean; keccakImpl: string; polyImpl: string } {
   return loadAddon().cpuFeatures();
 }
