@@ -48,6 +48,23 @@ inline void prefetch_page(const Node* items, uint32_t page) {
   for (int l = 0; l < 4; ++l) __builtin_prefetch(p + 64 * l);
 }
 
+// The page of access 0: fnv(seed0 ^ 0 ^ value_0, mix[0]) with value_0 = 0 and mix[0] = seed0.
+inline uint32_t first_page(const FastMod32& pages, const Node& seed) {
+  return pages.mod(fnv(seed.words[0], seed.words[0]));
+}
+
+// After access i of walk g of the group at n0: the page of access i + 1, prefetched at once; after
+// the last access, the next group's first page is prefetched instead (its walk starts warm).
+inline void next_page(const Node* items, const FastMod32& pages, const Node* seeds, uint32_t count, uint32_t n0,
+                      uint32_t g, uint32_t i, const uint32_t mix[64], uint32_t& page) {
+  if (i + 1 < kAccesses) {
+    page = pages.mod(fnv(seeds[n0 + g].words[0] ^ (i + 1), mix[i + 1]));
+    prefetch_page(items, page);
+  } else if (n0 + kGroup < count) {
+    prefetch_page(items, first_page(pages, seeds[n0 + kGroup + g]));
+  }
+}
+
 // The walk of OctopusBatcher's full mode (octopus_batch.cc walk_full_*): access i reads page
 // fnv(seed0 ^ i ^ value_i, mix[i]) % pages with value_i = 0 (no polynomial); the next page is
 // prefetched as soon as it is known; the next group's first pages during the last access.
@@ -56,25 +73,18 @@ uint32_t walk_portable(const Node* items, const FastMod32& pages, const Node* se
   alignas(64) uint32_t mix[kGroup][64];
   uint32_t page[kGroup];
   uint32_t fold = 0;
-  for (uint32_t g = 0; g < kGroup; ++g) prefetch_page(items, pages.mod(fnv(seeds[g].words[0], seeds[g].words[0])));
+  for (uint32_t g = 0; g < kGroup; ++g) prefetch_page(items, first_page(pages, seeds[g]));
   for (uint32_t n0 = 0; n0 < count; n0 += kGroup) {
     for (uint32_t g = 0; g < kGroup; ++g) {
       for (int q = 0; q < 4; ++q) std::memcpy(mix[g] + 16 * q, seeds[n0 + g].words, 64);
-      const uint32_t s0 = seeds[n0 + g].words[0];
-      page[g] = pages.mod(fnv(s0, s0));
+      page[g] = first_page(pages, seeds[n0 + g]);
     }
     for (uint32_t i = 0; i < kAccesses; ++i) {
       for (uint32_t g = 0; g < kGroup; ++g) {
         const Node* it = items + uint64_t(page[g]) * 4;
         for (int n = 0; n < 4; ++n)
           for (int w = 0; w < 16; ++w) mix[g][n * 16 + w] = fnv(mix[g][n * 16 + w], it[n].words[w]);
-        if (i + 1 < kAccesses) {
-          page[g] = pages.mod(fnv(seeds[n0 + g].words[0] ^ (i + 1), mix[g][i + 1]));
-          prefetch_page(items, page[g]);
-        } else if (n0 + kGroup < count) {
-          const uint32_t s0 = seeds[n0 + kGroup + g].words[0];
-          prefetch_page(items, pages.mod(fnv(s0, s0)));
-        }
+        next_page(items, pages, seeds, count, n0, g, i, mix[g], page[g]);
       }
     }
     for (uint32_t g = 0; g < kGroup; ++g) fold ^= mix[g][0] ^ mix[g][63];
@@ -88,13 +98,12 @@ CFX_TARGET_AVX512 uint32_t walk_avx512(const Node* items, const FastMod32& pages
   uint32_t page[kGroup];
   uint32_t fold = 0;
   const __m512i prime = _mm512_set1_epi32(0x01000193);
-  for (uint32_t g = 0; g < kGroup; ++g) prefetch_page(items, pages.mod(fnv(seeds[g].words[0], seeds[g].words[0])));
+  for (uint32_t g = 0; g < kGroup; ++g) prefetch_page(items, first_page(pages, seeds[g]));
   for (uint32_t n0 = 0; n0 < count; n0 += kGroup) {
     for (uint32_t g = 0; g < kGroup; ++g) {
       const __m512i seed = _mm512_load_si512(seeds + n0 + g);
       for (int q = 0; q < 4; ++q) _mm512_store_si512(reinterpret_cast<__m512i*>(mix[g]) + q, seed);
-      const uint32_t s0 = seeds[n0 + g].words[0];
-      page[g] = pages.mod(fnv(s0, s0));
+      page[g] = first_page(pages, seeds[n0 + g]);
     }
     for (uint32_t i = 0; i < kAccesses; ++i) {
       for (uint32_t g = 0; g < kGroup; ++g) {
@@ -103,13 +112,7 @@ CFX_TARGET_AVX512 uint32_t walk_avx512(const Node* items, const FastMod32& pages
         for (int q = 0; q < 4; ++q)
           _mm512_store_si512(m + q, _mm512_xor_si512(_mm512_mullo_epi32(_mm512_load_si512(m + q), prime),
                                                      _mm512_load_si512(it + q)));
-        if (i + 1 < kAccesses) {
-          page[g] = pages.mod(fnv(seeds[n0 + g].words[0] ^ (i + 1), mix[g][i + 1]));
-          prefetch_page(items, page[g]);
-        } else if (n0 + kGroup < count) {
-          const uint32_t s0 = seeds[n0 + kGroup + g].words[0];
-          prefetch_page(items, pages.mod(fnv(s0, s0)));
-        }
+        next_page(items, pages, seeds, count, n0, g, i, mix[g], page[g]);
       }
     }
     for (uint32_t g = 0; g < kGroup; ++g) fold ^= mix[g][0] ^ mix[g][63];
