@@ -3,25 +3,17 @@
 // beside the miner in the same run (bench/references.ts hands them to the bench command).
 #include <napi.h>
 
-#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "../../native/binding/convert.h"  // the addon edge's argument checks (header-only)
 #include "probes.h"
 
 namespace {
 
 using cfx::Dataset;
-
-uint64_t uint_arg(const Napi::CallbackInfo& info, size_t i, const char* name, uint64_t min, uint64_t max) {
-  if (info.Length() <= i || !info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a number");
-  const double d = info[i].As<Napi::Number>().DoubleValue();
-  if (!(d >= double(min) && d <= double(max)) || d != std::floor(d))
-    throw Napi::RangeError::New(info.Env(), std::string(name) + " must be a whole number from " + std::to_string(min) +
-                                                " to " + std::to_string(max));
-  return static_cast<uint64_t>(d);
-}
+using cfx_binding::uint_arg;
 
 constexpr uint64_t kMaxThreads = 1024;
 constexpr uint64_t kMaxMilliseconds = 3'600'000;
@@ -32,11 +24,16 @@ struct WalkMemory {
   std::unique_ptr<Dataset> memory;
 };
 
-WalkMemory* memory_arg(const Napi::CallbackInfo& info, size_t i) {
+// The WalkMemory of argument i, released or not.
+WalkMemory* tagged_memory(const Napi::CallbackInfo& info, size_t i) {
   bool tagged = false;
   if (info.Length() > i && info[i].IsExternal()) napi_check_object_type_tag(info.Env(), info[i], &kMemoryTag, &tagged);
   if (!tagged) throw Napi::TypeError::New(info.Env(), "memory must come from walkMemory()");
-  auto* m = info[i].As<Napi::External<WalkMemory>>().Data();
+  return info[i].As<Napi::External<WalkMemory>>().Data();
+}
+
+WalkMemory* memory_arg(const Napi::CallbackInfo& info, size_t i) {
+  WalkMemory* m = tagged_memory(info, i);
   if (!m->memory) throw Napi::Error::New(info.Env(), "the walk memory was released");
   return m;
 }
@@ -76,10 +73,7 @@ Napi::Value MemoryWalkHps(const Napi::CallbackInfo& info) {
 
 // releaseWalkMemory(memory): unmaps it now (idempotent) instead of at garbage collection.
 Napi::Value ReleaseWalkMemory(const Napi::CallbackInfo& info) {
-  bool tagged = false;
-  if (info.Length() > 0 && info[0].IsExternal()) napi_check_object_type_tag(info.Env(), info[0], &kMemoryTag, &tagged);
-  if (!tagged) throw Napi::TypeError::New(info.Env(), "memory must come from walkMemory()");
-  info[0].As<Napi::External<WalkMemory>>().Data()->memory.reset();
+  tagged_memory(info, 0)->memory.reset();
   return info.Env().Undefined();
 }
 

@@ -3,14 +3,19 @@
 // holds no handles: a cache is a plain Buffer of little-endian words.
 #include <napi.h>
 
-#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
 
+#include "../../native/binding/convert.h"  // the addon edge's argument checks (header-only)
 #include "baseline.h"
 
 namespace {
+
+using cfx_binding::buffer_arg;
+using cfx_binding::range_error;
+using cfx_binding::type_error;
+using cfx_binding::uint_arg;
 
 using cfx::baseline::baseline_cache;
 using cfx::baseline::baseline_cache_bytes;
@@ -20,32 +25,6 @@ using cfx::baseline::baseline_hash_light;
 constexpr uint64_t kMaxStage = uint64_t(1) << 21;               // height 2^40
 constexpr uint64_t kMaxCacheBytes = uint64_t(2) << 30;          // stage ~32,000; a test never needs more
 constexpr uint64_t kMaxDatasetBytes = (uint64_t(1) << 40) + 256;  // the product's own limit
-
-[[noreturn]] void fail_range(Napi::Env env, const std::string& msg) { throw Napi::RangeError::New(env, msg); }
-[[noreturn]] void fail_type(Napi::Env env, const std::string& msg) { throw Napi::TypeError::New(env, msg); }
-
-uint64_t uint_arg(const Napi::CallbackInfo& info, size_t i, const char* name, uint64_t min, uint64_t max) {
-  const Napi::Env env = info.Env();
-  uint64_t out = 0;
-  if (info.Length() > i && info[i].IsBigInt()) {
-    bool lossless = false;
-    out = info[i].As<Napi::BigInt>().Uint64Value(&lossless);
-    if (!lossless) fail_range(env, std::string(name) + " must fit in 64 bits and not be negative");
-  } else if (info.Length() > i && info[i].IsNumber()) {
-    const double d = info[i].As<Napi::Number>().DoubleValue();
-    if (!(d >= 0 && d <= 9007199254740991.0) || d != std::floor(d)) fail_range(env, std::string(name) + " must be a whole number");
-    out = static_cast<uint64_t>(d);
-  } else {
-    fail_type(env, std::string(name) + " must be a number or a bigint");
-  }
-  if (out < min || out > max) fail_range(env, std::string(name) + " is out of range");
-  return out;
-}
-
-Napi::Buffer<uint8_t> buffer_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (info.Length() <= i || !info[i].IsBuffer()) fail_type(info.Env(), std::string(name) + " must be a Buffer");
-  return info[i].As<Napi::Buffer<uint8_t>>();
-}
 
 // (cache, header, nonce, datasetBytes) as the hash functions take them, read on the JS thread.
 struct HashArgs {
@@ -57,16 +36,16 @@ struct HashArgs {
 };
 
 HashArgs hash_args(const Napi::CallbackInfo& info) {
-  const Napi::Buffer<uint8_t> cache = buffer_arg(info, 0, "cache");
-  if (cache.Length() < 64 || cache.Length() % 64 != 0) fail_range(info.Env(), "cache must be whole 64-byte nodes");
-  if (reinterpret_cast<uintptr_t>(cache.Data()) % 4 != 0) fail_range(info.Env(), "cache must be 4-byte aligned");
+  // A cache is any whole number of nodes, so its Buffer is checked here, not by buffer_arg.
+  if (info.Length() < 1 || !info[0].IsBuffer()) throw type_error(info.Env(), "cache must be a Buffer");
+  const auto cache = info[0].As<Napi::Buffer<uint8_t>>();
+  if (cache.Length() < 64 || cache.Length() % 64 != 0) throw range_error(info.Env(), "cache must be whole 64-byte nodes");
+  if (reinterpret_cast<uintptr_t>(cache.Data()) % 4 != 0) throw range_error(info.Env(), "cache must be 4-byte aligned");
   HashArgs a{reinterpret_cast<const uint32_t*>(cache.Data()), cache.Length() / 64, {}, 0, 0};
-  const Napi::Buffer<uint8_t> header = buffer_arg(info, 1, "header");
-  if (header.Length() != 32) fail_range(info.Env(), "header must be 32 bytes");
-  std::memcpy(a.header, header.Data(), 32);
+  std::memcpy(a.header, buffer_arg(info, 1, 32, "header"), 32);
   a.nonce = uint_arg(info, 2, "nonce", 0, UINT64_MAX);
   a.dataset_bytes = uint_arg(info, 3, "datasetBytes", 256, kMaxDatasetBytes);
-  if (a.dataset_bytes % 256 != 0) fail_range(info.Env(), "datasetBytes must be a multiple of 256");
+  if (a.dataset_bytes % 256 != 0) throw range_error(info.Env(), "datasetBytes must be a multiple of 256");
   return a;
 }
 
@@ -112,7 +91,7 @@ class CacheWorker : public Napi::AsyncWorker {
 Napi::Value BuildCache(const Napi::CallbackInfo& info) {
   const uint64_t stage = uint_arg(info, 0, "stage", 0, kMaxStage);
   const uint64_t bytes = baseline_cache_bytes(stage);
-  if (bytes > kMaxCacheBytes) fail_range(info.Env(), "the baseline builds caches up to 2 GiB only");
+  if (bytes > kMaxCacheBytes) throw range_error(info.Env(), "the baseline builds caches up to 2 GiB only");
   auto* worker = new CacheWorker(info.Env(), stage, bytes);
   Napi::Promise p = worker->promise();
   worker->Queue();
