@@ -2,12 +2,10 @@
 // baseline (test/baseline/, through test/support/baseline.ts) and the probes (bench/native/: a
 // plain scalar keccak PoW loop, the page walk alone over memory of its own). `npm install` builds
 // both ("prepare" -> build:refs); bench/bench.ts hands them to the bench command.
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import type { BenchReferences } from '../src/commands/bench.js';
-import { BASELINE_STAGE_LENGTH, baseline, baselineStage } from '../test/support/baseline.js';
+import { BASELINE_STAGE_LENGTH, baseline, baselineStage, loadReferenceAddon } from '../test/support/baseline.js';
 
 interface ProbesAddon {
   keccakScalarHps(threads: number, milliseconds: number): number;
@@ -19,14 +17,7 @@ interface ProbesAddon {
 let probesAddon: ProbesAddon | undefined;
 
 export function probes(): ProbesAddon {
-  if (probesAddon) return probesAddon;
-  const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'native');
-  const require = createRequire(import.meta.url);
-  try {
-    probesAddon = (require('node-gyp-build') as (d: string) => ProbesAddon)(dir);
-  } catch (err) {
-    throw new Error(`cannot load the bench probes in ${dir}: run \`npm run build:refs\` (${(err as Error).message.split('\n')[0]})`);
-  }
+  probesAddon ??= loadReferenceAddon<ProbesAddon>(path.join('bench', 'native'), 'the bench probes');
   return probesAddon;
 }
 

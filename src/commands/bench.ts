@@ -29,8 +29,6 @@ export interface BenchOptions {
   logger: Logger;
   /** Build progress for the dataset. */
   progress?: (done: number, total: number) => void;
-  /** Independent references; default: those given to provideBenchReferences(), if any. */
-  references?: BenchReferences;
 }
 
 export type BenchResult = Record<string, string | number | boolean | null>;
@@ -200,7 +198,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
 
   // The search and its scalar reference alternate in thirds, as full mode and its ceiling do.
   log.info('bench', `keccak test PoW and a plain scalar keccak loop per thread on ${o.threads} threads, alternating`);
-  const refs = o.references ?? references;
+  const refs = references;
   let keccak = 0;
   let keccakScalar: number | null = refs ? 0 : null;
   for (let i = 0; i < 3; i++) {

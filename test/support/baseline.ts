@@ -3,7 +3,7 @@
 // verifies Octopus with it and the benchmark measures the miner against it.
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { repoRoot } from './fixtures.js';
 
 export const BASELINE_STAGE_LENGTH = 524_288; // OCTOPUS.md, written here apart from the product
 
@@ -14,18 +14,26 @@ interface BaselineAddon {
   hashLightLoop(cache: Buffer, header: Buffer, nonce: bigint, datasetBytes: number, count: number): Buffer;
 }
 
-let addon: BaselineAddon | undefined;
-
-/** The baseline addon; a missing build is one clear error naming the command that makes it. */
-export function baseline(): BaselineAddon {
-  if (addon) return addon;
-  const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'baseline');
+/**
+ * Loads a reference addon built apart from the product (`dir` relative to the repository root:
+ * test/baseline or bench/native); a missing build is one clear error naming the command that
+ * makes it.
+ */
+export function loadReferenceAddon<T>(dir: string, what: string): T {
+  const full = path.join(repoRoot, dir);
   const require = createRequire(import.meta.url);
   try {
-    addon = (require('node-gyp-build') as (d: string) => BaselineAddon)(dir);
+    return (require('node-gyp-build') as (d: string) => T)(full);
   } catch (err) {
-    throw new Error(`cannot load the baseline addon in ${dir}: run \`npm run build:refs\` (${(err as Error).message.split('\n')[0]})`);
+    throw new Error(`cannot load ${what} in ${full}: run \`npm run build:refs\` (${(err as Error).message.split('\n')[0]})`);
   }
+}
+
+let addon: BaselineAddon | undefined;
+
+/** The baseline addon. */
+export function baseline(): BaselineAddon {
+  addon ??= loadReferenceAddon<BaselineAddon>(path.join('test', 'baseline'), 'the baseline addon');
   return addon;
 }
 
