@@ -318,40 +318,36 @@ test('native: every addon entry point rejects bad arguments with a TypeError or 
     // Boundary 1: valid, and no nonce meets it, so a start that goes through only hashes.
     const one = Buffer.alloc(32);
     one[31] = 1;
-    const keccak = { algo: 'keccak', header: h32, boundary: one, startNonce: 0n };
-    const octopus = { algo: 'octopus', header: h32, boundary: one, startNonce: 0n, cache, datasetBytes: 1 << 16 };
-    const withField = (base: object, key: string, v: unknown): object => ({ ...base, [key]: v });
-    const startCases: [object, string, unknown[]][] = [
-      [keccak, 'algo', [undefined, null, '', 'sha256', 5, 'KECCAK']],
-      [keccak, 'header', BAD_BUFFERS],
-      [keccak, 'boundary', [...BAD_BUFFERS, Buffer.alloc(32)]],
-      [keccak, 'startNonce', BAD_NUMBERS],
-      [octopus, 'cache', [null, {}, 5, token, dataset]],
-      [octopus, 'dataset', [null, {}, 5, token, cache]],
-      [octopus, 'datasetBytes', [...BAD_NUMBERS, 0, 255, 300, 2 ** 40 + 256]],
-    ];
-    for (const [base, key, values] of startCases) {
-      findings.push(...await badArgumentFindings((job) => engine.start!(job), {
-        name: `start({${key}})`, valid: [base], bad: [values.map((v) => withField(base, key, v))],
-      }));
-    }
-    findings.push(...await badArgumentFindings((job) => engine.start!(job), { name: 'start', valid: [keccak], bad: [[undefined, null, 5, 'x']] }));
-    assert.throws(() => engine.start!({ ...octopus, dataset: released }), { message: /released/ });
-    // The valid starts work, so each failure above is caused by its one bad field.
-    engine.start!(keccak);
-    engine.start!(octopus);
-    engine.start!({ ...octopus, dataset });
+    // start(algo, header, boundary, startNonce, cache, dataset, datasetBytes), by position.
+    const keccak = [0, h32, one, 0n];
+    const octopus = [1, h32, one, 0n, cache, undefined, 1 << 16];
+    findings.push(...await badArgumentFindings((...args) => engine.start!(...args), {
+      name: 'start (keccak)', valid: keccak,
+      bad: [[undefined, null, '', 'keccak', 2, -1, 0.5, {}], BAD_BUFFERS, [...BAD_BUFFERS, Buffer.alloc(32)], BAD_NUMBERS],
+    }));
+    findings.push(...await badArgumentFindings((...args) => engine.start!(...args), {
+      name: 'start (octopus)', valid: octopus,
+      bad: [[], [], [], [], [undefined, null, {}, 5, token, dataset], [null, {}, 5, token, cache],
+        [undefined, ...BAD_NUMBERS, 0, 255, 300, 2 ** 40 + 256]],
+    }));
+    assert.throws(() => engine.start!(1, h32, one, 0n, cache, released, 1 << 16), { message: /released/ });
+    // The valid starts work, so each failure above is caused by its one bad argument.
+    engine.start!(...keccak);
+    engine.start!(...octopus);
+    engine.start!(1, h32, one, 0n, cache, dataset, 1 << 16);
+    findings.push(...await badArgumentFindings((g) => engine.switchedAt!(g), { name: 'switchedAt', valid: [1], bad: [[...BAD_NUMBERS, 0]] }));
   } finally {
     engine.destroy!();
   }
   engine.destroy!(); // twice is fine
-  assert.throws(() => engine.start!({ algo: 'keccak', header: h32, boundary: Buffer.alloc(32, 0xff), startNonce: 0n }), { message: /destroyed/ });
+  assert.throws(() => engine.start!(0, h32, Buffer.alloc(32, 0xff), 0n), { message: /destroyed/ });
   assert.throws(() => engine.pause!(), { message: /destroyed/ });
   assert.equal(engine.generation!(), 0);
   // A stopped engine still reports what it did (one thread here): the totals stay true.
   assert.equal((engine.hashCounts!() as number[]).length, 1);
   assert.deepEqual(Object.keys(engine.dropped!() as object).sort(), ['full', 'stale']);
   assert.throws(() => engine.waitSwitched!(10), { message: /destroyed/ });
+  assert.throws(() => engine.switchedAt!(1), { message: /destroyed/ });
 
   // (Sizes that are not a multiple of 256 are a known gap, tested on their own below.)
   assert.deepEqual(findings, [], 'bad arguments the addon took, or answered with another error type');

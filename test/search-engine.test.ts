@@ -104,9 +104,19 @@ test('pause and destroy stop every thread', async () => {
   const after = engine.totalHashes();
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(engine.totalHashes(), after, 'no hashing once the pause was acknowledged');
-  engine.start({ algo: 'keccak', header: headerFor(6), boundary: easy(1n << 40n), startNonce: 0n });
+  const before = performance.now();
+  const gen = engine.start({ algo: 'keccak', header: headerFor(6), boundary: easy(1n << 40n), startNonce: 0n });
+  assert.equal(engine.waitSwitched(5_000), true);
+  const at = engine.switchedAt(gen);
+  assert.ok(at !== undefined && at >= before - 0.01 && at <= performance.now() + 0.01,
+    `switchedAt ${at} lies between start() (${before}) and now, on performance.now()'s clock`);
+  assert.equal(engine.switchedAt(gen - 1), undefined, 'the pause before it was replaced');
+  assert.equal(engine.switchedAt(gen + 1), undefined, 'not published yet');
+  assert.equal(engine.switchedAt(0), undefined);
+  assert.equal(engine.switchedAt(1.5), undefined);
   engine.destroy();
   engine.destroy();
+  assert.equal(engine.switchedAt(gen), undefined, 'a destroyed engine has no threads to ask');
   assert.equal(engine.generation, 0);
   assert.throws(() => engine.start({ algo: 'keccak', header: headerFor(6), boundary: 1n, startNonce: 0n }), /destroyed/);
   const other = new SearchEngine(1, () => {});

@@ -6,12 +6,6 @@
 #include <thread>
 #include <vector>
 
-#ifdef __linux__
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
-
 #include "../../native/core/avx512.h"
 #include "../../native/core/cpu.h"
 #include "../../native/core/octopus.h"
@@ -25,7 +19,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr uint32_t kGroup = 32;    // walks interleaved, as octopus_batch.cc's kFullGroup
 constexpr uint32_t kBlock = 1024;  // nonces per round, as its kFullBlock
-constexpr int kSearchThreadNice = 10;  // search.cc's kSearchNice
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
@@ -125,15 +118,13 @@ CFX_TARGET_AVX512 uint32_t walk_avx512(const Node* items, const FastMod32& pages
 
 double keccak_scalar_hps(unsigned threads, double seconds) {
   // `threads` independent plain loops at once, each on its own thread at the search threads'
-  // nice, so that they share the cores (with each other and with whatever else runs) as the
+  // priority, so that they share the cores (with each other and with whatever else runs) as the
   // search threads they are compared with do; the result is the mean per thread.
   std::vector<double> rates(threads, 0);
   std::vector<std::thread> pool;
   for (unsigned t = 0; t < threads; ++t)
     pool.emplace_back([&, t] {
-#ifdef __linux__
-      setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kSearchThreadNice);
-#endif
+      lower_thread_priority();  // as a search thread
       uint8_t header[32], nonce_le[32] = {0}, out[32];
       for (int i = 0; i < 32; ++i) header[i] = static_cast<uint8_t>(i * 13 + 7 + t);
       uint64_t n = 0;
@@ -181,11 +172,9 @@ double memory_walk_hps(const Dataset& memory, unsigned threads, double seconds) 
   const auto t0 = Clock::now();
   for (unsigned t = 0; t < threads; ++t)
     pool.emplace_back([&, t] {
-#ifdef __linux__
-      // The search threads run at nice 10 (search.cc kSearchNice); so do these, or on a shared
-      // machine the ceiling would get a bigger share of the cores than full mode does.
-      setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kSearchThreadNice);
-#endif
+      // At the search threads' priority, or on a shared machine the ceiling would get a bigger
+      // share of the cores than full mode does.
+      lower_thread_priority();
       std::vector<Node> seeds(kBlock);
       uint64_t first = uint64_t(t) << 48, n = 0;
       uint32_t fold = 0;

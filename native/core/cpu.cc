@@ -8,7 +8,8 @@
 #if CFX_HAVE_AVX512_KERNELS
 #include <cpuid.h>
 #endif
-#if CFX_HAVE_AMX_KERNELS
+#ifdef __linux__
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #endif
@@ -84,6 +85,13 @@ bool cpu_has_amx() {
 }
 
 void force_no_amx(bool on) { g_no_amx.store(on, std::memory_order_relaxed); }
+
+void lower_thread_priority() {
+#ifdef __linux__
+  // Raising one's own nice value needs no privilege.
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
+#endif
+}
 
 const char* keccak_impl_name() { return cpu_has_avx512() ? "avx512x8" : "scalar"; }
 

@@ -5,11 +5,6 @@
 #include <cstring>
 #include <stdexcept>
 
-#ifdef __linux__
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
 
 #include "cpu.h"
 #include "keccak_x8.h"
@@ -26,7 +21,6 @@ constexpr uint64_t kNonceAlign = 1024;
 // scalar ~1.5 M/s): the block bounds how long a thread keeps hashing a replaced job.
 constexpr uint32_t kKeccakBlockAvx512 = 1024;
 constexpr uint32_t kKeccakBlockPortable = 256;
-constexpr int kSearchNice = 10;
 
 // hash < boundary with the hash read big-endian; the top word decides almost always.
 inline bool below_boundary(const uint8_t hash[32], const U256& boundary) {
@@ -59,6 +53,7 @@ struct SearchEngine::Worker {
   // Written under mu_ (so wait_switched's predicate sees it); atomic so slowest_generation() can
   // read it without the lock, where a slightly old value is fine.
   std::atomic<uint64_t> acked{0};
+  int64_t acked_ns = 0;  // under mu_: when `acked` last changed (steady_clock)
 };
 
 // One published job and its shared nonce counter.
@@ -136,6 +131,16 @@ bool SearchEngine::wait_switched(uint64_t timeout_ms) {
       if (w->acked.load(std::memory_order_relaxed) != gen) return false;
     return true;
   });
+}
+
+int64_t SearchEngine::switched_at_ns(uint64_t gen) {
+  std::lock_guard<std::mutex> lock(mu_);
+  int64_t last = -1;
+  for (const auto& w : workers_) {
+    if (w->acked.load(std::memory_order_relaxed) != gen) return -1;
+    last = std::max(last, w->acked_ns);
+  }
+  return last;
 }
 
 uint64_t SearchEngine::slowest_generation() const {
@@ -219,12 +224,10 @@ bool SearchEngine::push_solution(uint64_t generation, uint64_t nonce, const uint
 }
 
 void SearchEngine::run(Worker* self) {
-#ifdef __linux__
   // Search threads run below normal priority: the event loop that switches jobs and submits
   // solutions, a dataset build, and the rest of the machine come first; on an otherwise idle
-  // machine this costs no hashes. (Raising one's own nice value needs no privilege.)
-  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kSearchNice);
-#endif
+  // machine this costs no hashes.
+  lower_thread_priority();
   uint64_t adopted = 0;
   // The batcher of the job just left is freed after the acknowledgement: its tables go back to
   // the OS (munmap, a TLB shootdown on the other cores), which the switch need not wait for.
@@ -238,6 +241,8 @@ void SearchEngine::run(Worker* self) {
       adopted = generation_.load(std::memory_order_relaxed);  // written under mu_, so relaxed is enough here
       state = job_;
       self->acked.store(adopted, std::memory_order_relaxed);  // under mu_: wait_switched reads it there
+      self->acked_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           std::chrono::steady_clock::now().time_since_epoch()).count();
     }
     ack_cv_.notify_all();
     left.reset();

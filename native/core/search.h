@@ -58,6 +58,10 @@ class SearchEngine {
   // Waits until every thread has switched to the current generation (or `timeout_ms` passed);
   // true when they all have. For tests and the benchmark's switch latency, never the event loop.
   bool wait_switched(uint64_t timeout_ms);
+  // When the last thread took generation `gen`, in std::chrono::steady_clock nanoseconds
+  // (CLOCK_MONOTONIC on Linux, the clock of libuv's uv_hrtime), or -1 while some thread has not
+  // (yet, or ever: a newer job came first). Never waits: a switch's latency, read after the fact.
+  int64_t switched_at_ns(uint64_t gen);
   // The oldest generation any thread still works on (every thread is on the current one when
   // this equals generation()).
   uint64_t slowest_generation() const;

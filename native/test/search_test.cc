@@ -196,6 +196,18 @@ void test_job_replacement() {
   }
   check(engine.wait_switched(5000), "every thread reaches the last job");
   check(engine.slowest_generation() == engine.generation(), "slowest_generation() agrees once all have switched");
+  check(engine.switched_at_ns(engine.generation() - 1) == -1, "a replaced generation has no switch time");
+  const auto now_ns = [] {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  };
+  const int64_t before = now_ns();
+  const uint64_t last = engine.start(keccak_job(1, 4, 0));
+  const int64_t early = engine.switched_at_ns(last);  // -1, or the threads were already quick
+  check(early == -1 || early >= before, "no switch time from before start()");
+  check(engine.wait_switched(5000), "every thread takes one more job");
+  const int64_t at = engine.switched_at_ns(last);
+  check(at >= before && at <= now_ns(), "the switch time lies between start() and now, on steady_clock");
+  check(engine.switched_at_ns(last + 1) == -1, "a generation not yet published has no switch time");
   engine.shutdown();
   check(found > 0, "solutions are found between rapid job switches");
   check(engine.dropped_stale() > 0, "solutions of replaced jobs were queued and dropped (counted)");

@@ -37,16 +37,17 @@ export interface Addon {
 }
 
 export interface NativeEngine {
-  start(job: {
-    algo: Algo; header: Buffer; boundary: Buffer; startNonce: bigint;
-    cache?: object; dataset?: object; datasetBytes?: number;
-  }): number;
+  /** By position (see engine.cc): algo 0 keccak, 1 octopus; unused handles undefined. */
+  start(algo: 0 | 1, header: Buffer, boundary: Buffer, startNonce: bigint,
+    cache: object | undefined, dataset: object | undefined, datasetBytes: number | undefined): number;
   pause(): void;
   destroy(): void;
   generation(): number;
   hashCounts(): number[];
   dropped(): { stale: number; full: number };
   waitSwitched(timeoutMs: number): boolean;
+  /** steady_clock nanoseconds when every thread had taken the generation, or -1. */
+  switchedAt(generation: number): number;
 }
 
 let addon: Addon | undefined;

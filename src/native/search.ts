@@ -17,6 +17,16 @@ export interface SearchJobSpec {
   datasetBytes?: number;
 }
 
+/**
+ * performance.now() counts libuv's uv_hrtime (CLOCK_MONOTONIC, as std::chrono::steady_clock on
+ * Linux) from a fixed origin: the difference, taken once, maps the native clock onto it.
+ */
+let hrOrigin: number | undefined;
+function hrtimeOriginMs(): number {
+  hrOrigin ??= Number(process.hrtime.bigint()) / 1e6 - performance.now();
+  return hrOrigin;
+}
+
 export interface FoundNonce { generation: number; nonce: bigint; hash: Buffer }
 
 /**
@@ -52,6 +62,17 @@ export class SearchEngine {
     return this.destroyed ? true : this.native.waitSwitched(timeoutMs);
   }
 
+  /**
+   * When every thread had taken `generation`, on the clock of performance.now(), or undefined
+   * while one has not (or never will: a newer job came first). Never waits: the switch latency
+   * of a job, read after the fact, without the reader's own wake-up in it.
+   */
+  switchedAt(generation: number): number | undefined {
+    if (this.destroyed || !Number.isSafeInteger(generation) || generation < 1) return undefined;
+    const ns = this.native.switchedAt(generation);
+    return ns < 0 ? undefined : ns / 1e6 - hrtimeOriginMs();
+  }
+
   /** Publishes the job and returns its generation at once; threads switch within a batch. */
   start(job: SearchJobSpec): number {
     if (this.destroyed) throw new Error('search engine destroyed');
@@ -69,10 +90,8 @@ export class SearchEngine {
     }
     // The boundary changes with the difficulty, not with every job: its bytes are kept (start copies them).
     if (this.boundaryBe?.value !== job.boundary) this.boundaryBe = { value: job.boundary, be: u256ToBe(job.boundary) };
-    return this.native.start({
-      algo: job.algo, header: job.header, boundary: this.boundaryBe.be, startNonce: job.startNonce,
-      cache: job.cache?.handle, dataset: job.dataset?.handle, datasetBytes,
-    });
+    return this.native.start(job.algo === 'octopus' ? 1 : 0, job.header, this.boundaryBe.be, job.startNonce,
+      job.cache?.handle, job.dataset?.handle, datasetBytes);
   }
 
   pause(): void {
