@@ -134,7 +134,11 @@ class Miner {
       }
     });
     c.on('job', (job) => {
-      this.engine.onJob(job).catch((err: unknown) => this.log.error('job', `cannot start the job: ${messageOf(err)}`));
+      try {
+        this.engine.onJob(job);
+      } catch (err) {
+        this.log.error('job', `cannot start the job: ${messageOf(err)}`);
+      }
     });
     c.on('refused', (err) => {
       this.log.error('net', err.message);

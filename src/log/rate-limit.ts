@@ -19,6 +19,19 @@ const DEFAULT_SUMMARY: SummaryFormat = (n, noun, windowMs, latest) =>
 /** A person reads a handful of lines a second; more of the same say nothing new. */
 export const DEFAULT_RATE_LIMIT: RateLimit = { limit: 5, windowMs: 1_000 };
 
+export interface RateLimitedLogOptions {
+  limits?: RateLimit;
+  summary?: SummaryFormat;
+  /** The clock, in milliseconds (default performance.now). */
+  now?: () => number;
+  /**
+   * Print on the next turn of the event loop (setImmediate), in order, instead of inside line():
+   * for lines logged on a path that must stay short, such as a job switch. The counting (and so
+   * line()'s answer) stays immediate.
+   */
+  deferOutput?: boolean;
+}
+
 interface Window {
   start: number;
   logged: number;
@@ -29,60 +42,112 @@ interface Window {
   noun: string;
   /** The latest suppressed line, quoted in the summary so the newest state is never hidden. */
   last: string | (() => string);
-  timer: NodeJS.Timeout | undefined;
 }
 
+type Output = { level: LogLevel; tag: LogTag; msg: string | (() => string); fields: LogFields | undefined };
+
 export class RateLimitedLog {
+  /** One per key; keys are the miner's own constants, so this holds a handful at most. */
   private readonly windows = new Map<string, Window>();
   /** Lines not logged since the start (for tests and the stats). */
   suppressedTotal = 0;
+  private readonly limits: RateLimit;
+  private readonly summary: SummaryFormat;
+  private readonly now: () => number;
+  /**
+   * One timer for every window: it prints the summaries of windows that ended with lines
+   * suppressed and no line since, and re-arms itself while such windows remain. So a sustained
+   * flood arms it from its own callback, never from line().
+   */
+  private timer: NodeJS.Timeout | undefined;
+  /** Deferred output (deferOutput), printed by one setImmediate. At most limit + 1 lines per key and window. */
+  private readonly queue: Output[] | undefined;
 
-  constructor(private readonly logger: Logger, private readonly limits: RateLimit = DEFAULT_RATE_LIMIT,
-    private readonly summary: SummaryFormat = DEFAULT_SUMMARY, private readonly now: () => number = () => performance.now()) {}
+  constructor(private readonly logger: Logger, options: RateLimitedLogOptions = {}) {
+    this.limits = options.limits ?? DEFAULT_RATE_LIMIT;
+    this.summary = options.summary ?? DEFAULT_SUMMARY;
+    this.now = options.now ?? (() => performance.now());
+    this.queue = options.deferOutput ? [] : undefined;
+  }
 
   /**
    * Logs `msg` unless `key` has had `limit` lines in this window; then counts it, and once the
    * window ends logs the summary ("<n> more <noun> in the last <s> s (latest: <msg>)" by
-   * default). True when the line was logged. A function as `msg` is called only for a line that
-   * is printed (a job flood formats nothing for the lines it suppresses).
+   * default). True when the line was (or, deferred, will be) logged. A function as `msg` is
+   * called only for a line that is printed (a job flood formats nothing for the lines it suppresses).
    */
   line(key: string, level: LogLevel, tag: LogTag, noun: string, msg: string | (() => string), fields?: LogFields): boolean {
     const t = this.now();
     let w = this.windows.get(key);
     if (!w || t - w.start >= this.limits.windowMs) {
-      if (w) this.flush(key, w);
-      w = { start: t, logged: 0, suppressed: 0, level, tag, noun, last: '', timer: undefined };
+      if (w) this.flush(w);
+      w = { start: t, logged: 0, suppressed: 0, level, tag, noun, last: '' };
       this.windows.set(key, w);
     }
     if (w.logged < this.limits.limit) {
       w.logged++;
-      this.logger[level](tag, typeof msg === 'string' ? msg : msg(), fields);
+      this.output(level, tag, msg, fields);
       return true;
     }
     w.suppressed++;
     w.last = msg;
     this.suppressedTotal++;
-    if (!w.timer) {
-      const window = w;
-      w.timer = setTimeout(() => this.flush(key, window), Math.max(0, w.start + this.limits.windowMs - t));
-      w.timer.unref();
-    }
+    if (!this.timer) this.arm(Math.max(0, w.start + this.limits.windowMs - t));
     return false;
   }
 
-  /** Logs every pending summary now and stops the timers (at shutdown). */
+  /** Logs every pending summary and deferred line now and stops the timer (at shutdown). */
   close(): void {
-    for (const [key, w] of this.windows) this.flush(key, w);
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const w of this.windows.values()) this.flush(w);
+    this.windows.clear();
+    this.drain();
   }
 
-  private flush(key: string, w: Window): void {
-    clearTimeout(w.timer);
-    w.timer = undefined;
-    if (this.windows.get(key) === w) this.windows.delete(key);
+  private arm(ms: number): void {
+    this.timer = setTimeout(() => this.onTimer(), ms);
+    this.timer.unref();
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    const t = this.now();
+    let next = Infinity;
+    for (const [key, w] of this.windows) {
+      const end = w.start + this.limits.windowMs;
+      if (t >= end) {
+        this.flush(w);
+        this.windows.delete(key);
+      } else if (w.suppressed > 0) {
+        next = Math.min(next, end - t);
+      }
+    }
+    if (next !== Infinity) this.arm(next);
+  }
+
+  private flush(w: Window): void {
     if (w.suppressed === 0) return;
     const n = w.suppressed;
     w.suppressed = 0;
-    const last = typeof w.last === 'string' ? w.last : w.last();
-    this.logger[w.level](w.tag, this.summary(n, w.noun, this.limits.windowMs, last));
+    const last = w.last;
+    this.output(w.level, w.tag, () => this.summary(n, w.noun, this.limits.windowMs, typeof last === 'string' ? last : last()), undefined);
+  }
+
+  private output(level: LogLevel, tag: LogTag, msg: string | (() => string), fields: LogFields | undefined): void {
+    const q = this.queue;
+    if (!q) {
+      this.logger[level](tag, typeof msg === 'string' ? msg : msg(), fields);
+      return;
+    }
+    q.push({ level, tag, msg, fields });
+    if (q.length === 1) setImmediate(() => this.drain());
+  }
+
+  private drain(): void {
+    const q = this.queue;
+    if (!q) return;
+    // Lines queued while printing (a logger that logs) wait for the next drain.
+    for (const o of q.splice(0)) this.logger[o.level](o.tag, typeof o.msg === 'string' ? o.msg : o.msg(), o.fields);
   }
 }

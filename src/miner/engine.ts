@@ -72,6 +72,8 @@ export class MiningEngine {
   private readonly search: SearchEngine;
   private latest: Job | undefined;
   private seq = 0;
+  /** The stage of the last Octopus job, for StageResources.only(). */
+  private stage: number | undefined;
   private active: Active | undefined;
   private paused = false;
   private stopped = false;
@@ -88,7 +90,8 @@ export class MiningEngine {
 
   constructor(private readonly opts: EngineOptions) {
     this.search = new SearchEngine(opts.threads, (found) => this.onFound(found));
-    this.lines = new RateLimitedLog(opts.logger);
+    // Deferred: the job line must not lengthen a switch (printing one costs more than the switch).
+    this.lines = new RateLimitedLog(opts.logger, { deferOutput: true });
   }
 
   get currentJob(): Job | undefined { return this.latest; }
@@ -98,24 +101,29 @@ export class MiningEngine {
   }
   get isPaused(): boolean { return this.paused; }
   totalHashes(): number { return this.search.totalHashes(); }
-  /**
-   * Blocks until every search thread works on the current job (true) or `timeoutMs` passed.
-   * The benchmark's switch latency only: the miner itself never waits for its threads.
-   */
-  waitSwitched(timeoutMs: number): boolean { return this.search.waitSwitched(timeoutMs); }
   threadHashes(): number[] { return this.search.hashCounts(); }
+  /** The search's generation now (0: paused or idle). */
+  get generation(): number { return this.active?.generation ?? 0; }
+  /** When every thread had taken `generation` (performance.now() clock), or undefined. */
+  switchedAt(generation: number): number | undefined { return this.search.switchedAt(generation); }
 
-  /** A new job from the node: switch every thread to it now (or as soon as its cache exists). */
-  async onJob(job: Job): Promise<void> {
+  /**
+   * A new job from the node: switch every thread to it now, or as soon as its cache exists.
+   * Synchronous, and lean on purpose: it runs on every job, on an event loop whose CPU caches the
+   * search threads have just evicted, so every step here costs memory latency (bench:
+   * job_switch_loop_block_p99_ms). Only a job whose cache is missing goes on asynchronously.
+   */
+  onJob(job: Job): void {
     if (this.stopped) return;
-    if (this.latest && sameWork(job, this.latest) && this.active?.generation) {
+    const latest = this.latest;
+    if (latest && this.active?.generation && sameWork(job, latest)) {
       // The node re-sends its current job about once a minute: keep searching where we are.
       this.resubmitPending(job);
       return;
     }
     const seq = ++this.seq;
     this.latest = job;
-    this.resubmitPending(job);
+    if (this.pending.length > 0) this.resubmitPending(job);
     const height = job.height ?? this.opts.fixedHeight;
     if (this.opts.algo === 'octopus' && height === undefined) {
       this.pauseSearch();
@@ -132,23 +140,43 @@ export class MiningEngine {
     if (this.opts.algo === 'keccak') return this.switchTo({ generation: 0, job, algo: 'keccak' });
 
     const stage = Math.floor(height! / STAGE_LENGTH);
-    // Builds for any other stage are no longer wanted: they end now (latest job wins).
-    this.opts.resources.only(stage);
-    let cache = this.opts.resources.cacheIfReady(stage);
+    const resources = this.opts.resources;
+    // Builds for any other stage are no longer wanted: they end now (latest job wins). Nothing
+    // starts a build for another stage while jobs stay in one, so this is done on a change only.
+    if (stage !== this.stage) {
+      this.stage = stage;
+      resources.only(stage);
+    }
+    const cache = resources.cacheIfReady(stage);
     if (!cache) {
       this.pauseSearch(); // nothing may hash the replaced job while this one's cache builds
-      try {
-        cache = await this.opts.resources.cache(stage, height!);
-      } catch (err) {
-        if (seq !== this.seq || this.stopped || isAbort(err)) return; // a newer job took over
-        this.lines.line('cache-error', 'error', 'dag', 'unusable jobs', `${messageOf(err)}; waiting for a job the miner can use`);
-        return;
-      }
-      if (seq !== this.seq || this.stopped) return; // a newer job arrived meanwhile: it wins
+      void this.startWhenCached(job, seq, stage, height!);
+      return;
     }
-    this.opts.resources.want(height!, cache);
-    const datasetBytes = stageBytes(stage).datasetBytes;
-    this.switchTo(this.withDataset({ generation: 0, job, algo: 'octopus', cache, datasetBytes }, height!));
+    this.startWith(job, cache, height!);
+  }
+
+  private async startWhenCached(job: Job, seq: number, stage: number, height: number): Promise<void> {
+    let cache: CacheHandle;
+    try {
+      cache = await this.opts.resources.cache(stage, height);
+    } catch (err) {
+      if (seq !== this.seq || this.stopped || isAbort(err)) return; // a newer job took over
+      this.lines.line('cache-error', 'error', 'dag', 'unusable jobs', `${messageOf(err)}; waiting for a job the miner can use`);
+      return;
+    }
+    if (seq !== this.seq || this.stopped) return; // a newer job arrived meanwhile: it wins
+    try {
+      this.startWith(job, cache, height);
+    } catch (err) {
+      this.opts.logger.error('job', `cannot start the job: ${messageOf(err)}`);
+    }
+  }
+
+  private startWith(job: Job, cache: CacheHandle, height: number): void {
+    this.opts.resources.want(height, cache);
+    const a: Active = { generation: 0, job, algo: 'octopus', cache, datasetBytes: stageBytes(cache.stage).datasetBytes };
+    this.switchTo(this.withDataset(a, height));
   }
 
   /** The dataset for the current stage became ready: restart the current job in full mode. */

@@ -19,8 +19,10 @@ export class BadLineReporter {
     limits: RateLimit,
     private readonly counters: { badLines: number; badLinesLogged: number; badLinesSuppressed: number },
   ) {
-    this.log = new RateLimitedLog(logger, limits, (n, _noun, windowMs) =>
-      `${n} more bad lines from the node were not logged (limit ${limits.limit} per ${Math.round(windowMs / 1000)} s)`);
+    this.log = new RateLimitedLog(logger, {
+      limits,
+      summary: (n, _noun, windowMs) => `${n} more bad lines from the node were not logged (limit ${limits.limit} per ${Math.round(windowMs / 1000)} s)`,
+    });
   }
 
   report(reason: string, line: string | undefined, where: HostSpec): void {
