@@ -3,6 +3,7 @@
 // another mode is given, plus the independent references of bench/references.ts, so the ratios
 // (keccak_vs_scalar, light_vs_baseline, full_vs_memory_ceiling, ...) are filled in. The last
 // stdout line is one JSON object with --json.
+import '../src/runtime-flags.js'; // first, as in the CLI: the bench measures the miner as it runs
 import { provideBenchReferences } from '../src/commands/bench.js';
 import { benchReferences } from './references.js';
 
