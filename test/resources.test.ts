@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CacheRegistry } from '../src/miner/caches.js';
 import { StageResources } from '../src/miner/resources.js';
-import { CacheHandle } from '../src/native/index.js';
+import { CacheHandle, STAGE_LENGTH } from '../src/native/index.js';
+import { waitFor } from './support/wait.js';
 import { MemoryLogger } from './support/memory-logger.js';
 
 const GiB = 2 ** 30;
@@ -22,9 +23,12 @@ test('at most `max` caches, held or building: a third stage cancels the oldest b
   const second = caches.get(4);
   const third = caches.get(5);
   await assert.rejects(first, { name: 'AbortError' });
+  caches.only(3); // keeps 3 and 4 (the next stage's cache, for a dataset built ahead): 5 goes
+  await assert.rejects(third, { name: 'AbortError' });
+  const again = caches.get(5);
   caches.only(5);
   await assert.rejects(second, { name: 'AbortError' });
-  const c = await third;
+  const c = await again;
   assert.equal(c.stage, 5);
   assert.equal(caches.ready(5), c);
   assert.equal(log.lines.filter((l) => /ready in/.test(l.msg)).length, 1, 'only the wanted stage was built');
@@ -45,4 +49,34 @@ test('a dataset that would not fit is refused in one line naming the height; min
   assert.match(errors[0]!.msg, /^cannot use full mode: the dataset for height 42 \(stage 0\) needs 4\.00 GiB \+ 1\.50 GiB margin, 2\.00 GiB is available; mining in light mode$/);
   assert.equal(resources.datasetStatus.state, 'unavailable');
   await resources.close();
+});
+
+test('the next stage\'s dataset is built ahead of time once, while jobs keep coming every half second', async () => {
+  const log = new MemoryLogger();
+  const ready: number[] = [];
+  const resources = new StageResources({
+    mode: 'full', threads: 2, hugePages: false, logger: log, availableBytes: () => 64 * GiB,
+    datasetBytes: () => 1 << 20, onDatasetReady: (stage) => ready.push(stage),
+    progress: () => ({ update() {}, stop() {} }),
+  });
+  try {
+    const cache = await resources.cache(0);
+    const height = STAGE_LENGTH - 1_000; // within PREBUILD_BLOCKS of stage 1
+    resources.only(0);
+    resources.want(height, cache);
+    await waitFor(() => ready.includes(0), 30_000, 'the dataset of the current stage');
+    // Jobs of stage 0 every 50 ms while stage 1's cache builds (about a second) and its dataset after.
+    for (let i = 0; !ready.includes(1); i++) {
+      assert.ok(i < 600, 'the dataset of stage 1 is ready within 30 s');
+      resources.only(0);
+      resources.want(height + i, cache);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const ahead = log.lines.filter((l) => /building its dataset ahead of time/.test(l.msg));
+    assert.equal(ahead.length, 1, 'one line for the build ahead, not one per job');
+    assert.equal(log.lines.filter((l) => /building cache for stage 1/.test(l.msg)).length, 1, 'its cache was built once, never restarted');
+    assert.ok(resources.datasetIfReady(0) && resources.datasetIfReady(1), 'both datasets held');
+  } finally {
+    await resources.close();
+  }
 });

@@ -28,6 +28,8 @@ export class CacheRegistry {
   /** In order of last use, oldest first; at most opts.max. */
   private readonly entries = new Map<number, Entry>();
   private closed = false;
+  /** The last key touch() moved to the end of `entries`. */
+  private newest: number | undefined;
 
   constructor(private readonly opts: CacheRegistryOptions) {
     if (!Number.isInteger(opts.max) || opts.max < 1) throw new RangeError('max must be at least 1');
@@ -72,12 +74,17 @@ export class CacheRegistry {
     });
     entry.promise.catch(() => { if (this.entries.get(stage) === entry) this.entries.delete(stage); });
     this.entries.set(stage, entry);
+    this.newest = stage;
     return entry.promise;
   }
 
-  /** Cancels every build for another stage; built caches stay (up to max). */
+  /**
+   * Cancels every build for a stage other than `stage` and the next one (whose cache a dataset
+   * built ahead of the stage change needs; it takes longer than the node's 0.5 s between jobs,
+   * so cancelling it at every job would restart it forever). Built caches stay (up to max).
+   */
   only(stage: number): void {
-    for (const [s, e] of this.entries) if (s !== stage && !e.ready) this.drop(s, e);
+    for (const [s, e] of this.entries) if (s !== stage && s !== stage + 1 && !e.ready) this.drop(s, e);
   }
 
   /** Cancels every build and forgets every cache (each is freed with its last user). */
@@ -87,8 +94,10 @@ export class CacheRegistry {
   }
 
   private touch(stage: number, e: Entry): void {
+    if (this.newest === stage && this.entries.get(stage) === e) return; // every job asks for the same one
     this.entries.delete(stage);
     this.entries.set(stage, e);
+    this.newest = stage;
   }
 
   private drop(stage: number, e: Entry): void {

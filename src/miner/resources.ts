@@ -37,6 +37,11 @@ export interface ResourceOptions {
   progress: (label: string, totalBytes: number) => ProgressSink;
   /** Bytes the system can give us now; default MemAvailable from /proc/meminfo. */
   availableBytes?: () => number;
+  /**
+   * Tests only: the size of a stage's dataset (a few MiB built from the real cache), so full
+   * mode's decisions run without 4 GiB. The miner always uses the real size.
+   */
+  datasetBytes?: (stage: number) => number;
   /** Called when a dataset becomes ready (the engine restarts the current job in full mode). */
   onDatasetReady?: (stage: number) => void;
 }
@@ -64,6 +69,8 @@ export class StageResources {
   private status: DatasetStatus = { state: 'idle' };
   private decisionLogged = false;
   private closed = false;
+  /** The stage whose dataset is being built ahead of time (its cache first), if any. */
+  private prebuild: number | undefined;
 
   constructor(private readonly opts: ResourceOptions) {
     this.caches = new CacheRegistry({ max: MAX_CACHES, availableBytes: () => this.available(), logger: opts.logger });
@@ -90,6 +97,7 @@ export class StageResources {
     this.caches.only(stage);
     const b = this.building;
     if (b && b.stage !== stage && b.stage !== stage + 1) b.abort.abort();
+    if (this.prebuild !== undefined && this.prebuild !== stage && this.prebuild !== stage + 1) this.prebuild = undefined;
   }
 
   private available(): number {
@@ -113,19 +121,29 @@ export class StageResources {
     }
     const nextStage = stage + 1;
     const blocksLeft = nextStage * STAGE_LENGTH - height;
-    if (blocksLeft <= PREBUILD_BLOCKS && !this.datasets.has(nextStage) && !this.building && this.fits(nextStage, 2)) {
+    if (blocksLeft <= PREBUILD_BLOCKS && this.prebuild !== nextStage && !this.datasets.has(nextStage) && !this.building &&
+      this.fits(nextStage, 2)) {
+      // Once: jobs keep coming while its cache builds (about a second, two jobs on a real node).
+      this.prebuild = nextStage;
       this.opts.logger.info('dag', `stage ${nextStage} starts in ${blocksLeft} blocks: building its dataset ahead of time`);
-      void this.cache(nextStage).then((c) => this.startBuild(nextStage, c, nextStage * STAGE_LENGTH), () => undefined);
+      void this.cache(nextStage).then((c) => {
+        if (this.prebuild === nextStage && !this.closed && !this.building) this.startBuild(nextStage, c, nextStage * STAGE_LENGTH);
+      }, () => {
+        if (this.prebuild === nextStage) this.prebuild = undefined; // cancelled: a later job may try again
+      });
     }
   }
 
   private fits(stage: number, count: number): boolean {
-    const { datasetBytes } = stageBytes(stage);
-    return this.available() >= count * datasetBytes + MEMORY_MARGIN_BYTES;
+    return this.available() >= count * this.datasetBytes(stage) + MEMORY_MARGIN_BYTES;
+  }
+
+  private datasetBytes(stage: number): number {
+    return this.opts.datasetBytes?.(stage) ?? stageBytes(stage).datasetBytes;
   }
 
   private startBuild(stage: number, cache: CacheHandle, height: number): void {
-    const { datasetBytes } = stageBytes(stage);
+    const datasetBytes = this.datasetBytes(stage);
     const available = this.available();
     const held = [...this.datasets.values()].reduce((a, d) => a + d.bytes, 0);
     if (available + held < datasetBytes + MEMORY_MARGIN_BYTES) {
