@@ -301,12 +301,13 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   }
 
   log.info('bench', 'job switch latency (notify parsed -> all threads on the new job), octopus light');
-  const switches = await jobSwitchTimes('octopus', o.threads, Math.max(2, Math.min(o.seconds, 10)));
+  const switchSeconds = Math.max(2, Math.min(o.seconds, 10));
+  const switches = await jobSwitchTimes('octopus', o.threads, switchSeconds);
   result.job_switches = switches.switchMs.length;
   result.job_switch_p50_ms = round(percentile(switches.switchMs, 50), 3);
   result.job_switch_p99_ms = round(percentile(switches.switchMs, 99), 3);
   result.job_switch_loop_block_p99_ms = round(percentile(switches.loopBlockMs, 99), 3);
-  const kswitches = await jobSwitchTimes('keccak', o.threads, 2);
+  const kswitches = await jobSwitchTimes('keccak', o.threads, switchSeconds);
   result.job_switch_keccak_p99_ms = round(percentile(kswitches.switchMs, 99), 3);
   result.job_switch_keccak_loop_block_p99_ms = round(percentile(kswitches.loopBlockMs, 99), 3);
   log.info('bench', 'hashes spent on replaced jobs, keccak and light mode, a job every 50 ms');
