@@ -5,7 +5,6 @@
 #include <cstring>
 #include <stdexcept>
 
-
 #include "cpu.h"
 #include "keccak_x8.h"
 #include "octopus.h"
@@ -123,24 +122,24 @@ uint64_t SearchEngine::publish(std::shared_ptr<JobState> job) {
   return gen;
 }
 
-bool SearchEngine::wait_switched(uint64_t timeout_ms) {
-  std::unique_lock<std::mutex> lock(mu_);
-  return ack_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
-    const uint64_t gen = generation_.load(std::memory_order_relaxed);
-    for (const auto& w : workers_)
-      if (w->acked.load(std::memory_order_relaxed) != gen) return false;
-    return true;
-  });
-}
-
-int64_t SearchEngine::switched_at_ns(uint64_t gen) {
-  std::lock_guard<std::mutex> lock(mu_);
+int64_t SearchEngine::last_ack_ns(uint64_t gen) const {
   int64_t last = -1;
   for (const auto& w : workers_) {
     if (w->acked.load(std::memory_order_relaxed) != gen) return -1;
     last = std::max(last, w->acked_ns);
   }
   return last;
+}
+
+bool SearchEngine::wait_switched(uint64_t timeout_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return ack_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                          [&] { return last_ack_ns(generation_.load(std::memory_order_relaxed)) >= 0; });
+}
+
+int64_t SearchEngine::switched_at_ns(uint64_t gen) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_ack_ns(gen);
 }
 
 uint64_t SearchEngine::slowest_generation() const {

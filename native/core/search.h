@@ -82,6 +82,8 @@ class SearchEngine {
  private:
   struct Worker;
   void run(Worker* self);
+  // Under mu_: when the last thread took `gen`, or -1 while one has not (switched_at_ns's answer).
+  int64_t last_ack_ns(uint64_t gen) const;
   uint64_t publish(std::shared_ptr<JobState> job);
   bool push_solution(uint64_t generation, uint64_t nonce, const uint8_t hash[32]);
 

@@ -133,13 +133,7 @@ class Miner {
         this.log.info('net', `retrying in ${((ch.delayMs ?? 0) / 1000).toFixed(1)} s`);
       }
     });
-    c.on('job', (job) => {
-      try {
-        this.engine.onJob(job);
-      } catch (err) {
-        this.log.error('job', `cannot start the job: ${messageOf(err)}`);
-      }
-    });
+    c.on('job', (job) => this.engine.onJob(job));
     c.on('refused', (err) => {
       this.log.error('net', err.message);
       void this.shutdown(ExitCode.refused);

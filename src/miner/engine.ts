@@ -112,8 +112,17 @@ export class MiningEngine {
    * Synchronous, and lean on purpose: it runs on every job, on an event loop whose CPU caches the
    * search threads have just evicted, so every step here costs memory latency (bench:
    * job_switch_loop_block_p99_ms). Only a job whose cache is missing goes on asynchronously.
+   * Never throws: a job the search refuses is logged here, whichever path started it.
    */
   onJob(job: Job): void {
+    try {
+      this.take(job);
+    } catch (err) {
+      this.cannotStart(err);
+    }
+  }
+
+  private take(job: Job): void {
     if (this.stopped) return;
     const latest = this.latest;
     if (latest && this.active?.generation && sameWork(job, latest)) {
@@ -123,7 +132,7 @@ export class MiningEngine {
     }
     const seq = ++this.seq;
     this.latest = job;
-    if (this.pending.length > 0) this.resubmitPending(job);
+    this.resubmitPending(job);
     const height = job.height ?? this.opts.fixedHeight;
     if (this.opts.algo === 'octopus' && height === undefined) {
       this.pauseSearch();
@@ -169,8 +178,12 @@ export class MiningEngine {
     try {
       this.startWith(job, cache, height);
     } catch (err) {
-      this.opts.logger.error('job', `cannot start the job: ${messageOf(err)}`);
+      this.cannotStart(err);
     }
+  }
+
+  private cannotStart(err: unknown): void {
+    this.opts.logger.error('job', `cannot start the job: ${messageOf(err)}`);
   }
 
   private startWith(job: Job, cache: CacheHandle, height: number): void {
