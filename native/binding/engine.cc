@@ -93,7 +93,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   // is keccak and 1 Octopus; cache, dataset and datasetBytes are undefined where they do not
   // apply. Positional, not an options object: this runs on every job, on an event loop whose
   // caches the search threads have just evicted, and each named property read is a generic
-  // lookup through V8's runtime (several times the cost of the rest of the call, measured).
+  // lookup through V8's runtime (measured by position: start() p99 0.12 -> 0.04 ms).
   Napi::Value Start(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     cfx::SearchJob job;

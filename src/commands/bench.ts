@@ -49,7 +49,8 @@ function stealMs(): number | null {
   }
 }
 
-const elapsed = (start: number | null): number | null => {
+/** Steal since `start` (a stealMs() reading), in ms. */
+const stealSince = (start: number | null): number | null => {
   const now = stealMs();
   return start === null || now === null ? null : now - start;
 };
@@ -292,7 +293,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const kswitches = await jobSwitchTimes('keccak', o.threads, switchSeconds);
   result.job_switch_keccak_p99_ms = round(percentile(kswitches.switchMs, 99), 3);
   result.job_switch_keccak_loop_block_p99_ms = round(percentile(kswitches.loopBlockMs, 99), 3);
-  result.job_switch_steal_ms = elapsed(switchSteal0);
+  result.job_switch_steal_ms = stealSince(switchSteal0);
   log.info('bench', 'hashes spent on replaced jobs, keccak and light mode, a job every 50 ms');
   result.replaced_hash_fraction_keccak = round(await replacedHashFraction(o.threads, Math.min(o.seconds, 3), 50, 4096n, {
     algo: 'keccak',
@@ -344,7 +345,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     }
   }
 
-  result.steal_ms = elapsed(steal0);
+  result.steal_ms = stealSince(steal0);
   return result;
 }
 

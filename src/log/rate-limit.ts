@@ -55,9 +55,9 @@ export class RateLimitedLog {
   private readonly summary: SummaryFormat;
   private readonly now: () => number;
   /**
-   * One timer for every window: it prints the summaries of windows that ended with lines
-   * suppressed and no line since, and re-arms itself while such windows remain. So a sustained
-   * flood arms it from its own callback, never from line().
+   * One timer for every window, armed by the first suppressed line while none is armed: it prints
+   * the summaries of windows that ended with lines suppressed and no line since, and re-arms
+   * itself while windows with suppressed lines have not ended.
    */
   private timer: NodeJS.Timeout | undefined;
   /** Deferred output (deferOutput), printed by one setImmediate. At most limit + 1 lines per key and window. */
