@@ -27,7 +27,7 @@ namespace cfx {
 namespace {
 
 constexpr uint32_t kFullBlock = 1024;  // nonces per hash() call with a dataset: 32 warps (~2-4 ms)
-constexpr uint32_t kFullBlockPortable = 256;  // the portable path is ~4x slower: keep job switches quick
+constexpr uint32_t kFullBlockPortable = 256;  // the portable path is ~4x slower: blocks of similar time
 // Without a dataset: 2 warps (~10 ms on one thread). Solutions leave only at the end of a block,
 // so a block longer than the node's job period delivers them all under a replaced job (at a job
 // every 50 ms, 256 nonces lost 92% of light-mode work that way, 64 lose 12%), and the polynomial
@@ -36,6 +36,8 @@ constexpr uint32_t kLightBlock = 64;
 constexpr uint32_t kFullGroup = 32;    // nonces whose dataset walks interleave (16, 32, 64 measured equal; 8 slower)
 constexpr uint32_t kLightGroup = 32;   // nonces whose page items are computed together: 128 parent chains
 constexpr uint32_t kLightPolySlice = 4;  // accesses evaluated between two abort checks in light mode
+constexpr uint32_t kFullPolySlice = 8;   // the same in full mode: ~0.1-0.2 ms of a 1024-nonce block
+static_assert(kAccesses % kFullPolySlice == 0, "whole slices");
 
 static_assert(kFullBlock % kFullGroup == 0 && kFullBlockPortable % kFullGroup == 0 && kLightBlock % kLightGroup == 0,
               "whole groups per block");
@@ -158,11 +160,13 @@ inline void fnv_page(uint32_t mix[64], const Node* items) {
     for (int w = 0; w < 16; ++w) mix[n * 16 + w] = fnv(mix[n * 16 + w], items[n].words[w]);
 }
 
-// The walk of `count` nonces (a multiple of kFullGroup).
-void walk_full_portable(const BlockView& b, uint32_t count, uint8_t (*out)[32]) {
+// The walk of `count` nonces (a multiple of kFullGroup). Returns how many were hashed: whole
+// groups, fewer than `count` when `abort` fired (it is looked at between groups, ~0.1 ms apart).
+uint32_t walk_full_portable(const BlockView& b, uint32_t count, uint8_t (*out)[32], const AbortCheck& abort) {
   alignas(64) uint32_t mix[kFullGroup][64];
   uint32_t page[kFullGroup];
   for (uint32_t n0 = 0; n0 < count; n0 += kFullGroup) {
+    if (n0 > 0 && abort.now()) return n0;
     for (uint32_t g = 0; g < kFullGroup; ++g) {
       init_mix(b.seeds[n0 + g], mix[g]);
       page[g] = b.first_pages[n0 + g];
@@ -175,6 +179,7 @@ void walk_full_portable(const BlockView& b, uint32_t count, uint8_t (*out)[32]) 
     }
     finish_group_portable(b, n0, mix, kFullGroup, out);
   }
+  return count;
 }
 
 #if CFX_HAVE_AVX512_KERNELS
@@ -208,11 +213,13 @@ CFX_TARGET_AVX512 __attribute__((always_inline)) inline void fnv_page_avx512(uin
                                                _mm512_load_si512(it + q)));
 }
 
-CFX_TARGET_AVX512 void walk_full_avx512(const BlockView& b, uint32_t count, uint8_t (*out)[32]) {
+CFX_TARGET_AVX512 uint32_t walk_full_avx512(const BlockView& b, uint32_t count, uint8_t (*out)[32],
+                                            const AbortCheck& abort) {
   alignas(64) uint32_t mix[kFullGroup][64];
   uint32_t page[kFullGroup];
   for (uint32_t g = 0; g < kFullGroup && g < count; ++g) prefetch_page(b.dataset, b.first_pages[g]);
   for (uint32_t n0 = 0; n0 < count; n0 += kFullGroup) {
+    if (n0 > 0 && abort.now()) return n0;
     for (uint32_t g = 0; g < kFullGroup; ++g) {
       const __m512i seed = _mm512_load_si512(b.seeds + n0 + g);
       for (int q = 0; q < 4; ++q) _mm512_store_si512(reinterpret_cast<__m512i*>(mix[g]) + q, seed);
@@ -233,6 +240,7 @@ CFX_TARGET_AVX512 void walk_full_avx512(const BlockView& b, uint32_t count, uint
     }
     finish_group_avx512(b, n0, mix, kFullGroup, out);
   }
+  return count;
 }
 
 #endif  // CFX_HAVE_AVX512_KERNELS
@@ -285,21 +293,23 @@ struct OctopusBatcher::Impl {
 
 uint32_t OctopusBatcher::Impl::hash_full(uint64_t first, uint32_t count, uint8_t (*out)[32],
                                          const AbortCheck& abort) {
-  // Full mode runs a block (a few ms per thread) start to end; the engine checks between blocks.
-  if (abort.now()) return 0;
+  // A block is 2-5 ms per thread: it looks for a new job between slices of the polynomial step
+  // and between the walk's groups of 32 nonces (each ~0.1 ms), so a switch does not wait for the
+  // block's end.
   poly.load_warps(first / kWarp, count / kWarp);
-  poly.evaluate(0, kAccesses);
+  for (uint32_t i = 0; i < kAccesses; i += kFullPolySlice) {
+    if (abort.now()) return 0;
+    poly.evaluate(i, i + kFullPolySlice);
+  }
   const BlockView b = view();
 #if CFX_HAVE_AVX512_KERNELS
   if (avx512) {
     seeds_avx512(b, count);
-    walk_full_avx512(b, count, out);
-    return count;
+    return walk_full_avx512(b, count, out, abort);
   }
 #endif
   seeds_portable(b, count);
-  walk_full_portable(b, count, out);
-  return count;
+  return walk_full_portable(b, count, out, abort);
 }
 
 uint32_t OctopusBatcher::Impl::hash_light(uint64_t first, uint32_t count, uint8_t (*out)[32],

@@ -15,7 +15,13 @@ namespace cfx {
 struct AbortCheck {
   const std::atomic<uint64_t>* generation = nullptr;
   uint64_t mine = 0;
-  bool now() const { return generation && generation->load(std::memory_order_acquire) != mine; }
+  // Tests: when set, now() also fires from its (*looks_left)-th call on (counting down), so an
+  // abort lands at a chosen point of a computation instead of wherever a timer thread lands it.
+  uint32_t* looks_left = nullptr;
+  bool now() const {
+    if (looks_left && (*looks_left == 0 || --*looks_left == 0)) return true;
+    return generation && generation->load(std::memory_order_acquire) != mine;
+  }
 };
 
 class OctopusBatcher {

@@ -27,7 +27,11 @@
 // again for issue 12 with the next warp's values in ~256-FMA steps after every second read of
 // the walk, one warp or two at a time: 20-30% fewer hashes per CPU second, because one- and
 // two-warp steps run 1.2-1.8x slower than the 6-warp tiles below and the walk's stalls hid
-// less than that; see the commit "experiment: full mode with the polynomial pipelined".)
+// less than that; see the commit "experiment: full mode with the polynomial pipelined". Measured
+// a third time with the AMX kernel, whose units of one tile and half a panel (~0.35 us) match
+// the walk's rounds: the next block's values staged unit by unit between the walk's rounds,
+// with the tile configuration held over the walk, gave 0.76-0.93 of the hashes of doing them
+// up front, and spreading the units finer, between every 8 or 4 of a round's 32 steps, 0.71-0.73.)
 #pragma once
 #include <cstddef>
 #include <cstdint>

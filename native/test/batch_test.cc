@@ -432,6 +432,25 @@ void test_full(const Cache& cache, std::mt19937_64& rng) {
     std::atomic<uint64_t> generation{5};
     const AbortCheck stale{&generation, 4};
     BCHECK(batcher.hash(0, block, o, stale) == 0, "full abort before start (%s)", path);
+    // An abort midway, at every look in turn: during the polynomial step nothing counts as
+    // hashed; during the walk the whole groups before it do, and their hashes are right.
+    const uint32_t poly_looks = kAccesses / 8, groups = block / 32;
+    int wrong_count = 0, wrong_hash = 0;
+    for (uint32_t look = 1; look <= poly_looks + groups; ++look) {
+      uint32_t left = look;
+      const AbortCheck at{nullptr, 0, &left};
+      const uint64_t first = (rng() >> 8) / kWarp * kWarp;
+      const uint32_t got = batcher.hash(first, block, o, at);
+      const uint32_t expect = look <= poly_looks ? 0 : (look - poly_looks) * 32;
+      wrong_count += got != expect;
+      for (uint32_t k = got > 0 ? got - 1 : 0; k < got; ++k) {  // the last group's last hash
+        uint8_t ref[32];
+        octopus_hash_full(h.bytes, first + k, ds.items(), bytes, ref);
+        wrong_hash += std::memcmp(ref, o[k], 32) != 0;
+      }
+    }
+    BCHECK(wrong_count == 0 && wrong_hash == 0, "full abort midway (%s): %d wrong counts, %d wrong hashes", path,
+           wrong_count, wrong_hash);
   });
 }
 

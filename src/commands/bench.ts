@@ -135,6 +135,44 @@ async function replacedHashFraction(threads: number, seconds: number, periodMs: 
 }
 
 /**
+ * Switch latency of the native engine alone: a new job every `periodMs` straight into
+ * SearchEngine.start (no stratum, no MiningEngine: those are what jobSwitchTimes measures, and
+ * they do not depend on the mode), read as jobSwitchTimes reads it. For full mode, whose
+ * StageResources would build a dataset of its own.
+ */
+async function engineSwitchTimes(threads: number, seconds: number, periodMs: number, job: {
+  algo: Algo; cache?: CacheHandle; dataset?: DatasetHandle;
+}): Promise<number[]> {
+  const engine = new SearchEngine(threads, () => {});
+  const times: number[] = [];
+  let last: { generation: number; startedAt: number } | undefined;
+  const settle = (now: number) => {
+    if (!last) return;
+    times.push((engine.switchedAt(last.generation) ?? now) - last.startedAt);
+    last = undefined;
+  };
+  const next = () => {
+    settle(performance.now());
+    const startedAt = performance.now();
+    const generation = engine.start({
+      ...job, header: randomBytes(32), boundary: IMPOSSIBLE, startNonce: randomBytes(8).readBigUInt64LE(),
+    });
+    last = { generation, startedAt };
+  };
+  try {
+    next();
+    const timer = setInterval(next, periodMs);
+    await sleep(seconds * 1000);
+    clearInterval(timer);
+    await sleep(periodMs);
+    settle(performance.now());
+    return times.slice(2); // the first switches include warm-up (page faults, thread wake-up)
+  } finally {
+    engine.destroy();
+  }
+}
+
+/**
  * The loopback node of jobSwitchTimes, on a worker thread: a node is another process, and its
  * allocations and timers in the miner's own isolate would add collections and wake-ups to the
  * event loop being measured. It answers the subscribe, then pushes a fresh job every `periodMs`.
@@ -313,17 +351,26 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     result.huge_pages = dataset.hugePages !== 'none';
     result.huge_pages_kind = dataset.hugePages;
     try {
-      // Full mode and the memory ceiling alternate in thirds so that a change in the machine's
-      // load (it is often shared) hits both sides of full_vs_memory_ceiling alike.
+      // Full mode and the memory ceiling alternate in slices of about a second, so that a change
+      // in the machine's load (it is often shared, and its memory throughput moves by a third
+      // within seconds) hits both sides of full_vs_memory_ceiling alike. The ratio is of the
+      // sums; the spread of the slice pairs' ratios says how steady the machine was.
       log.info('bench', `full mode${refs ? ' and the page walk alone (memory ceiling)' : ''} on ${o.threads} threads${refs ? ', alternating' : ''}`);
       // The ceiling walks its own memory of the dataset's size (filled once, freed after).
       const walk = refs?.walkMemory(sizes.datasetBytes, o.threads, o.hugePages);
+      const slices = Math.max(3, Math.round(o.seconds));
       let full = 0;
       let ceiling: number | null = walk ? 0 : null;
+      const pairs: number[] = [];
       try {
-        for (let i = 0; i < 3; i++) {
-          full += (await searchRate(o.threads, o.seconds / 3, { algo: 'octopus', cache, dataset })) / 3;
-          if (walk && ceiling !== null) ceiling += walk.walkHps(o.seconds / 3) / 3;
+        for (let i = 0; i < slices; i++) {
+          const f = await searchRate(o.threads, o.seconds / slices, { algo: 'octopus', cache, dataset });
+          full += f / slices;
+          if (walk && ceiling !== null) {
+            const c = walk.walkHps(o.seconds / slices);
+            ceiling += c / slices;
+            if (c > 0) pairs.push(f / c);
+          }
         }
       } finally {
         walk?.release();
@@ -336,6 +383,14 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       result.full_vs_baseline = base ? round(full / (base * o.threads), 1) : null;
       result.memory_ceiling_hps = ceiling === null ? null : Math.round(ceiling);
       result.full_vs_memory_ceiling = ceiling ? round(full / ceiling, 3) : null;
+      result.full_vs_memory_ceiling_min = pairs.length ? round(Math.min(...pairs), 3) : null;
+      result.full_vs_memory_ceiling_max = pairs.length ? round(Math.max(...pairs), 3) : null;
+      log.info('bench', 'job switch latency, full mode (engine.start -> all threads on the new job), a job every 25 ms');
+      const fullSwitches = await engineSwitchTimes(o.threads, Math.max(2, Math.min(o.seconds, 5)), 25, {
+        algo: 'octopus', cache, dataset,
+      });
+      result.job_switch_full_p50_ms = round(percentile(fullSwitches, 50), 3);
+      result.job_switch_full_p99_ms = round(percentile(fullSwitches, 99), 3);
       log.info('bench', 'hashes spent on replaced jobs, full mode, a job every 50 ms');
       result.replaced_hash_fraction = round(await replacedHashFraction(o.threads, Math.min(o.seconds, 5), 50, 64n, {
         algo: 'octopus', cache, dataset,
@@ -368,7 +423,9 @@ export function formatBenchForHumans(r: BenchResult): string {
     rows.push(['full / light', `${r.full_vs_light}x`]);
     rows.push(['full / baseline (same threads)', `${r.full_vs_baseline}x`]);
     rows.push(['page walk alone (memory ceiling)', n('memory_ceiling_hps')]);
-    rows.push(['full / memory ceiling', String(r.full_vs_memory_ceiling ?? 'n/a')]);
+    rows.push(['full / memory ceiling', r.full_vs_memory_ceiling_min == null ? String(r.full_vs_memory_ceiling ?? 'n/a')
+      : `${r.full_vs_memory_ceiling} (slices ${r.full_vs_memory_ceiling_min} to ${r.full_vs_memory_ceiling_max})`]);
+    rows.push(['job switch, full mode, p50 / p99', `${r.job_switch_full_p50_ms} / ${r.job_switch_full_p99_ms} ms`]);
     rows.push(['hashes on replaced jobs (full, 50 ms jobs)', String(r.replaced_hash_fraction ?? 'n/a')]);
   }
   rows.push(['job switch p50 / p99', `${r.job_switch_p50_ms} / ${r.job_switch_p99_ms} ms (${r.job_switches} switches)`]);
