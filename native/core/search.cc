@@ -262,13 +262,15 @@ void SearchEngine::run(Worker* self) {
       uint8_t hashes[8][32];
       while (!abort.now()) {
         const uint64_t first = next.fetch_add(path.block, std::memory_order_relaxed);
+        // Counted before any of the block's solutions is queued (as below): whoever takes a
+        // solution (under solutions_mu_) then sees its hash counted.
+        self->hashes.fetch_add(path.block, std::memory_order_relaxed);
         for (uint32_t i = 0; i < path.block; i += 8) {
           for (uint32_t mask = path.hash8(header_words, first + i, top_limit, hashes); mask; mask &= mask - 1) {
             const unsigned lane = static_cast<unsigned>(__builtin_ctz(mask));
             if (below_boundary(hashes[lane], job->boundary)) push_solution(adopted, first + i + lane, hashes[lane]);
           }
         }
-        self->hashes.fetch_add(path.block, std::memory_order_relaxed);
       }
     } else {
       std::unique_ptr<OctopusBatcher> batcher(new OctopusBatcher(
@@ -279,9 +281,9 @@ void SearchEngine::run(Worker* self) {
       while (!abort.now()) {
         const uint64_t first = next.fetch_add(block, std::memory_order_relaxed);
         const uint32_t done = batcher->hash(first, block, out, abort);
+        self->hashes.fetch_add(done, std::memory_order_relaxed);
         for (uint32_t i = 0; i < done; ++i)
           if (below_boundary(out[i], job->boundary)) push_solution(adopted, first + i, out[i]);
-        self->hashes.fetch_add(done, std::memory_order_relaxed);
       }
       left = std::move(batcher);
     }

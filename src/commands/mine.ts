@@ -215,14 +215,16 @@ class Miner {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     this.detachKeys?.();
-    const hashes = this.engine.totalHashes();
-    this.hashingClock.sample(hashes, performance.now());
+    this.hashingClock.sample(this.engine.totalHashes(), performance.now());
     try {
       await this.engine.stop(SHUTDOWN_GRACE_MS);
       await Promise.all([this.client.close(), this.api?.close(), this.resources.close()]);
     } catch (err) {
       this.log.error('miner', `while stopping: ${messageOf(err)}`);
     }
+    // The hash count once the threads are joined: every solution in the books was hashed by
+    // then (read before the stop, a difficulty-1 run showed more solutions found than hashes).
+    const hashes = this.engine.totalHashes();
     const t = this.engine.totals;
     const sh = shareSummary(t);
     logSummary(this.log, {

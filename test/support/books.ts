@@ -83,7 +83,8 @@ export function summaryOf(lines: readonly string[]): MinerBooks {
 /**
  * Everything wrong with a set of books; empty when they balance:
  * found = submitted + dropped stale + dropped invalid + dropped backlog + lost + checking + in flight + pending,
- * submitted = accepted + rejected + timed out, and the dashboard figures agree with the counts.
+ * submitted = accepted + rejected + timed out, no more solutions found than hashes, and the dashboard
+ * figures agree with the counts.
  */
 export function booksProblems(b: MinerBooks): string[] {
   const problems: string[] = [];
@@ -100,6 +101,7 @@ export function booksProblems(b: MinerBooks): string[] {
       `${b.droppedInvalid} + dropped backlog ${b.droppedBacklog} + lost ${b.lost} + checking ${b.checking} + ` +
       `in flight ${b.inFlight} + pending ${b.pending} (= ${parts})`);
   }
+  if (b.found > b.hashes) problems.push(`found ${b.found} solutions in ${b.hashes} hashes`);
   const answered = b.accepted + b.rejected + b.timedOut;
   if (b.submitted !== answered) {
     problems.push(`submitted ${b.submitted} != accepted ${b.accepted} + rejected ${b.rejected} + timed out ${b.timedOut} (= ${answered})`);
