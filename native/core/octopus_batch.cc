@@ -278,6 +278,10 @@ struct OctopusBatcher::Impl {
 
   uint32_t hash_full(uint64_t first, uint32_t count, uint8_t (*out)[32], const AbortCheck& abort);
   uint32_t hash_light(uint64_t first, uint32_t count, uint8_t (*out)[32], const AbortCheck& abort);
+  // Steps 2-4 for both modes: the block's polynomial values in slices of `slice` accesses, with a
+  // look for a new job before each, then the seeds and first pages; the view of them in *b.
+  // False, with nothing to hash, when `abort` fired.
+  bool values_and_seeds(uint64_t first, uint32_t count, uint32_t slice, const AbortCheck& abort, BlockView* b);
 
   const OctopusJob& job;
   const Cache* cache;
@@ -296,20 +300,30 @@ uint32_t OctopusBatcher::Impl::hash_full(uint64_t first, uint32_t count, uint8_t
   // A block is 2-5 ms per thread: it looks for a new job between slices of the polynomial step
   // and between the walk's groups of 32 nonces (each ~0.1 ms), so a switch does not wait for the
   // block's end.
+  BlockView b;
+  if (!values_and_seeds(first, count, kFullPolySlice, abort, &b)) return 0;
+#if CFX_HAVE_AVX512_KERNELS
+  if (avx512) return walk_full_avx512(b, count, out, abort);
+#endif
+  return walk_full_portable(b, count, out, abort);
+}
+
+bool OctopusBatcher::Impl::values_and_seeds(uint64_t first, uint32_t count, uint32_t slice, const AbortCheck& abort,
+                                            BlockView* b) {
   poly.load_warps(first / kWarp, count / kWarp);
-  for (uint32_t i = 0; i < kAccesses; i += kFullPolySlice) {
-    if (abort.now()) return 0;
-    poly.evaluate(i, i + kFullPolySlice);
+  for (uint32_t i = 0; i < kAccesses; i += slice) {
+    if (abort.now()) return false;
+    poly.evaluate(i, std::min(i + slice, kAccesses));
   }
-  const BlockView b = view();
+  *b = view();
 #if CFX_HAVE_AVX512_KERNELS
   if (avx512) {
-    seeds_avx512(b, count);
-    return walk_full_avx512(b, count, out, abort);
+    seeds_avx512(*b, count);
+    return true;
   }
 #endif
-  seeds_portable(b, count);
-  return walk_full_portable(b, count, out, abort);
+  seeds_portable(*b, count);
+  return true;
 }
 
 uint32_t OctopusBatcher::Impl::hash_light(uint64_t first, uint32_t count, uint8_t (*out)[32],
@@ -317,18 +331,8 @@ uint32_t OctopusBatcher::Impl::hash_light(uint64_t first, uint32_t count, uint8_
   // A light hash costs hundreds of microseconds even batched: look for a new job between slices
   // of the polynomial step, before every round of item computations and inside them
   // (dag_items_batch watches the generation every 32 parent steps, ~20 us).
-  poly.load_warps(first / kWarp, count / kWarp);
-  for (uint32_t i = 0; i < kAccesses; i += kLightPolySlice) {
-    if (abort.now()) return 0;
-    poly.evaluate(i, std::min(i + kLightPolySlice, kAccesses));
-  }
-  const BlockView b = view();
-#if CFX_HAVE_AVX512_KERNELS
-  if (avx512) seeds_avx512(b, count);
-  else seeds_portable(b, count);
-#else
-  seeds_portable(b, count);
-#endif
+  BlockView b;
+  if (!values_and_seeds(first, count, kLightPolySlice, abort, &b)) return 0;
   alignas(64) uint32_t mix[kLightGroup][64];
   uint32_t idx[kLightGroup * 4];
   alignas(64) Node items[kLightGroup * 4];
