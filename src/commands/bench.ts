@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import {
   CacheHandle, DatasetHandle, SearchEngine, cpuFeatures, sizesForHeight,
 } from '../native/index.js';
-import type { Algo } from '../native/index.js';
+import type { Algo, SearchJobSpec } from '../native/index.js';
 import { formatHashrate } from '../log/format.js';
 import type { Logger } from '../log/types.js';
 import { silentLogger } from '../log/types.js';
@@ -61,13 +61,39 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** What a bench job hashes: the algorithm and, for Octopus, the cache and dataset. */
+type BenchWork = Pick<SearchJobSpec, 'algo' | 'cache' | 'dataset' | 'datasetBytes'>;
+
+/** A job of `work` with a fresh random header and start nonce. */
+function freshJob(work: BenchWork, boundary: bigint): SearchJobSpec {
+  return { ...work, header: randomBytes(32), boundary, startNonce: randomBytes(8).readBigUInt64LE() };
+}
+
+/**
+ * Switch latencies read after the fact: record() a job when it is handed over, settle() when the
+ * next one comes (or at the end). A job's latency runs from its hand-over to the moment the last
+ * thread took it, as the native engine noted it; a job some thread never took counts as the
+ * whole time it was current (a lower bound of its real latency). Nothing waits on the threads.
+ */
+function switchLatencies(switchedAt: (generation: number) => number | undefined) {
+  const times: number[] = [];
+  let last: { generation: number; at: number } | undefined;
+  return {
+    times,
+    record(generation: number, at: number): void { last = { generation, at }; },
+    settle(now: number): void {
+      if (!last) return;
+      times.push((switchedAt(last.generation) ?? now) - last.at);
+      last = undefined;
+    },
+  };
+}
+
 /** Hashes per second of the native search over `seconds`, after a short warm-up. */
-async function searchRate(threads: number, seconds: number, job: {
-  algo: Algo; cache?: CacheHandle; dataset?: DatasetHandle; datasetBytes?: number;
-}): Promise<number> {
+async function searchRate(threads: number, seconds: number, work: BenchWork): Promise<number> {
   const engine = new SearchEngine(threads, () => {});
   try {
-    engine.start({ ...job, header: randomBytes(32), boundary: IMPOSSIBLE, startNonce: randomBytes(8).readBigUInt64LE() });
+    engine.start(freshJob(work, IMPOSSIBLE));
     await sleep(Math.min(1000, seconds * 200));
     const h0 = engine.totalHashes();
     const t0 = performance.now();
@@ -108,15 +134,12 @@ export function provideBenchReferences(r: BenchReferences): void {
  * just before a switch but delivered after it counts as replaced (delivery takes well under a
  * millisecond on an idle event loop).
  */
-async function replacedHashFraction(threads: number, seconds: number, periodMs: number, difficulty: bigint, job: {
-  algo: Algo; cache?: CacheHandle; dataset?: DatasetHandle; datasetBytes?: number;
-}): Promise<number> {
+async function replacedHashFraction(threads: number, seconds: number, periodMs: number, difficulty: bigint,
+  work: BenchWork): Promise<number> {
   let current = 0;
   const engine = new SearchEngine(threads, (found) => { current += found.length; });
   const boundary = (1n << 256n) / difficulty;
-  const next = () => engine.start({
-    ...job, header: randomBytes(32), boundary, startNonce: randomBytes(8).readBigUInt64LE(),
-  });
+  const next = () => engine.start(freshJob(work, boundary));
   try {
     next();
     await sleep(300); // warm-up: first touches, thread wake-up
@@ -140,24 +163,13 @@ async function replacedHashFraction(threads: number, seconds: number, periodMs: 
  * they do not depend on the mode), read as jobSwitchTimes reads it. For full mode, whose
  * StageResources would build a dataset of its own.
  */
-async function engineSwitchTimes(threads: number, seconds: number, periodMs: number, job: {
-  algo: Algo; cache?: CacheHandle; dataset?: DatasetHandle;
-}): Promise<number[]> {
+async function engineSwitchTimes(threads: number, seconds: number, periodMs: number, work: BenchWork): Promise<number[]> {
   const engine = new SearchEngine(threads, () => {});
-  const times: number[] = [];
-  let last: { generation: number; startedAt: number } | undefined;
-  const settle = (now: number) => {
-    if (!last) return;
-    times.push((engine.switchedAt(last.generation) ?? now) - last.startedAt);
-    last = undefined;
-  };
+  const switches = switchLatencies((g) => engine.switchedAt(g));
   const next = () => {
-    settle(performance.now());
+    switches.settle(performance.now());
     const startedAt = performance.now();
-    const generation = engine.start({
-      ...job, header: randomBytes(32), boundary: IMPOSSIBLE, startNonce: randomBytes(8).readBigUInt64LE(),
-    });
-    last = { generation, startedAt };
+    switches.record(engine.start(freshJob(work, IMPOSSIBLE)), startedAt);
   };
   try {
     next();
@@ -165,8 +177,8 @@ async function engineSwitchTimes(threads: number, seconds: number, periodMs: num
     await sleep(seconds * 1000);
     clearInterval(timer);
     await sleep(periodMs);
-    settle(performance.now());
-    return times.slice(2); // the first switches include warm-up (page faults, thread wake-up)
+    switches.settle(performance.now());
+    return switches.times.slice(2); // the first switches include warm-up (page faults, thread wake-up)
   } finally {
     engine.destroy();
   }
@@ -233,24 +245,15 @@ async function jobSwitchTimes(algo: Algo, threads: number, seconds: number): Pro
   // How long one switch holds the event loop: onJob, which hands the job to the search and
   // returns (the cache is built here beforehand, so no job waits for one).
   const loopBlockMs: number[] = [];
-  const switchMs: number[] = [];
-  // The switch latency is read when the next job comes (25 ms later), from the time the native
-  // engine noted as the last thread took the job: nothing here waits on the threads, and the
-  // reader's own wake-up is not in the figure. A job some thread never took counts as the whole
-  // time it was current (a lower bound of its real latency).
-  let last: { generation: number; receivedAt: number } | undefined;
-  const settle = (now: number) => {
-    if (!last) return;
-    const at = engine.switchedAt(last.generation);
-    switchMs.push((at ?? now) - last.receivedAt);
-    last = undefined;
-  };
+  // Each switch is read when the next job comes (25 ms later): the reader's own wake-up is not
+  // in the figure.
+  const switches = switchLatencies((g) => engine.switchedAt(g));
   client.on('job', (job) => {
-    settle(performance.now());
+    switches.settle(performance.now());
     const t0 = performance.now();
     engine.onJob(job);
     loopBlockMs.push(performance.now() - t0);
-    if (engine.generation > 0) last = { generation: engine.generation, receivedAt: job.receivedAt };
+    if (engine.generation > 0) switches.record(engine.generation, job.receivedAt);
   });
   client.start();
   await new Promise<void>((r) => client.once('subscribed', () => r()));
@@ -259,8 +262,8 @@ async function jobSwitchTimes(algo: Algo, threads: number, seconds: number): Pro
   node.postMessage('stop');
   await new Promise((r) => node.once('exit', r));
   await sleep(30);
-  settle(performance.now());
-  const times = [...switchMs];
+  switches.settle(performance.now());
+  const times = [...switches.times];
   await engine.stop(0);
   await client.close();
   await resources.close();
