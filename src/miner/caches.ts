@@ -9,6 +9,16 @@ import type { Logger } from '../log/types.js';
 /** Left free beside a cache: a cache is tens of MiB, so a cache that leaves less than this is absurd. */
 export const CACHE_MARGIN_BYTES = 256 * 2 ** 20;
 
+/**
+ * Whether a build for `stage` is still wanted while the jobs are of stage `current`: its own
+ * stage, or the next one (a dataset built ahead of the stage change, and the cache it needs; it
+ * takes longer than the node's 0.5 s between jobs, so ending it at every job would restart it
+ * forever). The one rule for CacheRegistry.only and StageResources.only.
+ */
+export function stillWanted(stage: number, current: number): boolean {
+  return stage === current || stage === current + 1;
+}
+
 export interface CacheRegistryOptions {
   /** Caches held or building at once. */
   max: number;
@@ -78,13 +88,9 @@ export class CacheRegistry {
     return entry.promise;
   }
 
-  /**
-   * Cancels every build for a stage other than `stage` and the next one (whose cache a dataset
-   * built ahead of the stage change needs; it takes longer than the node's 0.5 s between jobs,
-   * so cancelling it at every job would restart it forever). Built caches stay (up to max).
-   */
+  /** Cancels every build no longer wanted with jobs of `stage` (stillWanted). Built caches stay (up to max). */
   only(stage: number): void {
-    for (const [s, e] of this.entries) if (s !== stage && s !== stage + 1 && !e.ready) this.drop(s, e);
+    for (const [s, e] of this.entries) if (!stillWanted(s, stage) && !e.ready) this.drop(s, e);
   }
 
   /** Cancels every build and forgets every cache (each is freed with its last user). */

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { DatasetHandle, STAGE_LENGTH, stageBytes } from '../native/index.js';
 import type { CacheHandle } from '../native/index.js';
-import { CacheRegistry } from './caches.js';
+import { CacheRegistry, stillWanted } from './caches.js';
 import type { Logger } from '../log/types.js';
 import { formatBytes } from '../log/format.js';
 import { messageOf } from '../errors.js';
@@ -96,8 +96,8 @@ export class StageResources {
   only(stage: number): void {
     this.caches.only(stage);
     const b = this.building;
-    if (b && b.stage !== stage && b.stage !== stage + 1) b.abort.abort();
-    if (this.prebuild !== undefined && this.prebuild !== stage && this.prebuild !== stage + 1) this.prebuild = undefined;
+    if (b && !stillWanted(b.stage, stage)) b.abort.abort();
+    if (this.prebuild !== undefined && !stillWanted(this.prebuild, stage)) this.prebuild = undefined;
   }
 
   private available(): number {
