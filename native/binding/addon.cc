@@ -7,6 +7,7 @@
 #include "../core/keccak.h"
 #include "../core/octopus.h"
 #include "../core/params.h"
+#include "../core/self_test.h"
 #include "../core/u256.h"
 #include "builds.h"
 #include "convert.h"
@@ -184,6 +185,41 @@ Napi::Value CpuFeatures(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// Runs the self-test of every selected kernel (native/core/self_test.h), switching a failing
+// path off for the process, and reports {ok, kernels: [{name, ok, ms}], disabled: [...]}.
+// Synchronous: tens of milliseconds, at start-up and after an invalid share only.
+Napi::Value SelfTest(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const cfx::SelfTestReport r = guarded(env, [] { return cfx::run_self_test(); });
+  auto o = Napi::Object::New(env);
+  o.Set("ok", r.ok);
+  auto kernels = Napi::Array::New(env, r.kernels.size());
+  for (size_t i = 0; i < r.kernels.size(); ++i) {
+    auto k = Napi::Object::New(env);
+    k.Set("name", r.kernels[i].name);
+    k.Set("ok", r.kernels[i].ok);
+    k.Set("ms", r.kernels[i].ms);
+    kernels.Set(uint32_t(i), k);
+  }
+  o.Set("kernels", kernels);
+  auto disabled = Napi::Array::New(env, r.disabled.size());
+  for (size_t i = 0; i < r.disabled.size(); ++i) disabled.Set(uint32_t(i), r.disabled[i]);
+  o.Set("disabled", disabled);
+  return o;
+}
+
+// Stops using a path for the rest of the process ("amx" or "avx512"): objects built afterwards
+// (the next job's batchers) take the next path. The miner calls it when full mode keeps
+// producing wrong hashes that the self-test does not explain.
+Napi::Value DisableKernel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) throw type_error(env, "kernel must be \"amx\" or \"avx512\"");
+  const std::string k = info[0].As<Napi::String>().Utf8Value();
+  if (k == "amx") cfx::force_no_amx(true);
+  else if (k == "avx512") cfx::force_portable(true);
+  else throw Napi::RangeError::New(env, "kernel must be \"amx\" or \"avx512\"");
+  return env.Undefined();
+}
 
 }  // namespace
 }  // namespace cfx_binding
@@ -205,6 +241,8 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("octopusTrace", Napi::Function::New(env, OctopusTrace));
   exports.Set("meetsBoundary", Napi::Function::New(env, MeetsBoundary));
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeatures));
+  exports.Set("selfTest", Napi::Function::New(env, SelfTest));
+  exports.Set("disableKernel", Napi::Function::New(env, DisableKernel));
   init_builds(env, exports);
   init_engine(env, exports);
   init_verify(env, exports);

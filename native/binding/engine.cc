@@ -20,16 +20,31 @@ struct Shared {
 void drain(Napi::Env env, Napi::Function cb, const std::shared_ptr<Shared>& shared) {
   if (env == nullptr || cb.IsEmpty() || !shared->engine) return;
   // Only the current generation's solutions come out (the engine drops and counts the rest),
-  // and the queue holds at most cfx::kMaxQueuedSolutions: one call, bounded work.
+  // and the queues hold at most cfx::kMaxQueuedSolutions solutions and cfx::kMaxQueuedShares
+  // shares: one call, bounded work.
   auto solutions = shared->engine->take_solutions();
-  if (solutions.empty()) return;
+  auto shares = shared->engine->take_shares();
+  if (solutions.empty() && shares.empty()) return;
   auto nonces = Napi::Array::New(env, solutions.size());
   auto hashes = Napi::Array::New(env, solutions.size());
   for (size_t k = 0; k < solutions.size(); ++k) {
     nonces.Set(uint32_t(k), Napi::BigInt::New(env, solutions[k].nonce));
     hashes.Set(uint32_t(k), copy_buffer(env, solutions[k].hash, 32));
   }
-  cb.Call({Napi::Number::New(env, double(solutions[0].generation)), nonces, hashes});
+  // Shares as [generation, nonce, hash, bits, ...] (about one a second: no need for speed here).
+  Napi::Value share_list = env.Undefined();
+  if (!shares.empty()) {
+    auto list = Napi::Array::New(env, shares.size() * 4);
+    for (size_t k = 0; k < shares.size(); ++k) {
+      list.Set(uint32_t(4 * k), Napi::Number::New(env, double(shares[k].generation)));
+      list.Set(uint32_t(4 * k + 1), Napi::BigInt::New(env, shares[k].nonce));
+      list.Set(uint32_t(4 * k + 2), copy_buffer(env, shares[k].hash, 32));
+      list.Set(uint32_t(4 * k + 3), Napi::Number::New(env, shares[k].share_bits));
+    }
+    share_list = list;
+  }
+  const double generation = solutions.empty() ? 0.0 : double(solutions[0].generation);
+  cb.Call({Napi::Number::New(env, generation), nonces, hashes, share_list});
 }
 
 class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
@@ -41,6 +56,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
                         InstanceMethod<&EngineWrap::Generation>("generation"),
                         InstanceMethod<&EngineWrap::HashCounts>("hashCounts"),
                         InstanceMethod<&EngineWrap::Dropped>("dropped"),
+                        InstanceMethod<&EngineWrap::SetShareBits>("setShareBits"),
                         InstanceMethod<&EngineWrap::WaitSwitched>("waitSwitched"),
                         InstanceMethod<&EngineWrap::SwitchedAt>("switchedAt")});
   }
@@ -143,7 +159,15 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     auto o = Napi::Object::New(info.Env());
     o.Set("stale", double(shared_->engine->dropped_stale()));
     o.Set("full", double(shared_->engine->dropped_full()));
+    o.Set("shares", double(shared_->engine->dropped_shares()));
     return o;
+  }
+
+  // Internal shares from now on: hashes below 2^256 / 2^bits (bits 0 to cfx::kMaxShareBits).
+  Napi::Value SetShareBits(const Napi::CallbackInfo& info) {
+    const uint64_t bits = uint_arg(info, 0, "bits", 0, cfx::kMaxShareBits);
+    guarded(info.Env(), [&] { engine(info.Env()).set_share_bits(static_cast<uint32_t>(bits)); });
+    return info.Env().Undefined();
   }
 
   // Blocks until every thread is on the current generation; tests and the benchmark only.

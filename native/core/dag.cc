@@ -208,9 +208,18 @@ std::string read_thp_mode() {
 }  // namespace
 
 std::shared_ptr<Cache> Cache::build(uint64_t stage, const ProgressFn& progress, const CancelFlag* cancel) {
+  return build_nodes(stage, cache_bytes_for_stage(stage) / sizeof(Node), progress, cancel);
+}
+
+std::shared_ptr<Cache> Cache::build_small(uint64_t stage, uint64_t node_count) {
+  if (node_count == 0) throw std::invalid_argument("a cache needs at least one node");
+  return build_nodes(stage, node_count, {}, nullptr);
+}
+
+std::shared_ptr<Cache> Cache::build_nodes(uint64_t stage, uint64_t n, const ProgressFn& progress,
+                                          const CancelFlag* cancel) {
   auto cache = std::make_shared<Cache>();
   cache->stage_ = stage;
-  const uint64_t n = cache_bytes_for_stage(stage) / sizeof(Node);
   cache->count_ = n;
   cache->nodes_.reset(new Node[n]);  // throws std::bad_alloc when memory is short
   Node* nodes = cache->nodes_.get();

@@ -30,6 +30,9 @@ class Cache {
   // std::runtime_error("cancelled") when `cancel` is set during the build.
   static std::shared_ptr<Cache> build(uint64_t stage, const ProgressFn& progress = {},
                                       const CancelFlag* cancel = nullptr);
+  // A cache of `node_count` nodes (>= 1) made by the same algorithm from `stage`'s seed: not
+  // any stage's real cache, but a small one that builds in microseconds, for the self-test.
+  static std::shared_ptr<Cache> build_small(uint64_t stage, uint64_t node_count);
 
   uint64_t stage() const { return stage_; }
   uint64_t node_count() const { return count_; }
@@ -38,6 +41,8 @@ class Cache {
   const uint8_t* seed() const { return seed_; }
 
  private:
+  static std::shared_ptr<Cache> build_nodes(uint64_t stage, uint64_t node_count, const ProgressFn& progress,
+                                            const CancelFlag* cancel);
   uint64_t stage_ = 0;
   uint64_t count_ = 0;
   uint8_t seed_[32] = {0};

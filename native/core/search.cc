@@ -21,12 +21,25 @@ constexpr uint64_t kNonceAlign = 1024;
 constexpr uint32_t kKeccakBlockAvx512 = 1024;
 constexpr uint32_t kKeccakBlockPortable = 256;
 
-// hash < boundary with the hash read big-endian; the top word decides almost always.
-inline bool below_boundary(const uint8_t hash[32], const U256& boundary) {
+// The hash's top 64 bits, read big-endian: the word every filter below compares.
+inline uint64_t top_word(const uint8_t hash[32]) {
   uint64_t top = 0;
   for (int i = 0; i < 8; ++i) top = (top << 8) | hash[i];
+  return top;
+}
+
+// hash < boundary with the hash read big-endian; the top word decides almost always.
+inline bool below_boundary(const uint8_t hash[32], const U256& boundary) {
+  const uint64_t top = top_word(hash);
   if (top != boundary.limb[3]) return top < boundary.limb[3];
   return u256_less(u256_from_be(hash), boundary);
+}
+
+// The loops' one compare per hash: a hash whose top word passes this is a solution or a share.
+// The share difficulty never exceeds the job's (the miner caps it), so this is usually the share
+// limit; taking the larger keeps every solution whatever the caller set.
+inline uint64_t hit_filter(const U256& boundary, uint32_t share_bits) {
+  return std::max(boundary.limb[3], share_top_max(share_bits));
 }
 
 // The keccak test PoW kernel (8 nonces a call) and its block size, chosen at run time.
@@ -195,7 +208,46 @@ std::vector<uint64_t> SearchEngine::thread_hashes() const {
   return out;
 }
 
-bool SearchEngine::push_solution(uint64_t generation, uint64_t nonce, const uint8_t hash[32]) {
+void SearchEngine::set_share_bits(uint32_t bits) {
+  share_bits_.store(std::min(bits, kMaxShareBits), std::memory_order_relaxed);
+}
+
+std::vector<Solution> SearchEngine::take_shares() {
+  std::vector<Solution> out;
+  std::lock_guard<std::mutex> lock(solutions_mu_);
+  out.swap(shares_);
+  return out;
+}
+
+void SearchEngine::found(uint64_t generation, uint64_t nonce, const uint8_t hash[32], const U256& boundary,
+                         uint32_t bits) {
+  if (below_boundary(hash, boundary)) {
+    push_solution(generation, nonce, hash, bits);  // a solution is a share too: the consumer counts it as one
+  } else if (top_word(hash) <= share_top_max(bits)) {
+    push_share(generation, nonce, hash, bits);
+  }
+}
+
+void SearchEngine::push_share(uint64_t generation, uint64_t nonce, const uint8_t hash[32], uint32_t share_bits) {
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(solutions_mu_);
+    if (shares_.size() >= kMaxQueuedShares) {
+      dropped_shares_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    wake = solutions_.empty() && shares_.empty();  // the consumer drains both queues at every wake-up
+    Solution s;
+    s.generation = generation;
+    s.nonce = nonce;
+    std::memcpy(s.hash, hash, 32);
+    s.share_bits = share_bits;
+    shares_.push_back(s);
+  }
+  if (wake && on_solution_) on_solution_();
+}
+
+bool SearchEngine::push_solution(uint64_t generation, uint64_t nonce, const uint8_t hash[32], uint32_t share_bits) {
   // A full queue is the usual state at difficulty 1 (every hash a solution): decide that without
   // the lock, so the threads keep hashing instead of queueing on the mutex. relaxed: a stale
   // read only moves one solution between "queued" and "dropped", both counted.
@@ -210,11 +262,12 @@ bool SearchEngine::push_solution(uint64_t generation, uint64_t nonce, const uint
       dropped_full_.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
-    wake = solutions_.empty();  // one wake-up per burst: the consumer drains everything queued
+    wake = solutions_.empty() && shares_.empty();  // one wake-up per burst: the consumer drains everything queued
     Solution s;
     s.generation = generation;
     s.nonce = nonce;
     std::memcpy(s.hash, hash, 32);
+    s.share_bits = share_bits;
     solutions_.push_back(s);
     queued_.store(solutions_.size(), std::memory_order_relaxed);
   }
@@ -256,11 +309,12 @@ void SearchEngine::run(Worker* self) {
       const KeccakSearchPath path = keccak_search_path();
       uint64_t header_words[4];
       std::memcpy(header_words, job->header, 32);  // the inner block's fixed lanes 0-3
-      // A hash whose top 64 bits exceed the boundary's cannot be below it: only the lanes that
-      // pass this filter leave the vector registers and get the full comparison.
-      const uint64_t top_limit = job->boundary.limb[3];
       uint8_t hashes[8][32];
       while (!abort.now()) {
+        // A hash whose top 64 bits exceed this can be neither a solution nor a share: only the
+        // lanes that pass it leave the vector registers and get the full comparison.
+        const uint32_t bits = share_bits_.load(std::memory_order_relaxed);
+        const uint64_t top_limit = hit_filter(job->boundary, bits);
         const uint64_t first = next.fetch_add(path.block, std::memory_order_relaxed);
         // Counted before any of the block's solutions is queued (as below): whoever takes a
         // solution (under solutions_mu_) then sees its hash counted.
@@ -268,7 +322,7 @@ void SearchEngine::run(Worker* self) {
         for (uint32_t i = 0; i < path.block; i += 8) {
           for (uint32_t mask = path.hash8(header_words, first + i, top_limit, hashes); mask; mask &= mask - 1) {
             const unsigned lane = static_cast<unsigned>(__builtin_ctz(mask));
-            if (below_boundary(hashes[lane], job->boundary)) push_solution(adopted, first + i + lane, hashes[lane]);
+            found(adopted, first + i + lane, hashes[lane], job->boundary, bits);
           }
         }
       }
@@ -282,8 +336,10 @@ void SearchEngine::run(Worker* self) {
         const uint64_t first = next.fetch_add(block, std::memory_order_relaxed);
         const uint32_t done = batcher->hash(first, block, out, abort);
         self->hashes.fetch_add(done, std::memory_order_relaxed);
+        const uint32_t bits = share_bits_.load(std::memory_order_relaxed);
+        const uint64_t filter = hit_filter(job->boundary, bits);
         for (uint32_t i = 0; i < done; ++i)
-          if (below_boundary(out[i], job->boundary)) push_solution(adopted, first + i, out[i]);
+          if (top_word(out[i]) <= filter) found(adopted, first + i, out[i], job->boundary, bits);
       }
       left = std::move(batcher);
     }

@@ -39,7 +39,16 @@ struct Solution {
   uint64_t generation;
   uint64_t nonce;
   uint8_t hash[32];
+  // The share difficulty (log2) in force when it was found; a solution meets it too.
+  uint32_t share_bits;
 };
+
+// Internal shares: the search also reports hashes at a difficulty far below the job's (a power
+// of two, 2^share_bits), so the miner can re-check its own kernels and count its real work while
+// no block is found (README, "Self-checks"). hash < 2^256 / 2^k is exactly "the top 64 bits are
+// below 2^(64-k)": one compare of the word the loops already compare with the boundary's.
+constexpr uint32_t kMaxShareBits = 63;
+inline uint64_t share_top_max(uint32_t bits) { return bits == 0 ? UINT64_MAX : (uint64_t(1) << (64 - bits)) - 1; }
 
 class SearchEngine {
  public:
@@ -70,6 +79,14 @@ class SearchEngine {
 
   // The queued solutions of the current generation; older ones are dropped here and counted.
   std::vector<Solution> take_solutions();
+  // The queued shares, of any generation (a share of a replaced job is still work done on it).
+  std::vector<Solution> take_shares();
+  // Shares from now on are hashes below 2^256 / 2^bits (bits <= kMaxShareBits; 0 reports every
+  // hash as a share). Threads read it once per block, so it applies within a block.
+  void set_share_bits(uint32_t bits);
+  uint32_t share_bits() const { return share_bits_.load(std::memory_order_relaxed); }
+  // Shares dropped because their queue was full (kMaxQueuedShares).
+  uint64_t dropped_shares() const { return dropped_shares_.load(std::memory_order_relaxed); }
   // Solutions of a replaced job dropped by take_solutions(), and solutions dropped because the
   // queue was full (kMaxQueuedSolutions), since the engine started.
   uint64_t dropped_stale() const { return dropped_stale_.load(std::memory_order_relaxed); }
@@ -85,7 +102,11 @@ class SearchEngine {
   // Under mu_: when the last thread took `gen`, or -1 while one has not (switched_at_ns's answer).
   int64_t last_ack_ns(uint64_t gen) const;
   uint64_t publish(std::shared_ptr<JobState> job);
-  bool push_solution(uint64_t generation, uint64_t nonce, const uint8_t hash[32]);
+  bool push_solution(uint64_t generation, uint64_t nonce, const uint8_t hash[32], uint32_t share_bits);
+  void push_share(uint64_t generation, uint64_t nonce, const uint8_t hash[32], uint32_t share_bits);
+  // A hash whose top 64 bits (big-endian) are at most `filter` is a share or a solution: classify
+  // and queue it. `filter` = max(the boundary's top word, share_top_max(bits)).
+  void found(uint64_t generation, uint64_t nonce, const uint8_t hash[32], const U256& boundary, uint32_t bits);
 
   std::vector<std::unique_ptr<Worker>> workers_;
   std::function<void()> on_solution_;
@@ -104,6 +125,11 @@ class SearchEngine {
   std::atomic<uint64_t> dropped_stale_{0};
   std::atomic<uint64_t> dropped_full_{0};
   std::atomic<size_t> queued_{0};  // solutions_.size(), readable without the lock
+  std::vector<Solution> shares_;   // under solutions_mu_
+  std::atomic<uint64_t> dropped_shares_{0};
+  // relaxed: a setting read once per block; a thread that sees the old value for one more block
+  // reports that block's shares at the old difficulty, and each share carries the bits it used.
+  std::atomic<uint32_t> share_bits_{kMaxShareBits};
 };
 
 // The queue between the search threads and their consumer (JS). A consumer drains all of it at
@@ -111,5 +137,9 @@ class SearchEngine {
 // makes one block per solution), so a longer queue would only hold solutions that are dropped
 // later; at difficulty 1 every hash is a solution and the surplus is dropped (and counted) here.
 constexpr size_t kMaxQueuedSolutions = 64;
+// The share queue. The miner aims at about one share a second and drains at every wake-up; 32
+// holds a burst while the share difficulty adapts to a hashrate far above its first guess,
+// beyond which shares are dropped and counted (the books of solutions never depend on shares).
+constexpr size_t kMaxQueuedShares = 32;
 
 }  // namespace cfx

@@ -217,6 +217,8 @@ int main(int argc, char** argv) {
   test_search(g_checks, g_failures, cache_for(0));
   extern void test_batch(int& checks, int& failures, const Cache& cache);
   test_batch(g_checks, g_failures, cache_for(0));
+  extern void test_self_test(int& checks, int& failures);
+  test_self_test(g_checks, g_failures);
   std::printf("core: %d vector lines, %d checks\n", lines, g_checks);
   std::printf("%d passed, %d failed\n", g_checks - g_failures, g_failures);
   return g_failures ? 1 : 0;

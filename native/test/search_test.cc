@@ -274,6 +274,49 @@ void test_shutdown_during_work() {
   check(threw, "a zero boundary is refused");
 }
 
+// Internal shares: with an unsolvable job, hashes at the share difficulty 2^k come out as shares
+// (top 64 bits below 2^(64-k)), carry k, verify, and keep coming after the job is replaced
+// (a share of a replaced job is still work done); the share queue is bounded.
+void test_shares() {
+  SearchEngine engine(2, [] {});
+  engine.set_share_bits(12);
+  check(engine.share_bits() == 12, "share bits are set");
+  const SearchJob job = keccak_job(7, 200, 0x1234000);  // difficulty 2^200: no solution
+  const uint64_t gen = engine.start(job);
+  std::vector<Solution> shares;
+  const bool enough = wait_until([&] {
+    auto got = engine.take_shares();
+    shares.insert(shares.end(), got.begin(), got.end());
+    check(engine.take_solutions().empty(), "no solution at difficulty 2^200");
+    return shares.size() >= 200;
+  }, 60000);
+  check(enough, "shares at difficulty 2^12 arrive");
+  bool ok = true;
+  for (const auto& s : shares) {
+    uint8_t nonce_le[32] = {0}, hash[32];
+    std::memcpy(nonce_le, &s.nonce, 8);
+    keccak_pow_hash(job.header, nonce_le, hash);
+    uint64_t top = 0;
+    for (int i = 0; i < 8; ++i) top = top << 8 | hash[i];
+    ok &= std::memcmp(hash, s.hash, 32) == 0 && top < (uint64_t(1) << 52) && s.share_bits == 12 && s.generation == gen;
+  }
+  check(ok, "every share verifies, meets 2^12 and carries its bits and generation");
+  check(share_top_max(0) == UINT64_MAX && share_top_max(1) == (uint64_t(1) << 63) - 1, "share limits");
+  // A replaced job's shares are still handed over (solutions of it are not).
+  engine.set_share_bits(0);  // every hash a share: the queue fills at once
+  engine.start(keccak_job(8, 200, 0));
+  check(wait_until([&] { return engine.dropped_shares() > 0; }, 20000), "a full share queue drops and counts");
+  engine.pause();
+  check(engine.wait_switched(5000), "paused");
+  const auto held = engine.take_shares();
+  check(!held.empty() && held.size() <= kMaxQueuedShares, "the share queue holds at most kMaxQueuedShares");
+  bool bits0 = true;
+  for (const auto& s : held) bits0 &= s.share_bits == 0 && s.generation != 0;
+  check(bits0, "shares taken after a pause keep their generation and bits");
+  engine.set_share_bits(99);
+  check(engine.share_bits() == kMaxShareBits, "share bits are capped");
+}
+
 }  // namespace
 
 void test_search(int& checks, int& failures, const Cache& cache) {
@@ -285,4 +328,5 @@ void test_search(int& checks, int& failures, const Cache& cache) {
   test_queue_is_bounded();
   test_octopus_light(cache);
   test_shutdown_during_work();
+  test_shares();
 }
