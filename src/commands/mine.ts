@@ -18,14 +18,34 @@ import type { ApiServer, ConnectionState as ApiState, Summary } from '../api/ser
 import { createMetricsRegistry } from '../api/metrics.js';
 import { History, HISTORY_INTERVAL_MS } from '../api/history.js';
 import { ThreadHashrates } from '../miner/thread-hashrate.js';
-import { HashingClock, formatBooks, logSpeed, logSummary } from '../ui/status.js';
-import { ExitCode, UsageError, messageOf } from '../errors.js';
+import { HashingClock, formatBooks, logOdds, logSpeed, logSummary } from '../ui/status.js';
+import { ExitCode, NativeLoadError, UsageError, messageOf } from '../errors.js';
 import { VERSION } from '../version.js';
-import { cpuFeatures, ensureAddon } from '../native/index.js';
+import { cpuFeatures, disableKernel, ensureAddon, selfTest } from '../native/index.js';
+import type { SelfTestReport } from '../native/index.js';
+import { BlockOdds, expectedBlockSeconds } from '../miner/shares.js';
+import { SelfRepair } from '../miner/self-repair.js';
 
 /** Submits still in flight get this long to be answered when the miner stops (under 1 s in all). */
 const SHUTDOWN_GRACE_MS = 700;
 const SAMPLE_INTERVAL_MS = 500;
+/** The best-share / effort / time-to-block line: a block may be weeks away, so every few minutes is enough. */
+export const ODDS_INTERVAL_MS = 5 * 60_000;
+/** /health wants a job from the node this recently: the node re-sends its job every 60 s, plus a margin. */
+export const HEALTH_JOB_MAX_AGE_S = 90;
+/** Connected with a job for this long and still no hashes counted: /health says "not hashing". */
+const HEALTH_HASHING_GRACE_MS = 15_000;
+
+/** What /summary adds for a miner that may wait weeks for a block (issue 20). */
+export interface TrustSummary {
+  hashes: number;
+  best: { difficulty: bigint; nonce: string; job: string; height: number | null } | null;
+  expected_block_s: number | null;
+  effort: number;
+  self_check: { share_difficulty: bigint | null; checked: number; invalid: number; effective_hps: number | null };
+  self_test: { ok: boolean; kernels: { name: string; ok: boolean; ms: number }[] };
+  health: { ok: boolean; reasons: string[] };
+}
 
 export async function mineCommand(settings: Settings, warnings: string[]): Promise<number> {
   const worker = requireWorker(settings);
@@ -37,6 +57,13 @@ export async function mineCommand(settings: Settings, warnings: string[]): Promi
     }
   });
   ensureAddon(); // a broken build is exit 3 before anything connects
+  // Every kernel the CPU selected against known answers, before the first job (xmrig does the
+  // same): a wrong path is switched off here, and no right path at all is exit 3.
+  const report = selfTest();
+  if (!report.ok) {
+    throw new NativeLoadError(`self-test: no kernel path gives the known answers (${report.kernels.filter((k) => !k.ok).map((k) => k.name).join(', ')}); ` +
+      'this CPU or build cannot mine: rebuild the addon (npm run build:native) and report the CPU model');
+  }
   registerSecret(settings.password);
   registerSecret(settings.httpToken);
   const logger = createLogger({
@@ -45,7 +72,7 @@ export async function mineCommand(settings: Settings, warnings: string[]): Promi
     color: settings.color ?? 'auto',
   });
   for (const w of warnings) logger.warn('cfg', w);
-  const miner = new Miner(settings, worker, hosts, logger);
+  const miner = new Miner(settings, worker, hosts, logger, report);
   return miner.run();
 }
 
@@ -64,17 +91,37 @@ class Miner {
   private detachKeys: (() => void) | undefined;
   private finish!: (code: number) => void;
   private stopping = false;
+  private readonly odds = new BlockOdds();
+  private readonly repair: SelfRepair;
+  private acceptedSeen = 0;
+  /** When the node last sent a job (a re-sent one too): /health's "is the node still feeding us". */
+  private lastJobAt: number | undefined;
+  private connectedAt: number | undefined;
 
-  constructor(private readonly s: Settings, private readonly worker: string, hosts: { host: string; port: number }[], private readonly log: ConsoleLogger) {
+  constructor(private readonly s: Settings, private readonly worker: string, hosts: { host: string; port: number }[],
+    private readonly log: ConsoleLogger, startReport: SelfTestReport) {
     this.resources = new StageResources({
       mode: s.mode, threads: s.threads, hugePages: s.hugePages, logger: log,
       progress: (label, total) => createProgress({ label, total, tty: Boolean(process.stderr.isTTY) && !s.logJson, logger: log }),
-      onDatasetReady: (stage) => this.engine.onDatasetReady(stage),
+      onDatasetReady: (stage) => {
+        this.engine.onDatasetReady(stage);
+        this.repair.onDatasetReady(stage);
+      },
     });
     this.client = new StratumClient({ hosts, worker, password: s.password, logger: log, requestTimeoutMs: s.requestTimeoutMs });
     this.engine = new MiningEngine({
       algo: s.algo, threads: s.threads, fixedHeight: s.height, logger: log, pool: this.client, resources: this.resources,
+      onInvalidShare: (share) => this.repair.onInvalid(share),
     });
+    this.repair = new SelfRepair({
+      engine: this.engine, resources: this.resources, logger: log, selfTest, disableKernel, kernels: cpuFeatures,
+      fixedHeight: s.height,
+      onFatal: (message) => {
+        log.error('cpu', message);
+        void this.shutdown(ExitCode.native);
+      },
+    });
+    this.repair.lastSelfTest = startReport;
   }
 
   async run(): Promise<number> {
@@ -94,6 +141,7 @@ class Miner {
     this.timers.push(setInterval(() => this.sample(), SAMPLE_INTERVAL_MS));
     this.timers.push(setInterval(() => this.history.record(this.summary(), Date.now()), HISTORY_INTERVAL_MS));
     this.timers.push(setInterval(() => this.printSpeed(), this.s.printIntervalS * 1000));
+    this.timers.push(setInterval(() => this.printOdds(), ODDS_INTERVAL_MS));
     // Under --log-json too: raw mode is what keeps typed keys from echoing into the log.
     if (process.stdin.isTTY) {
       this.detachKeys = attachKeys({
@@ -114,7 +162,13 @@ class Miner {
     const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
     this.log.info('miner', `cfx-miner ${VERSION}, ${s.algo}, mode ${s.algo === 'keccak' ? 'n/a' : s.mode}, ${s.threads} threads`);
     const { keccakImpl, polyImpl } = cpuFeatures();
-    this.log.info('cpu', `${cpu}, ${cores} cores, keccak ${keccakImpl}, polynomial ${polyImpl}`);
+    const st = this.repair.lastSelfTest!;
+    const ms = st.kernels.reduce((a, k) => a + k.ms, 0);
+    for (const k of st.kernels.filter((c) => !c.ok)) {
+      this.log.error('cpu', `self-test: the ${k.name} kernel gave a wrong answer; switched off ${st.disabled.join(' and ')}, using the next path`);
+    }
+    this.log.info('cpu', `${cpu}, ${cores} cores, keccak ${keccakImpl}, polynomial ${polyImpl}, ` +
+      `self-test ${st.ok ? 'ok' : 'FAILED'} (${st.kernels.filter((k) => k.ok).map((k) => k.name).join(', ')}) in ${ms.toFixed(1)} ms`);
     if (s.threads > cores) {
       this.log.warn('cpu', `${s.threads} threads on ${cores} cores: threads will share cores and each runs slower`);
     }
@@ -124,6 +178,7 @@ class Miner {
     const c = this.client;
     c.on('state', (ch) => {
       this.clientState = ch.state;
+      if (ch.state === 'subscribed') this.connectedAt = performance.now();
       const where = `${ch.host}:${ch.port}`;
       if (ch.state === 'connecting') this.log.info('net', `connecting to ${where}`);
       else if (ch.state === 'disconnected') {
@@ -133,7 +188,10 @@ class Miner {
         this.log.info('net', `retrying in ${((ch.delayMs ?? 0) / 1000).toFixed(1)} s`);
       }
     });
-    c.on('job', (job) => this.engine.onJob(job));
+    c.on('job', (job) => {
+      this.lastJobAt = performance.now();
+      this.engine.onJob(job);
+    });
     c.on('refused', (err) => {
       this.log.error('net', err.message);
       void this.shutdown(ExitCode.refused);
@@ -167,7 +225,7 @@ class Miner {
     });
   }
 
-  summary(): Summary {
+  summary(): Summary & TrustSummary {
     const t = this.engine.totals;
     const job = this.engine.currentJob;
     const ep = this.client.endpoint;
@@ -187,7 +245,39 @@ class Miner {
       connection: { host: ep.host, port: ep.port, state: apiState(this.clientState) },
       dataset: ds.state === 'building' ? { state: 'building-dataset', progress: ds.progress }
         : ds.state === 'ready' ? { state: 'ready', progress: 1 } : { state: 'idle', progress: 0 },
+      ...this.trust(),
     };
+  }
+
+  private trust(): TrustSummary {
+    const now = performance.now();
+    const sc = this.engine.selfCheck;
+    const best = sc.best;
+    const st = this.repair.lastSelfTest!;
+    return {
+      hashes: this.engine.totalHashes(),
+      best: best && { difficulty: best.difficulty, nonce: `0x${best.nonce.toString(16)}`, job: best.jobId, height: best.height },
+      expected_block_s: expectedBlockSeconds(this.engine.currentJob?.difficulty, this.meter.rates(now)),
+      effort: this.odds.effort,
+      self_check: { share_difficulty: sc.difficulty, checked: sc.checked, invalid: sc.invalid, effective_hps: sc.effectiveHps(now) },
+      self_test: { ok: st.ok, kernels: st.kernels.map((k) => ({ name: k.name, ok: k.ok, ms: Math.round(k.ms * 1000) / 1000 })) },
+      health: this.health(now),
+    };
+  }
+
+  /** /health: connected, fed by the node, hashing, and the self-test and shares right. */
+  private health(now: number): { ok: boolean; reasons: string[] } {
+    const reasons: string[] = [];
+    const connected = this.clientState === 'subscribed';
+    if (!connected) reasons.push('not connected to a node');
+    const jobAgeS = this.lastJobAt === undefined ? undefined : (now - this.lastJobAt) / 1000;
+    if (connected && jobAgeS === undefined && now - (this.connectedAt ?? now) > HEALTH_JOB_MAX_AGE_S * 1000) reasons.push('no job from the node yet');
+    if (jobAgeS !== undefined && jobAgeS > HEALTH_JOB_MAX_AGE_S) reasons.push(`no job from the node for ${Math.round(jobAgeS)} s`);
+    if (this.engine.isPaused) reasons.push('paused');
+    else if (connected && this.engine.currentJob && now - Math.max(this.connectedAt ?? 0, this.engine.currentJob.receivedAt) > HEALTH_HASHING_GRACE_MS &&
+      !((this.meter.rates(now)['10s'] ?? 0) > 0)) reasons.push('not hashing');
+    reasons.push(...this.repair.healthReasons());
+    return { ok: reasons.length === 0, reasons };
   }
 
   private sample(): void {
@@ -196,6 +286,33 @@ class Miner {
     this.meter.sample(hashes, now);
     this.threadRates.sample(this.engine.threadHashes(), now);
     this.hashingClock.sample(hashes, now);
+    this.sampleOdds(hashes);
+    this.engine.sampleShares(now);
+    const rate = this.meter.rates(now)['10s'];
+    if (rate !== null && rate > 0) this.engine.retargetShares(rate);
+  }
+
+  /** Effort: the hashes since the last sample at the current job's difficulty; an accepted solution starts it again. */
+  private sampleOdds(hashes: number): void {
+    const accepted = this.engine.totals.accepted;
+    if (accepted > this.acceptedSeen) {
+      this.acceptedSeen = accepted;
+      this.odds.sample(hashes, undefined);
+      this.odds.reset();
+      return;
+    }
+    this.odds.sample(hashes, this.engine.currentJob?.difficulty);
+  }
+
+  private printOdds(): void {
+    const now = performance.now();
+    const sc = this.engine.selfCheck;
+    const rates = this.meter.rates(now);
+    logOdds(this.log, {
+      best: sc.best, effort: this.odds.effort, expectedBlockS: expectedBlockSeconds(this.engine.currentJob?.difficulty, rates),
+      hashrate: rates['15m'] ?? rates['60s'] ?? rates['10s'], shareBits: sc.bits, checked: sc.checked, invalid: sc.invalid,
+      effectiveHps: sc.effectiveHps(now),
+    });
   }
 
   private printSpeed(): void {
@@ -208,6 +325,7 @@ class Miner {
 
   private printShares(): void {
     this.log.info('share', formatBooks(this.engine.totals));
+    this.printOdds();
   }
 
   private async shutdown(code: number): Promise<void> {
@@ -227,9 +345,11 @@ class Miner {
     const hashes = this.engine.totalHashes();
     const t = this.engine.totals;
     const sh = shareSummary(t);
+    this.sampleOdds(hashes); // the last hashes, counted once the threads are joined
     logSummary(this.log, {
       ranMs: performance.now() - this.started, hashingMs: this.hashingClock.hashingMs, hashes, counts: t, shares: sh,
     });
+    this.printOdds();
     await this.log.flush();
     this.finish(code);
   }

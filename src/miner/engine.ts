@@ -1,8 +1,8 @@
 // The life of a job: it arrives, the search switches to it, nonces come back, each is checked
 // on the host and submitted, and the node's answer is counted. Latest job wins, always.
 import { randomBytes } from 'node:crypto';
-import type { Algo, CacheHandle, DatasetHandle, FoundNonce } from '../native/index.js';
-import { STAGE_LENGTH, U64_MAX, SearchEngine, stageBytes, hashKeccak, hashOctopusLightAsync, meetsBoundary } from '../native/index.js';
+import type { Algo, CacheHandle, DatasetHandle, FoundNonce, FoundShare } from '../native/index.js';
+import { STAGE_LENGTH, U64_MAX, SearchEngine, stageBytes, meetsBoundary } from '../native/index.js';
 import type { Logger } from '../log/types.js';
 import { RateLimitedLog } from '../log/rate-limit.js';
 import type { Job } from './job.js';
@@ -10,6 +10,8 @@ import { formatDifficulty, sameWork, shortJobId } from './job.js';
 import type { StageResources } from './resources.js';
 import type { SubmitResult, SubmitTarget } from './pool.js';
 import { messageOf } from '../errors.js';
+import { SelfCheck, guessHps, recheckHash } from './shares.js';
+import type { HashMode, InvalidShare, ShareJob } from './shares.js';
 
 export interface EngineOptions {
   algo: Algo;
@@ -19,7 +21,16 @@ export interface EngineOptions {
   logger: Logger;
   pool: SubmitTarget;
   resources: StageResources;
+  /** A share (or solution) the search hashed differently from its re-check: a kernel or memory fault. */
+  onInvalidShare?: (share: InvalidShare) => void;
 }
+
+/**
+ * Generations whose job a late share can still be re-hashed for. Shares arrive within
+ * milliseconds of being found, so the last few jobs cover them; an older one is counted as work
+ * and skipped.
+ */
+const RECENT_GENERATIONS = 8;
 
 // Solutions between the search threads and the node, in two bounded stages. The node makes one
 // block per solution and answers a submit in milliseconds, so a few dozen in flight already means
@@ -87,9 +98,19 @@ export class MiningEngine {
   };
   /** Per-solution and per-job lines, which a node controls the rate of. */
   private readonly lines: RateLimitedLog;
+  /** Internal shares: best difficulty, effective hashrate, invalid shares. */
+  readonly selfCheck: SelfCheck;
+  /** The jobs of the last RECENT_GENERATIONS generations, oldest first, for their shares. */
+  private readonly recent = new Map<number, Active>();
+  /** Solutions dropped on a full pipeline so far, already added to the shares' work. */
+  private droppedHitsSeen = 0;
 
   constructor(private readonly opts: EngineOptions) {
-    this.search = new SearchEngine(opts.threads, (found) => this.onFound(found));
+    this.selfCheck = new SelfCheck({
+      onInvalid: (share) => this.opts.onInvalidShare?.(share),
+      heightOf: (job) => job.height ?? this.opts.fixedHeight ?? null,
+    });
+    this.search = new SearchEngine(opts.threads, (found) => this.onFound(found), (shares) => this.onShares(shares));
     // Deferred: the job line must not lengthen a switch (printing one costs more than the switch).
     this.lines = new RateLimitedLog(opts.logger, { deferOutput: true });
   }
@@ -219,6 +240,69 @@ export class MiningEngine {
       datasetBytes: next.datasetBytes,
     });
     this.active = withGeneration(next, generation);
+    this.recent.set(generation, this.active);
+    if (this.recent.size > RECENT_GENERATIONS) this.recent.delete(this.recent.keys().next().value!);
+    this.retargetShares(undefined);
+  }
+
+  /**
+   * Sets the share difficulty for the current job: about one share a second at `hps` (the
+   * measured rate; undefined: a guess for the mode, as at start and after a mode change).
+   */
+  retargetShares(hps: number | undefined): void {
+    const a = this.active;
+    if (!a || this.stopped) return;
+    const mode = modeOf(a);
+    const guessed = hps === undefined;
+    const bits = this.selfCheck.retarget(hps ?? guessHps(mode, this.opts.threads), a.job.difficulty, guessed && mode !== this.sharesMode);
+    this.sharesMode = mode;
+    if (bits !== undefined) this.search.setShareBits(bits);
+  }
+  private sharesMode: HashMode | undefined;
+
+  /** Shares from the native threads, of any recent generation: each is re-hashed and counted. */
+  private onShares(shares: FoundShare[]): void {
+    for (const s of shares) {
+      const a = this.recent.get(s.generation);
+      this.selfCheck.onShare(s, a && shareJob(a));
+    }
+  }
+
+  /**
+   * Hits the pipeline dropped before any check (a full native queue, a full re-check stage):
+   * still work the search did, added to the shares' effective hashrate at the current difficulty.
+   */
+  sampleShares(nowMs: number): void {
+    const d = this.search.dropped;
+    const hits = d.full + d.shares + this.counts.droppedBacklog;
+    if (this.selfCheck.bits !== undefined) this.selfCheck.addWork(hits - this.droppedHitsSeen, this.selfCheck.bits);
+    this.droppedHitsSeen = hits;
+    this.selfCheck.sample(nowMs);
+  }
+
+  /**
+   * Starts the current job again from scratch: new batchers, so a kernel switched off since
+   * (disableKernel, the self-test) is no longer used. Returns the new generation (0: not hashing).
+   */
+  restartSearch(): number {
+    const a = this.active;
+    if (!a || this.stopped) return 0;
+    this.switchTo(withGeneration(a, 0));
+    return this.active?.generation ?? 0;
+  }
+
+  /**
+   * Stops using the dataset of `stage` now (it is damaged, or full mode is given up): the current
+   * job goes on in light mode. The search threads drop their reference at their next look.
+   */
+  leaveFullMode(stage: number): number {
+    const a = this.active;
+    if (!a || a.algo !== 'octopus' || a.cache?.stage !== stage || !a.dataset || this.stopped) return 0;
+    const light: Active = {
+      generation: 0, job: a.job, algo: a.algo, cache: a.cache, dataset: undefined, datasetBytes: a.dataset.bytes,
+    };
+    this.switchTo(light);
+    return this.active?.generation ?? 0;
   }
 
   private pauseSearch(): void {
@@ -252,9 +336,9 @@ export class MiningEngine {
     this.counts.checking++;
     let hash: Buffer | undefined;
     try {
-      hash = a.algo === 'keccak'
-        ? hashKeccak(a.job.powHash, f.nonce)
-        : await hashOctopusLightAsync(a.cache!, a.job.powHash, f.nonce, a.datasetBytes!);
+      hash = await recheckHash(shareJob(a), f.nonce);
+      // A solution is a share too: its re-check feeds the self-check (and an invalid one, the repair).
+      this.selfCheck.verdict(shareJob(a), f.nonce, f.hash, hash, this.selfCheck.bits ?? 0);
     } catch (err) {
       this.opts.logger.error('cpu', `cannot re-check a solution: ${messageOf(err)}`);
     } finally {
@@ -410,6 +494,14 @@ export class MiningEngine {
  */
 function withGeneration(a: Active, generation: number): Active {
   return { generation, job: a.job, algo: a.algo, cache: a.cache, dataset: a.dataset, datasetBytes: a.datasetBytes };
+}
+
+function modeOf(a: Active): HashMode {
+  return a.algo === 'keccak' ? 'keccak' : a.dataset ? 'full' : 'light';
+}
+
+function shareJob(a: Active): ShareJob {
+  return { job: a.job, algo: a.algo, cache: a.cache, datasetBytes: a.datasetBytes, mode: modeOf(a), generation: a.generation };
 }
 
 function isAbort(err: unknown): boolean {

@@ -71,6 +71,8 @@ export class StageResources {
   private closed = false;
   /** The stage whose dataset is being built ahead of time (its cache first), if any. */
   private prebuild: number | undefined;
+  /** Set when full mode was given up for this run (it kept hashing wrong after a rebuild): why. */
+  private fullGivenUp: string | undefined;
 
   constructor(private readonly opts: ResourceOptions) {
     this.caches = new CacheRegistry({ max: MAX_CACHES, availableBytes: () => this.available(), logger: opts.logger });
@@ -113,7 +115,7 @@ export class StageResources {
    * this stage (or, near a stage change, the next one) in the background.
    */
   want(height: number, cache: CacheHandle): void {
-    if (this.closed || this.opts.mode === 'light') return;
+    if (this.closed || this.opts.mode === 'light' || this.fullGivenUp !== undefined) return;
     const stage = cache.stage;
     if (!this.datasets.has(stage) && this.building?.stage !== stage) {
       this.startBuild(stage, cache, height);
@@ -142,10 +144,38 @@ export class StageResources {
     return this.opts.datasetBytes?.(stage) ?? stageBytes(stage).datasetBytes;
   }
 
-  private startBuild(stage: number, cache: CacheHandle, height: number): void {
+  /**
+   * The dataset of `stage` hashed wrong (self-repair.ts): forget it now (the search threads let go
+   * of it at their next look, which frees it) and, with `rebuild`, build it again from the cache as
+   * at start. False when there was none.
+   */
+  discardDataset(stage: number, rebuild?: { cache: CacheHandle; height: number }): boolean {
+    const ds = this.datasets.get(stage);
+    if (!ds) return false;
+    this.datasets.delete(stage);
+    const bytes = ds.bytes;
+    ds.release();
+    this.status = { state: 'idle' };
+    // The discarded bytes count as free: MemAvailable may not show them yet (the threads still
+    // hold the mapping for a moment).
+    if (rebuild && !this.closed && this.fullGivenUp === undefined) this.startBuild(stage, rebuild.cache, rebuild.height, bytes);
+    return true;
+  }
+
+  /** Full mode keeps hashing wrong: light mode for the rest of this run, every dataset freed. */
+  giveUpFullMode(reason: string): void {
+    this.fullGivenUp = reason;
+    this.building?.abort.abort();
+    this.prebuild = undefined;
+    for (const ds of this.datasets.values()) ds.release();
+    this.datasets.clear();
+    this.status = { state: 'unavailable', reason };
+  }
+
+  private startBuild(stage: number, cache: CacheHandle, height: number, freedBytes = 0): void {
     const datasetBytes = this.datasetBytes(stage);
     const available = this.available();
-    const held = [...this.datasets.values()].reduce((a, d) => a + d.bytes, 0);
+    const held = [...this.datasets.values()].reduce((a, d) => a + d.bytes, freedBytes);
     if (available + held < datasetBytes + MEMORY_MARGIN_BYTES) {
       const reason = `the dataset for height ${height} (stage ${stage}) needs ${formatBytes(datasetBytes)} + ${formatBytes(MEMORY_MARGIN_BYTES)} margin, ` +
         `${formatBytes(available)} is available`;
@@ -176,7 +206,7 @@ export class StageResources {
       },
     }).then((ds) => {
       bar.stop();
-      if (this.closed) return ds.release();
+      if (this.closed || this.fullGivenUp !== undefined) return ds.release();
       this.datasets.set(stage, ds);
       // Keep this one and the one in use (when it is the stage just before): at most MAX_DATASETS.
       for (const [s, old] of this.datasets) {

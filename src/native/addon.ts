@@ -33,7 +33,18 @@ export interface Addon {
   };
   meetsBoundary(hash: Buffer, nonceLe32: Buffer, boundaryBe32: Buffer): boolean;
   cpuFeatures(): { avx512: boolean; keccakImpl: string; polyImpl: string };
-  SearchEngine: new (threads: number, onSolutions: (generation: number, nonces: bigint[], hashes: Buffer[]) => void) => NativeEngine;
+  selfTest(): SelfTestReport;
+  disableKernel(kernel: 'amx' | 'avx512'): void;
+  /** `shares`: [generation, nonce, hash, bits, ...] flat, or undefined; `generation` 0 when only shares came. */
+  SearchEngine: new (threads: number, onSolutions: (generation: number, nonces: bigint[], hashes: Buffer[],
+    shares: (number | bigint | Buffer)[] | undefined) => void) => NativeEngine;
+}
+
+/** native/core/self_test.h: every check run, and what was switched off to pass. */
+export interface SelfTestReport {
+  ok: boolean;
+  kernels: { name: string; ok: boolean; ms: number }[];
+  disabled: ('amx' | 'avx512')[];
 }
 
 export interface NativeEngine {
@@ -44,7 +55,9 @@ export interface NativeEngine {
   destroy(): void;
   generation(): number;
   hashCounts(): number[];
-  dropped(): { stale: number; full: number };
+  dropped(): { stale: number; full: number; shares: number };
+  /** Internal shares: hashes below 2^256 / 2^bits, bits 0 to 63. */
+  setShareBits(bits: number): void;
   waitSwitched(timeoutMs: number): boolean;
   /** steady_clock nanoseconds when every thread had taken the generation, or -1. */
   switchedAt(generation: number): number;

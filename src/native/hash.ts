@@ -53,3 +53,19 @@ export function meetsBoundary(hash: Buffer, nonce: bigint, boundary: bigint): bo
 export function cpuFeatures(): { avx512: boolean; keccakImpl: string; polyImpl: string } {
   return loadAddon().cpuFeatures();
 }
+
+export type { SelfTestReport } from './addon.js';
+
+/**
+ * The self-test of every kernel the CPU selected (native/core/self_test.h): known answers from
+ * the reference vectors and a small cache, in milliseconds. A failing path is switched off for
+ * the process before the report comes back (the next search job uses the next path).
+ */
+export function selfTest(): import('./addon.js').SelfTestReport {
+  return loadAddon().selfTest();
+}
+
+/** Stops using a kernel path for the rest of the process (the next job's batchers take the next one). */
+export function disableKernel(kernel: 'amx' | 'avx512'): void {
+  loadAddon().disableKernel(kernel);
+}

@@ -28,6 +28,10 @@ function hrtimeOriginMs(): number {
 }
 
 export interface FoundNonce { generation: number; nonce: bigint; hash: Buffer }
+/** An internal share: a hash below 2^256 / 2^bits, of any generation (a replaced job's too). */
+export interface FoundShare extends FoundNonce { bits: number }
+/** The highest share difficulty the engine takes, as log2 (native/core/search.h kMaxShareBits). */
+export const MAX_SHARE_BITS = 63;
 
 /**
  * Native search threads. `onSolutions` runs on the main thread with the solutions of the current
@@ -40,18 +44,31 @@ export class SearchEngine {
   private readonly forgetOnExit: () => void;
   private boundaryBe: { value: bigint; be: Buffer } | undefined;
 
-  constructor(readonly threads: number, onSolutions: (found: FoundNonce[]) => void) {
+  constructor(readonly threads: number, onSolutions: (found: FoundNonce[]) => void, onShares?: (shares: FoundShare[]) => void) {
     if (!Number.isInteger(threads) || threads < 1 || threads > 1024) throw new RangeError('threads must be 1 to 1024');
-    this.native = new (loadAddon().SearchEngine)(threads, (generation, nonces, hashes) => {
+    this.native = new (loadAddon().SearchEngine)(threads, (generation, nonces, hashes, shares) => {
       if (this.destroyed) return;
-      onSolutions(nonces.map((nonce, i) => ({ generation, nonce, hash: hashes[i]! })));
+      if (nonces.length > 0) onSolutions(nonces.map((nonce, i) => ({ generation, nonce, hash: hashes[i]! })));
+      if (shares && onShares) {
+        const out: FoundShare[] = [];
+        for (let i = 0; i + 3 < shares.length; i += 4) {
+          out.push({ generation: shares[i] as number, nonce: shares[i + 1] as bigint, hash: shares[i + 2] as Buffer, bits: shares[i + 3] as number });
+        }
+        onShares(out);
+      }
     });
     this.forgetOnExit = destroyOnExit(this);
   }
 
-  /** Solutions of replaced jobs, and solutions beyond the queue's bound, dropped natively. */
-  get dropped(): { stale: number; full: number } {
+  /** Solutions of replaced jobs, solutions beyond the queue's bound, and shares beyond theirs, dropped natively. */
+  get dropped(): { stale: number; full: number; shares: number } {
     return this.native.dropped();
+  }
+
+  /** Shares from now on are hashes below 2^256 / 2^bits (0 to MAX_SHARE_BITS); applies within a block. */
+  setShareBits(bits: number): void {
+    if (!Number.isInteger(bits) || bits < 0 || bits > MAX_SHARE_BITS) throw new RangeError(`share bits must be 0 to ${MAX_SHARE_BITS}`);
+    if (!this.destroyed) this.native.setShareBits(bits);
   }
 
   /**

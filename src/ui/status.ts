@@ -6,6 +6,7 @@ import type { LogFields } from '../log/types.js';
 import { formatDuration, formatHashrate } from '../log/format.js';
 import type { HashrateRates } from '../miner/hashrate.js';
 import type { ShareCounts } from '../miner/engine.js';
+import { formatDifficulty, shortJobId } from '../miner/job.js';
 
 type Shares = { accepted: number; rejected: number; stale: number };
 
@@ -97,4 +98,34 @@ export class HashingClock {
   get hashingMs(): number {
     return this.activeMs;
   }
+}
+
+export interface OddsInput {
+  best: { difficulty: bigint; nonce: bigint; jobId: string } | null;
+  effort: number;
+  expectedBlockS: number | null;
+  hashrate: number | null;
+  shareBits: number | undefined;
+  checked: number;
+  invalid: number;
+  effectiveHps: number | null;
+}
+
+/**
+ * The solo miner's progress line, every few minutes (a block may be weeks away): the best share
+ * since start, effort (1.0 = one block expected by now), the expected time to a block, and the
+ * self-check (shares re-hashed, invalid ones, the effective hashrate they prove).
+ */
+export function logOdds(log: ConsoleLogger, o: OddsInput): void {
+  const best = o.best ? `best ${formatDifficulty(o.best.difficulty)} (nonce 0x${o.best.nonce.toString(16)}, job ${shortJobId(o.best.jobId)})` : 'best n/a';
+  const expected = o.expectedBlockS === null ? 'n/a' : formatDuration(o.expectedBlockS * 1000);
+  const share = o.shareBits === undefined ? 'n/a' : `2^${o.shareBits}`;
+  log.info('share', `${best}; effort ${(o.effort * 100).toFixed(2)}%; a block every ~${expected}; ` +
+    `self-check ${o.checked} shares at ${share}, ${o.invalid} invalid, effective ${formatHashrate(o.effectiveHps)} ` +
+    `vs counted ${formatHashrate(o.hashrate)}`,
+  jsonOnly(log, {
+    best_difficulty: o.best?.difficulty.toString() ?? null, best_nonce: o.best ? `0x${o.best.nonce.toString(16)}` : null,
+    effort: o.effort, expected_block_s: o.expectedBlockS, share_bits: o.shareBits ?? null, shares_checked: o.checked,
+    shares_invalid: o.invalid, effective_hps: o.effectiveHps, hashrate: o.hashrate,
+  }));
 }

@@ -1,0 +1,225 @@
+// Internal shares: how a solo miner proves to itself, while no block is found for days, that it
+// hashes right and as fast as it counts. The search reports every hash at a share difficulty far
+// below the job's (2^bits, about one a second); each is re-hashed here through the light path
+// (the one the solutions' re-check uses, which shares no dataset and no batch kernel with the
+// search). From them: the best difficulty since start, an effective hashrate (shares x share
+// difficulty / time) to hold against the counted one, and invalid shares, which mean a kernel or
+// memory fault (self-repair.ts acts on them). Also here: effort and the expected time to a block.
+import type { CacheHandle, FoundShare } from '../native/index.js';
+import { MAX_SHARE_BITS, hashKeccak, hashOctopusLightAsync } from '../native/index.js';
+import { HashrateMeter } from './hashrate.js';
+import type { HashrateRates } from './hashrate.js';
+import type { Job } from './job.js';
+
+/** Aim: about one share per this many seconds at the measured hashrate. */
+export const SHARE_INTERVAL_S = 1;
+/**
+ * Share re-checks in flight. An Octopus re-check is a light hash on a libuv pool thread (a few
+ * ms with the real cache); at one share a second one is almost always enough, and four absorb a
+ * burst while the difficulty adapts to a hashrate above its first guess. Shares beyond are
+ * counted as work but not checked (`skipped`).
+ */
+export const MAX_SHARE_CHECKS = 4;
+/**
+ * The share difficulty moves only when the ideal one is this many powers of two away, so that a
+ * noisy 10 s hashrate does not change it every tick (a factor 4 either way: 0.25 to 4 shares/s).
+ */
+export const RETARGET_BITS = 2;
+/** Per-thread guesses before a rate is measured: a conservative low end of what one thread does. */
+const GUESS_HPS_PER_THREAD = { keccak: 2e6, light: 2e3, full: 1e5 } as const;
+
+export type HashMode = keyof typeof GUESS_HPS_PER_THREAD;
+
+const U256_MAX = (1n << 256n) - 1n;
+
+/** floor((2^256 - 1) / hash): the difficulty a hash meets (the node checks the hash itself: our nonces are below 2^64). */
+export function hashDifficulty(hash: Buffer): bigint {
+  const h = BigInt(`0x${hash.toString('hex')}`);
+  return h === 0n ? U256_MAX : U256_MAX / h;
+}
+
+/** log2 of the highest power of two that is at most `difficulty` (>= 1). */
+export function floorLog2(difficulty: bigint): number {
+  return difficulty <= 1n ? 0 : difficulty.toString(2).length - 1;
+}
+
+/** 2^bits close to hps x SHARE_INTERVAL_S, never above the job's difficulty (nor 2^MAX_SHARE_BITS). */
+export function idealShareBits(hps: number, jobDifficulty: bigint): number {
+  const want = hps * SHARE_INTERVAL_S > 1 ? Math.round(Math.log2(hps * SHARE_INTERVAL_S)) : 0;
+  return Math.max(0, Math.min(want, MAX_SHARE_BITS, floorLog2(jobDifficulty)));
+}
+
+export function guessHps(mode: HashMode, threads: number): number {
+  return GUESS_HPS_PER_THREAD[mode] * threads;
+}
+
+/** What a share was hashed for: enough to re-hash it. */
+export interface ShareJob {
+  job: Job;
+  algo: 'keccak' | 'octopus';
+  cache?: CacheHandle;
+  datasetBytes?: number;
+  /** The search's mode when it was found. */
+  mode: HashMode;
+  generation: number;
+}
+
+/** Re-hashes a nonce off the event loop for Octopus (light, on a pool thread), or at once for keccak. */
+export function recheckHash(a: ShareJob, nonce: bigint): Promise<Buffer> {
+  return a.algo === 'keccak'
+    ? Promise.resolve(hashKeccak(a.job.powHash, nonce))
+    : hashOctopusLightAsync(a.cache!, a.job.powHash, nonce, a.datasetBytes!);
+}
+
+export interface Best {
+  difficulty: bigint;
+  nonce: bigint;
+  jobId: string;
+  height: number | null;
+}
+
+export interface InvalidShare {
+  nonce: bigint;
+  job: Job;
+  mode: HashMode;
+  generation: number;
+  searchHash: Buffer;
+  checkHash: Buffer;
+}
+
+export interface SelfCheckOptions {
+  /** A share whose re-hash differs from the search's hash. */
+  onInvalid: (share: InvalidShare) => void;
+  /** The height of a job (the job's own, or --height for 3-param notifies). */
+  heightOf: (job: Job) => number | null;
+}
+
+/**
+ * The share side of the books. Everything it holds is a fixed number of fields, a bounded meter
+ * (HashrateMeter's ring) and at most MAX_SHARE_CHECKS promises: nothing grows with uptime.
+ */
+export class SelfCheck {
+  /** Shares re-checked and found right (solutions included: each is a share too). */
+  checked = 0;
+  invalid = 0;
+  /** Shares not re-checked: MAX_SHARE_CHECKS were in flight, or their job was too old to re-hash. */
+  skipped = 0;
+  best: Best | null = null;
+  private inFlight = 0;
+  /** Sum of 2^bits over every hit reported: the work the shares prove, in hashes. */
+  private work = 0;
+  private readonly meter = new HashrateMeter();
+  private bitsNow: number | undefined;
+
+  constructor(private readonly opts: SelfCheckOptions) {}
+
+  /** The share difficulty in force (log2), undefined before the first job. */
+  get bits(): number | undefined {
+    return this.bitsNow;
+  }
+
+  get difficulty(): bigint | null {
+    return this.bitsNow === undefined ? null : 1n << BigInt(this.bitsNow);
+  }
+
+  get checksInFlight(): number {
+    return this.inFlight;
+  }
+
+  /**
+   * The share difficulty for a job of `jobDifficulty` at `hps` (measured, or guessed); returns the
+   * new bits when they should change (first time, past the job's difficulty, or RETARGET_BITS away).
+   */
+  retarget(hps: number, jobDifficulty: bigint, force = false): number | undefined {
+    const ideal = idealShareBits(hps, jobDifficulty);
+    const cap = Math.min(MAX_SHARE_BITS, floorLog2(jobDifficulty));
+    const now = this.bitsNow;
+    if (now === undefined || force || now > cap || Math.abs(ideal - now) >= RETARGET_BITS) {
+      if (ideal === now) return undefined;
+      this.bitsNow = ideal;
+      return ideal;
+    }
+    return undefined;
+  }
+
+  /** A share from the search, with the job it was found for (undefined: too old to re-hash). */
+  onShare(share: FoundShare, source: ShareJob | undefined): void {
+    this.work += 2 ** share.bits;
+    if (!source || this.inFlight >= MAX_SHARE_CHECKS) {
+      this.skipped++;
+      return;
+    }
+    this.inFlight++;
+    recheckHash(source, share.nonce).then(
+      (hash) => this.verdict(source, share.nonce, share.hash, hash),
+      () => { this.skipped++; }, // a cache released under it (shutting down): nothing to learn
+    ).finally(() => { this.inFlight--; });
+  }
+
+  /** Hits that were never checked (dropped on a full queue or pipeline): still work done, at `bits`. */
+  addWork(hits: number, bits: number): void {
+    if (hits > 0) this.work += hits * 2 ** bits;
+  }
+
+  /**
+   * A solution's re-check, which is a share's too. `bits`: the share difficulty it counts at.
+   * Returns false when the two hashes differ (an invalid share, reported).
+   */
+  verdict(source: ShareJob, nonce: bigint, searchHash: Buffer, checkHash: Buffer, bits?: number): boolean {
+    if (bits !== undefined) this.work += 2 ** bits;
+    if (!searchHash.equals(checkHash)) {
+      this.invalid++;
+      this.opts.onInvalid({ nonce, job: source.job, mode: source.mode, generation: source.generation, searchHash, checkHash });
+      return false;
+    }
+    this.checked++;
+    const difficulty = hashDifficulty(checkHash);
+    if (!this.best || difficulty > this.best.difficulty) {
+      this.best = { difficulty, nonce, jobId: source.job.jobId, height: this.opts.heightOf(source.job) };
+    }
+    return true;
+  }
+
+  sample(nowMs: number): void {
+    this.meter.sample(this.work, nowMs);
+  }
+
+  /** Shares x share difficulty / time, over the longest window with data (15 min once it has them). */
+  effectiveHps(nowMs: number): number | null {
+    const r = this.meter.rates(nowMs);
+    return r['15m'] ?? r['60s'] ?? r['10s'];
+  }
+}
+
+/**
+ * Effort: the sum over hashes of 1 / their job's difficulty, since start or the last accepted
+ * solution (1.0 = one block was expected by now). Sampled with the hash counter, so each stretch
+ * of hashes is charged to the job that was current when it was counted.
+ */
+export class BlockOdds {
+  private sum = 0;
+  private last: number | undefined;
+
+  sample(totalHashes: number, difficulty: bigint | undefined): void {
+    if (this.last !== undefined && difficulty !== undefined && difficulty > 0n && totalHashes > this.last) {
+      this.sum += (totalHashes - this.last) / Number(difficulty);
+    }
+    this.last = totalHashes;
+  }
+
+  /** An accepted solution: a block was found, the count starts again. */
+  reset(): void {
+    this.sum = 0;
+  }
+
+  get effort(): number {
+    return this.sum;
+  }
+}
+
+/** Seconds to one block at the current job's difficulty: 15 min rate once it has data, else the longest that has. */
+export function expectedBlockSeconds(difficulty: bigint | undefined, rates: HashrateRates): number | null {
+  const hps = rates['15m'] ?? rates['60s'] ?? rates['10s'];
+  if (difficulty === undefined || hps === null || !(hps > 0)) return null;
+  return Number(difficulty) / hps;
+}
