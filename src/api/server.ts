@@ -249,13 +249,13 @@ function pathOf(req: IncomingMessage): string {
   }
 }
 
-/** The summary as JSON: bigints (difficulty) become decimal strings, exact at any size. */
+/** The summary as JSON: bigints (difficulties) become decimal strings, exact at any size (see jsonBody). */
 function toJson(summary: Summary): unknown {
-  return { ...summary, job: summary.job && { ...summary.job, difficulty: summary.job.difficulty.toString() } };
+  return summary;
 }
 
 function jsonBody(value: unknown): Buffer {
-  return Buffer.from(JSON.stringify(value) + '\n', 'utf8');
+  return Buffer.from(JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) + '\n', 'utf8');
 }
 
 // Comparing fixed-length digests in constant time hides both the token and its length.
