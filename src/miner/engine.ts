@@ -253,12 +253,17 @@ export class MiningEngine {
     const a = this.active;
     if (!a || this.stopped) return;
     const mode = modeOf(a);
-    const guessed = hps === undefined;
-    const bits = this.selfCheck.retarget(hps ?? guessHps(mode, this.opts.threads), a.job.difficulty, guessed && mode !== this.sharesMode);
+    // A new mode (light -> full is ~50x) starts from its guess; otherwise the last rate stands,
+    // and a new job only applies its own difficulty as the cap.
+    const modeChanged = mode !== this.sharesMode;
+    if (hps !== undefined) this.sharesHps = hps;
+    else if (modeChanged || this.sharesHps === undefined) this.sharesHps = guessHps(mode, this.opts.threads);
     this.sharesMode = mode;
+    const bits = this.selfCheck.retarget(this.sharesHps, a.job.difficulty, hps === undefined && modeChanged);
     if (bits !== undefined) this.search.setShareBits(bits);
   }
   private sharesMode: HashMode | undefined;
+  private sharesHps: number | undefined;
 
   /** Shares from the native threads, of any recent generation: each is re-hashed and counted. */
   private onShares(shares: FoundShare[]): void {

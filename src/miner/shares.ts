@@ -198,10 +198,11 @@ export class SelfCheck {
  */
 export class BlockOdds {
   private sum = 0;
-  private last: number | undefined;
+  /** The hash counter starts at 0 with the search engine, and nothing is hashed without a job. */
+  private last = 0;
 
   sample(totalHashes: number, difficulty: bigint | undefined): void {
-    if (this.last !== undefined && difficulty !== undefined && difficulty > 0n && totalHashes > this.last) {
+    if (difficulty !== undefined && difficulty > 0n && totalHashes > this.last) {
       this.sum += (totalHashes - this.last) / Number(difficulty);
     }
     this.last = totalHashes;

@@ -120,7 +120,7 @@ export function logOdds(log: ConsoleLogger, o: OddsInput): void {
   const best = o.best ? `best ${formatDifficulty(o.best.difficulty)} (nonce 0x${o.best.nonce.toString(16)}, job ${shortJobId(o.best.jobId)})` : 'best n/a';
   const expected = o.expectedBlockS === null ? 'n/a' : formatDuration(o.expectedBlockS * 1000);
   const share = o.shareBits === undefined ? 'n/a' : `2^${o.shareBits}`;
-  log.info('share', `${best}; effort ${(o.effort * 100).toFixed(2)}%; a block every ~${expected}; ` +
+  log.info('share', `${best}; effort ${formatEffort(o.effort)}; a block every ~${expected}; ` +
     `self-check ${o.checked} shares at ${share}, ${o.invalid} invalid, effective ${formatHashrate(o.effectiveHps)} ` +
     `vs counted ${formatHashrate(o.hashrate)}`,
   jsonOnly(log, {
@@ -128,4 +128,12 @@ export function logOdds(log: ConsoleLogger, o: OddsInput): void {
     effort: o.effort, expected_block_s: o.expectedBlockS, share_bits: o.shareBits ?? null, shares_checked: o.checked,
     shares_invalid: o.invalid, effective_hps: o.effectiveHps, hashrate: o.hashrate,
   }));
+}
+
+/** Effort as a percentage with three significant digits: 0.0123%, 4.56%, 123%. */
+export function formatEffort(effort: number): string {
+  const pct = effort * 100;
+  if (!Number.isFinite(pct) || pct < 0) return 'n/a';
+  if (pct === 0) return '0%';
+  return `${pct >= 100 ? pct.toFixed(0) : pct.toPrecision(3)}%`;
 }
