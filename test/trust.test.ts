@@ -190,3 +190,48 @@ test('a dataset damaged after its build: invalid shares, the self-test, a rebuil
   t.diagnostic(`damage noticed in ${Math.round(noticedMs)} ms; ${invalidAtRepair} invalid shares before the repair; ` +
     `${node.stats.accepted} solutions accepted`);
 });
+
+test('GET /health: 200 while mining, 503 with a reason when the node goes away, 200 again when it returns', async (t) => {
+  const node = new TestNode({ algo: 'keccak', difficulty: 10n ** 15n, notifyOnSubscribe: true });
+  const { host, port } = await node.listen();
+  t.after(() => node.close());
+  node.newJob();
+  const httpPort = await freePort();
+  const token = 'health-test-token';
+  const miner = startMiner(['--host', `${host}:${port}`, '--worker', 'health', '--algo', 'keccak', '--threads', '1',
+    '--http-port', String(httpPort)], { t, env: { CFX_MINER_HTTP_TOKEN: token } });
+  const url = `http://127.0.0.1:${httpPort}/health`;
+  const health = async (): Promise<{ status: number; body: { ok: boolean; reasons: string[] } }> => {
+    const res = await fetch(url); // no token: /health tells nothing secret
+    return { status: res.status, body: (await res.json()) as { ok: boolean; reasons: string[] } };
+  };
+  const first = await pollUntil(async () => { try { const h = await health(); return h.status === 200 ? h : undefined; } catch { return undefined; } },
+    30_000, '/health 200 while mining');
+  assert.deepEqual(first.body.ok, true);
+  assert.deepEqual(first.body.reasons, []);
+  assert.equal((await fetch(`http://127.0.0.1:${httpPort}/summary`)).status, 401, 'the data itself still needs the token');
+
+  await node.stopListening();
+  node.dropConnections();
+  const down = await pollUntil(async () => { const h = await health(); return h.status === 503 ? h : undefined; }, 15_000, '/health 503');
+  assert.equal(down.body.ok, false);
+  assert.ok(down.body.reasons.includes('not connected to a node'), down.body.reasons.join('; '));
+
+  await node.listen(); // the same port: the miner's next attempt subscribes and gets the job
+  const back = await pollUntil(async () => { const h = await health(); return h.status === 200 ? h : undefined; }, 60_000, '/health 200 again');
+  assert.equal(back.body.ok, true);
+  assert.equal((await miner.stop('SIGINT')).code, 0);
+});
+
+test('the odds line formats: effort to three digits, the expected time in years past one', async () => {
+  const { formatEffort, formatExpected } = await import('../src/ui/status.js');
+  assert.equal(formatEffort(0), '0%');
+  assert.equal(formatEffort(0.000123456), '0.0123%');
+  assert.equal(formatEffort(0.4567), '45.7%');
+  assert.equal(formatEffort(2.345), '235%');
+  assert.equal(formatExpected(null), 'n/a');
+  assert.equal(formatExpected(90), '1 min 30 s');
+  assert.equal(formatExpected(3 * 86_400 + 4 * 3600), '3 d 04 h');
+  assert.equal(formatExpected(2 * 365.25 * 86_400), '2.0 years');
+  assert.equal(formatExpected(1e4 * 365.25 * 86_400), '1.00e+4 years');
+});

@@ -118,7 +118,7 @@ export interface OddsInput {
  */
 export function logOdds(log: ConsoleLogger, o: OddsInput): void {
   const best = o.best ? `best ${formatDifficulty(o.best.difficulty)} (nonce 0x${o.best.nonce.toString(16)}, job ${shortJobId(o.best.jobId)})` : 'best n/a';
-  const expected = o.expectedBlockS === null ? 'n/a' : formatDuration(o.expectedBlockS * 1000);
+  const expected = formatExpected(o.expectedBlockS);
   const share = o.shareBits === undefined ? 'n/a' : `2^${o.shareBits}`;
   log.info('share', `${best}; effort ${formatEffort(o.effort)}; a block every ~${expected}; ` +
     `self-check ${o.checked} shares at ${share}, ${o.invalid} invalid, effective ${formatHashrate(o.effectiveHps)} ` +
@@ -136,4 +136,12 @@ export function formatEffort(effort: number): string {
   if (!Number.isFinite(pct) || pct < 0) return 'n/a';
   if (pct === 0) return '0%';
   return `${pct >= 100 ? pct.toFixed(0) : pct.toPrecision(3)}%`;
+}
+
+/** The expected time to a block: a duration, or years past one (mainnet on a CPU is measured in those). */
+export function formatExpected(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds) || seconds < 0) return 'n/a';
+  const years = seconds / (365.25 * 86_400);
+  if (years >= 1) return `${years >= 100 ? years.toExponential(2) : years.toFixed(1)} years`;
+  return formatDuration(seconds * 1000);
 }
