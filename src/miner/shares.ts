@@ -110,6 +110,8 @@ export class SelfCheck {
   private work = 0;
   private readonly meter = new HashrateMeter();
   private bitsNow: number | undefined;
+  private capFor = 0n;
+  private cap = 0;
 
   constructor(private readonly opts: SelfCheckOptions) {}
 
@@ -131,8 +133,14 @@ export class SelfCheck {
    * new bits when they should change (first time, past the job's difficulty, or RETARGET_BITS away).
    */
   retarget(hps: number, jobDifficulty: bigint, force = false): number | undefined {
-    const ideal = idealShareBits(hps, jobDifficulty);
-    const cap = Math.min(MAX_SHARE_BITS, floorLog2(jobDifficulty));
+    // Runs on every job switch: the cap is worked out once per difficulty, not per job.
+    if (jobDifficulty !== this.capFor) {
+      this.capFor = jobDifficulty;
+      this.cap = Math.min(MAX_SHARE_BITS, floorLog2(jobDifficulty));
+    }
+    const cap = this.cap;
+    const want = hps * SHARE_INTERVAL_S > 1 ? Math.round(Math.log2(hps * SHARE_INTERVAL_S)) : 0;
+    const ideal = Math.max(0, Math.min(want, cap));
     const now = this.bitsNow;
     if (now === undefined || force || now > cap || Math.abs(ideal - now) >= RETARGET_BITS) {
       if (ideal === now) return undefined;
