@@ -142,6 +142,30 @@ describe('bad input', () => {
     assert.ok(!message.includes('123456789'));
   });
 
+  it('refuses control characters (C0, DEL, C1) in the worker, the password and the token, from every source', () => {
+    const settings = [['worker', '--worker', 'CFX_MINER_WORKER'], ['password', '--password', 'CFX_MINER_PASSWORD'],
+      ['httpToken', '--http-token', 'CFX_MINER_HTTP_TOKEN']] as const;
+    const bad: [string, string][] = [['hunter2\n', 'U+000A, a newline, at the end'], ['hun\u001b[31mter2', 'U+001B, escape)'],
+      ['hunter\u007f2', 'U+007F, DEL)'], ['hunter\u009b2', 'U+009B)'], ['\u0000hunter2', 'U+0000, NUL)'], ['hunter2\r\n', 'U+000D, a carriage return)']];
+    for (const [key, flag, env] of settings) {
+      for (const [value, described] of bad) {
+        const fromFile = file('control.json', { [key]: value });
+        for (const [load, where] of [
+          [() => loadConfig({ flags: { [key]: value }, env: {} }), `option ${flag}: `],
+          [() => loadConfig({ env: { [env]: value } }), `environment variable ${env}: `],
+          [() => loadConfig({ env: {}, configPath: fromFile }), `config file ${fromFile}: `],
+        ] as const) {
+          const message = usageError(load, where, `"${key}" contains a control character (${described}`);
+          assert.ok(!message.includes('hunter'), `the value is not shown: ${message}`);
+          assert.ok(!/[\u0000-\u001f\u007f-\u009f]/.test(message), 'the message itself has no control character');
+        }
+      }
+      // Printable text, spaces and non-ASCII letters included, is fine.
+      assert.equal(loadConfig({ env: { [env]: ' pässwörd 🙂 ' } }).settings[key], ' pässwörd 🙂 ');
+    }
+    usageError(() => loadConfig({ env: { CFX_MINER_HOST: '10.0.0.2\u001b[2J' } }), 'CFX_MINER_HOST', '"hosts" contains a control character (U+001B');
+  });
+
   it('rejects --quiet together with --verbose', () => {
     usageError(() => loadConfig({ flags: { verbose: true }, env: { CFX_MINER_QUIET: '1' } }), 'quiet (from env)', 'verbose (from flag)');
   });

@@ -3,6 +3,7 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { Option } from 'commander';
 import type { Command } from 'commander';
+import { describeControlChar } from '../control-chars.js';
 import { UsageError } from '../errors.js';
 import { CONFIG_KEYS, ENV_PREFIX, NON_SETTING_ENV, expectation } from './schema.js';
 import { parseHostSpec } from './hosts.js';
@@ -187,12 +188,20 @@ function fromTyped(info: ConfigKeyInfo, value: unknown, label: string): unknown 
       return typeof value === 'number' ? checkInt(info, value, value, label) : fail(info, label, value);
     case 'bool':
       return typeof value === 'boolean' ? value : fail(info, label, value);
-    case 'string':
-      if (typeof value !== 'string' || (!v.allowEmpty && value.trim() === '')) return fail(info, label, value);
+    case 'string': {
+      if (typeof value !== 'string') return fail(info, label, value);
+      // Before the emptiness check, which trims: "\n" is a stray newline, not an empty name.
+      const control = describeControlChar(value);
+      if (control !== undefined) {
+        // Described by code point and place only: the value may be a password or a token.
+        throw new UsageError(`${label}: "${info.key}" contains a control character (${control}); remove it`);
+      }
+      if (!v.allowEmpty && value.trim() === '') return fail(info, label, value);
       if (Buffer.byteLength(value, 'utf8') > v.maxBytes) {
         throw new UsageError(`${label}: "${info.key}" is ${Buffer.byteLength(value, 'utf8')} bytes long; at most ${v.maxBytes} are allowed`);
       }
       return value;
+    }
     case 'enum':
       return typeof value === 'string' && v.choices.includes(value) ? value : fail(info, label, value);
     case 'hosts': {
@@ -211,6 +220,8 @@ function checkInt(info: ConfigKeyInfo, n: number, got: unknown, label: string): 
 }
 
 function checkHosts(info: ConfigKeyInfo, entries: string[], label: string): string[] {
+  const control = describeControlChar(entries.join(','));
+  if (control !== undefined) throw new UsageError(`${label}: "${info.key}" contains a control character (${control}); remove it`);
   const hosts = entries.map((h) => h.trim()).filter((h) => h !== '');
   if (hosts.length === 0) return fail(info, label, entries.join(','));
   for (const host of hosts) {

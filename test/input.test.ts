@@ -1,0 +1,53 @@
+// Input hygiene (issue 21): what an operator sees when a setting, a config file or the command
+// line itself is wrong. Every case runs the real CLI and looks at its exit code and stderr.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runCli } from './support/miner-process.js';
+import type { CliResult } from './support/miner-process.js';
+
+let dir = '';
+before(() => { dir = mkdtempSync(path.join(os.tmpdir(), 'cfx-miner-input-')); });
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Exit 2 with exactly one stderr line, `cfx-miner: ...`, that contains every fragment. */
+function usageLine(r: CliResult, ...fragments: string[]): string {
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderrLines.length, 1, `one line: ${JSON.stringify(r.stderr)}`);
+  const line = r.stderrLines[0]!;
+  assert.ok(line.startsWith('cfx-miner: '), line);
+  for (const f of fragments) assert.ok(line.includes(f), `"${line}" should say ${f}`);
+  assert.ok(!/[\u0000-\u001f\u007f-\u009f]/.test(line), `no control character on the line: ${JSON.stringify(line)}`);
+  return line;
+}
+
+describe('control characters in the worker name, the password and the token', { timeout: 60_000 }, () => {
+  it('a worker name with a newline and an escape sequence never reaches the node', async () => {
+    const r = await runCli(['--host', '127.0.0.1:1', '--worker', 'rig1\n\u001b[31mfake', '--algo', 'keccak']);
+    usageLine(r, 'option --worker', '"worker" contains a control character (U+000A, a newline)');
+    assert.ok(!r.stderr.includes('connecting'), 'stopped before connecting');
+  });
+
+  it('a password from CFX_MINER_PASSWORD with a trailing newline is refused without being shown', async () => {
+    const r = await runCli(['--host', '127.0.0.1:1', '--worker', 'rig1', '--algo', 'keccak'],
+      { env: { CFX_MINER_PASSWORD: 'hunter2-secret\n' } });
+    const line = usageLine(r, 'environment variable CFX_MINER_PASSWORD', 'U+000A, a newline, at the end');
+    assert.ok(!line.includes('hunter2'), line);
+  });
+
+  it('a token from the config file with a trailing newline is refused without being shown', async () => {
+    const configPath = path.join(dir, 'token.json');
+    writeFileSync(configPath, JSON.stringify({ worker: 'rig1', httpToken: 'tok-3f9a1c\r\n' }));
+    const r = await runCli(['--host', '127.0.0.1:1', '--algo', 'keccak', '--http-port', '0', '--config', configPath]);
+    const line = usageLine(r, `config file ${configPath}`, '"httpToken" contains a control character (U+000D');
+    assert.ok(!line.includes('tok-3f9a1c'), line);
+  });
+
+  it('a token given with --http-token is checked too', async () => {
+    const r = await runCli(['config', '--http-token', 'tok-3f9a1c\u0085']);
+    const line = usageLine(r, 'option --http-token', 'U+0085, at the end');
+    assert.ok(!line.includes('tok-3f9a1c'), line);
+  });
+});
