@@ -22,7 +22,7 @@ test('the independent JS keccak agrees with the published vectors', () => {
 });
 
 test('prints keccak-256 of the password as 64 hex digits: published vectors', () => {
-  for (const [input, want] of [['', EMPTY], ['\n', EMPTY], ['abc', ABC], ['abc\n', ABC], ['abc\r\n', ABC]] as const) {
+  for (const [input, want] of [['abc', ABC], ['abc\n', ABC], ['abc\r\n', ABC]] as const) {
     const r = secret(input);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, `${want}\n`, `input ${JSON.stringify(input)}`);
@@ -30,12 +30,37 @@ test('prints keccak-256 of the password as 64 hex digits: published vectors', ()
 });
 
 test('only one trailing newline is stripped; other bytes, UTF-8 included, are the password', () => {
-  const cases = ['abc\n\n', 'abc\r', ' pass word \t', 'pässwörd-🙂', 'x'.repeat(200), 'a\r\n\r\n'];
+  const cases = [' pass word ', ' pass word \n', 'pässwörd-🙂', 'x'.repeat(200), 'a\r\n'];
   for (const input of cases) {
     const password = input.endsWith('\r\n') ? input.slice(0, -2) : input.endsWith('\n') ? input.slice(0, -1) : input;
     const r = secret(input);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), keccak256Js(Buffer.from(password, 'utf8')), `input ${JSON.stringify(input)}`);
+  }
+});
+
+test('refuses an empty password: its keccak would let in any miner that sends none', () => {
+  for (const input of ['', '\n', '\r\n']) {
+    const r = secret(input);
+    assert.equal(r.code, 2, `input ${JSON.stringify(input)}`);
+    assert.equal(r.stdout, '', 'no secret printed');
+    assert.equal(r.stderr, 'cfx-miner: the password is empty: its keccak-256 as stratum_secret would let in any miner that sends no password; choose a password\n');
+    assert.ok(!r.stderr.includes(EMPTY));
+  }
+});
+
+test('refuses a password with a control character (the miner would refuse it), without showing it', () => {
+  // A second newline or a lone \r is left after the one line end is stripped; arrow keys typed at
+  // the prompt arrive as escape sequences.
+  const cases: [string, string][] = [['hunter2\n\n', 'U+000A, a newline, at the end'], ['hunter2\r', 'U+000D, a carriage return, at the end'],
+    ['hun\tter2', 'U+0009, a tab)'], ['hunter2\u001b[D', 'U+001B, escape)'], ['hunter2\r\n\r\n', 'U+000D, a carriage return)']];
+  for (const [input, described] of cases) {
+    const r = secret(input);
+    assert.equal(r.code, 2, `input ${JSON.stringify(input)}`);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr.split('\n').length, 2, 'one line');
+    assert.ok(r.stderr.startsWith(`cfx-miner: the password contains a control character (${described}`), r.stderr);
+    assert.ok(!r.stderr.includes('hunter'), r.stderr);
   }
 });
 

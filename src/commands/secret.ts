@@ -1,6 +1,7 @@
 // `cfx-miner secret`: the node's stratum_secret for a password. The node compares keccak-256 of
 // the password string a miner sends with its configured secret, and OpenSSL 3.0 and Python's
 // hashlib have no keccak-256 (their sha3-256 differs), so the miner makes the value itself.
+import { describeControlChar } from '../control-chars.js';
 import { UsageError } from '../errors.js';
 import { keccak256 } from '../native/index.js';
 
@@ -22,10 +23,24 @@ export async function secretCommand(input: SecretInput, out: NodeJS.WritableStre
   } catch {
     throw new UsageError('the password is not valid UTF-8; the node hashes the UTF-8 bytes of the string the miner sends');
   }
+  checkPassword(password);
   const hex = keccak256(Buffer.from(password, 'utf8')).toString('hex');
   out.write(hex + '\n');
   if (tty) err.write(`put this in the node's configuration: stratum_secret = "${hex}"\n`);
   return 0;
+}
+
+/** Refuses what no miner should be given: an empty password, and one cfx-miner itself would refuse. */
+function checkPassword(password: string): void {
+  if (password === '') {
+    throw new UsageError('the password is empty: its keccak-256 as stratum_secret would let in any miner that sends no password; choose a password');
+  }
+  const control = describeControlChar(password);
+  if (control !== undefined) {
+    // Named by code point only, never shown. The miner refuses such a password (config/load.ts),
+    // so a secret made from it could never be matched by cfx-miner.
+    throw new UsageError(`the password contains a control character (${control}); cfx-miner refuses such passwords, choose another`);
+  }
 }
 
 /** One trailing newline (\n or \r\n) is how the line ended, not part of the password; only one. */
