@@ -2,10 +2,13 @@
 // line itself is wrong. Every case runs the real CLI and looks at its exit code and stderr.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runCli } from './support/miner-process.js';
+import { pathToFileURL } from 'node:url';
+import { repoRoot } from './support/fixtures.js';
+import { childEnv, runCli } from './support/miner-process.js';
 import type { CliResult } from './support/miner-process.js';
 
 let dir = '';
@@ -49,5 +52,36 @@ describe('control characters in the worker name, the password and the token', { 
     const r = await runCli(['config', '--http-token', 'tok-3f9a1c\u0085']);
     const line = usageLine(r, 'option --http-token', 'U+0085, at the end');
     assert.ok(!line.includes('tok-3f9a1c'), line);
+  });
+});
+
+describe('a config file that is not a regular file', { timeout: 60_000 }, () => {
+  let fifo = '';
+  before(() => {
+    fifo = path.join(dir, 'settings.fifo');
+    const made = spawnSync('mkfifo', [fifo], { encoding: 'utf8' });
+    assert.equal(made.status, 0, `mkfifo: ${made.stderr}`);
+  });
+
+  // Nobody ever writes to the FIFO: before the fix the miner hung in open() until someone did.
+  // runCli's deadline (10 s) turns a hang into a failure.
+  it('a FIFO is refused at once, from --config and from CFX_MINER_CONFIG', async () => {
+    usageLine(await runCli(['--worker', 'rig1', '--config', fifo]), `config file ${fifo}: is a FIFO (named pipe), not a regular file`);
+    usageLine(await runCli(['config'], { env: { CFX_MINER_CONFIG: fifo } }), `config file ${fifo}: is a FIFO`);
+  });
+
+  it('/dev/zero and a directory are refused at once', async () => {
+    usageLine(await runCli(['config', '--config', '/dev/zero']), 'config file /dev/zero: is a character device, not a regular file');
+    usageLine(await runCli(['config', '--config', dir]), `config file ${dir}: is a directory, not a regular file`);
+  });
+
+  it('the check after the open refuses a FIFO on its own, without blocking (a path replaced after the first check)', () => {
+    // In a child with a deadline: an open() that blocks would stop this process's timers too.
+    const loader = pathToFileURL(path.join(repoRoot, 'dist', 'src', 'config', 'load.js')).href;
+    const script = `import { readRegularFile } from ${JSON.stringify(loader)};
+      try { readRegularFile(process.argv[1]); console.log('read it'); } catch (e) { console.log(e.name + ': ' + e.message); }`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, fifo], { encoding: 'utf8', env: childEnv(), timeout: 10_000 });
+    assert.equal(r.error, undefined, 'finished before the deadline');
+    assert.equal(r.stdout.trim(), `UsageError: config file ${fifo}: is a FIFO (named pipe), not a regular file; give the path of a JSON file`);
   });
 });

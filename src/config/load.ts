@@ -1,6 +1,7 @@
 // Settings from their four sources, flags > env > file > defaults, each value validated where it
 // enters and remembered with the source it came from (for `cfx-miner config` and for errors).
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { describeControlChar } from '../control-chars.js';
@@ -88,10 +89,31 @@ function nonEmpty(text: string | undefined): string | undefined {
 /** A config file is a few hundred bytes; anything past this is not one (and is not read whole). */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 
-/** Reads at most MAX_CONFIG_FILE_BYTES + 1 bytes: a file that grows (or a FIFO) cannot make us read more. */
-function readBounded(path: string): string {
-  const fd = openSync(path, 'r');
+/**
+ * The file's text. Only a regular file is read: the open of a FIFO blocks until some writer
+ * comes, and a device (/dev/zero) never ends. The path is checked before the open, so the
+ * usual mistake never opens anything; readRegularFile checks the descriptor again.
+ */
+function readConfigText(path: string): string {
+  refuseUnlessRegular(path, statSync(path));
+  return readRegularFile(path);
+}
+
+/**
+ * Opens `path` and reads it only if the descriptor is a regular file: the guard against a path
+ * replaced by a FIFO or a device after it was checked. O_NONBLOCK makes the open return at once
+ * even on a FIFO with no writer, and changes nothing for a regular file. Reads at most
+ * MAX_CONFIG_FILE_BYTES + 1 bytes. Exported for its test (a FIFO, without the check before).
+ */
+export function readRegularFile(path: string): string {
+  const fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   try {
+    const stats = fstatSync(fd);
+    refuseUnlessRegular(path, stats);
+    if (stats.size > MAX_CONFIG_FILE_BYTES) {
+      throw new UsageError(`config file ${path}: ${stats.size} bytes is too large for a config file (at most ${MAX_CONFIG_FILE_BYTES})`);
+    }
+    // Bounded still: a regular file can grow between fstat and the read.
     const buf = Buffer.alloc(MAX_CONFIG_FILE_BYTES + 1);
     let len = 0;
     for (let n; len < buf.length && (n = readSync(fd, buf, len, buf.length - len, null)) > 0;) len += n;
@@ -102,14 +124,20 @@ function readBounded(path: string): string {
   }
 }
 
+function refuseUnlessRegular(path: string, stats: Stats): void {
+  if (stats.isFile()) return;
+  const kind = stats.isDirectory() ? 'a directory'
+    : stats.isFIFO() ? 'a FIFO (named pipe)'
+      : stats.isCharacterDevice() ? 'a character device'
+        : stats.isBlockDevice() ? 'a block device'
+          : stats.isSocket() ? 'a socket' : 'something other than a file';
+  throw new UsageError(`config file ${path}: is ${kind}, not a regular file; give the path of a JSON file`);
+}
+
 function readConfigFile(path: string): Record<string, unknown> {
   let text: string;
   try {
-    const size = statSync(path).size;
-    if (size > MAX_CONFIG_FILE_BYTES) {
-      throw new UsageError(`config file ${path}: ${size} bytes is too large for a config file (at most ${MAX_CONFIG_FILE_BYTES})`);
-    }
-    text = readBounded(path);
+    text = readConfigText(path);
   } catch (err) {
     if (err instanceof UsageError) throw err;
     throw new UsageError(`config file ${path}: ${readFailure(err)}`, { cause: err });
@@ -137,7 +165,6 @@ function readFailure(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'not found';
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory, not a file';
   return `cannot be read (${(err as Error).message})`;
 }
 
