@@ -85,3 +85,70 @@ describe('a config file that is not a regular file', { timeout: 60_000 }, () => 
     assert.equal(r.stdout.trim(), `UsageError: config file ${fifo}: is a FIFO (named pipe), not a regular file; give the path of a JSON file`);
   });
 });
+
+describe("commander's own errors: one cfx-miner line that points to --help", { timeout: 120_000 }, () => {
+  it('an unknown option, with a suggestion', async () => {
+    const line = usageLine(await runCli(['--thread', '2', '--worker', 'rig1']));
+    assert.equal(line, "cfx-miner: unknown option '--thread' (did you mean --threads?); see cfx-miner --help");
+  });
+
+  it("a subcommand's unknown option points to that subcommand's --help", async () => {
+    const line = usageLine(await runCli(['config', '--thread', '2']));
+    assert.equal(line, "cfx-miner: unknown option '--thread' (did you mean --threads?); see cfx-miner config --help");
+    usageLine(await runCli(['hash', '--bogus']), "unknown option '--bogus'; see cfx-miner hash --help");
+  });
+
+  it('an unknown option never shows the value typed with it', async () => {
+    const long = usageLine(await runCli(['--pasword=hunter2-secret', '--worker', 'rig1']));
+    assert.equal(long, "cfx-miner: unknown option '--pasword' (did you mean --password?); see cfx-miner --help");
+    const short = usageLine(await runCli(['-Phunter2-secret', '--worker', 'rig1']));
+    assert.equal(short, "cfx-miner: unknown option '-P'; see cfx-miner --help");
+  });
+
+  it('an option without its value', async () => {
+    const line = usageLine(await runCli(['--worker', 'rig1', '--threads']));
+    assert.equal(line, "cfx-miner: option '-t, --threads <n>' argument missing; see cfx-miner --help");
+  });
+
+  it('a value outside the choices', async () => {
+    usageLine(await runCli(['bench', '--mode', 'fast']), "argument 'fast' is invalid. Allowed choices are light, full, all; see cfx-miner bench --help");
+  });
+
+  it('a bare stratum+tcp:// address suggests --host with exactly that address, which --host accepts', async () => {
+    const address = 'stratum+tcp://127.0.0.1:3333';
+    const line = usageLine(await runCli([address, '--worker', 'rig1']));
+    assert.equal(line, `cfx-miner: unexpected argument '${address}': give the node with --host ${address}; see cfx-miner --help`);
+    const followed = await runCli(['config', '--host', address, '--worker', 'rig1']);
+    assert.equal(followed.code, 0, followed.stderr);
+    assert.deepEqual((JSON.parse(followed.stdout) as { settings: { hosts: string[] } }).settings.hosts, [address]);
+  });
+
+  it('any other stray argument is not shown (it may be a password with a space in it)', async () => {
+    const root = usageLine(await runCli(['--worker', 'rig1', '--password', 'hunter2', 'secret-part']),
+      'unexpected argument', 'a command first (config, bench, secret, hash, verify); see cfx-miner --help');
+    assert.ok(!root.includes('secret-part'), root);
+    const sub = usageLine(await runCli(['config', 'secret-part']), 'unexpected argument to config', 'see cfx-miner config --help');
+    assert.ok(!sub.includes('secret-part'), sub);
+  });
+
+  it('a mistyped command gets a suggestion', async () => {
+    assert.equal(usageLine(await runCli(['secrte'])), "cfx-miner: unknown command 'secrte' (did you mean secret?); see cfx-miner --help");
+    usageLine(await runCli(['help']), 'there is no help command: use --help');
+  });
+
+  it('an option with a control character is shown escaped', async () => {
+    usageLine(await runCli(['--fo\u001b[2Jo']), "unknown option '--fo\\u001b[2Jo'");
+    // A node address is quoted in parseHostSpec's own message (JSON, which leaves C1 as it is).
+    usageLine(await runCli(['stratum+ssl://node\u009b2J:3333']), 'not valid', 'TLS is not supported', 'node\\u009b2J');
+  });
+
+  it('--help and --version still print on stdout and exit 0', async () => {
+    const help = await runCli(['--help']);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /^Usage: cfx-miner /);
+    assert.equal(help.stderr, '');
+    const version = await runCli(['--version']);
+    assert.equal(version.code, 0);
+    assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
+  });
+});

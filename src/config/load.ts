@@ -271,7 +271,8 @@ function envWarnings(env: NodeJS.ProcessEnv): string[] {
     .map((name) => `environment variable ${name} is not a setting and is ignored${didYouMean(name, known, (k) => k)}`);
 }
 
-function didYouMean(word: string, candidates: readonly string[], quote: (s: string) => string): string {
+/** ` (did you mean X?)` for the candidate within two edits of `word`, else ''. Also for the CLI's own errors. */
+export function didYouMean(word: string, candidates: readonly string[], quote: (s: string) => string): string {
   let best: string | undefined;
   let bestDistance = 3; // beyond two edits a suggestion is more confusing than helpful
   for (const candidate of candidates) {
