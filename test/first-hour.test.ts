@@ -6,7 +6,9 @@ import net from 'node:net';
 import os from 'node:os';
 import { PassThrough } from 'node:stream';
 import { createLogger } from '../src/log/logger.js';
-import { fieldsNotInMessage, formatHashrate } from '../src/log/format.js';
+import { fieldsNotInMessage, formatHashrate, plural } from '../src/log/format.js';
+import { BadLineReporter } from '../src/stratum/bad-lines.js';
+import { MemoryLogger } from './support/memory-logger.js';
 import { HashingClock, formatBooks, logSpeed, logSummary } from '../src/ui/status.js';
 import type { ShareCounts } from '../src/miner/engine.js';
 import { formatBenchForHumans } from '../src/commands/bench.js';
@@ -45,6 +47,16 @@ describe('command line', { timeout: 30_000 }, () => {
       assert.match(r.stderr, /no TLS/);
     });
   }
+
+  it('the start-up line says "1 thread", not "1 threads"', async (t) => {
+    const miner = startMiner(['--host', '127.0.0.1:1', '--worker', 'w', '--algo', 'keccak', '--threads', '1'], { t });
+    try {
+      const m = await miner.waitForLine(/miner\s+cfx-miner \S+, keccak, mode n\/a, (.*)$/, 10_000);
+      assert.equal(m[1], '1 thread');
+    } finally {
+      miner.kill();
+    }
+  });
 
   it('config --print leaves unset settings out instead of printing null', async () => {
     const r = await runCli(['config', '--print', '--worker', 'rig1']);
@@ -139,6 +151,23 @@ describe('log lines', () => {
     const { log, lines } = capture();
     logSummary(log, { ranMs: 21_000, hashingMs: clock.hashingMs, hashes: 3000, counts: COUNTS, shares: { accepted: 5, rejected: 1, stale: 3 } });
     assert.match(lines()[0]!, /1\.00 kH\/s over 3 s hashing/);
+  });
+
+  it('counts agree with their nouns: 1 thread, 2 threads, 1 hash, 1 more bad line', () => {
+    assert.deepEqual([plural(1, 'thread'), plural(2, 'thread'), plural(0, 'thread'), plural(1n, 'hash', 'hashes'), plural(3n, 'hash', 'hashes')],
+      ['1 thread', '2 threads', '0 threads', '1 hash', '3 hashes']);
+    const bench = formatBenchForHumans({ cpu: 'X', cores: 1, threads: 1, keccak_impl: 'scalar', keccak_hps: 1000,
+      job_switch_p50_ms: 1, job_switch_p99_ms: 2, job_switches: 3 } as unknown as Parameters<typeof formatBenchForHumans>[0]);
+    assert.match(bench, /X \(1 core\), 1 thread, keccak scalar/);
+    const { log, lines } = capture();
+    logSummary(log, { ranMs: 1_000, hashingMs: 1_000, hashes: 1, counts: COUNTS, shares: { accepted: 5, rejected: 1, stale: 3 } });
+    assert.match(lines()[1]!, /^\S+\s+miner\s+1 hash; found 9/);
+    const memory = new MemoryLogger();
+    const counters = { badLines: 0, badLinesLogged: 0, badLinesSuppressed: 0 };
+    const bad = new BadLineReporter(memory, { limit: 1, windowMs: 60_000 }, counters);
+    for (let i = 0; i < 2; i++) bad.report('not JSON', 'x', { host: '127.0.0.1', port: 1 });
+    bad.close();
+    assert.equal(memory.lines.at(-1)?.msg, '1 more bad line from the node was not logged (limit 1 per 60 s)');
   });
 
   it('bench and miner share one hashrate formatter', () => {

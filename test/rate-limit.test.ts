@@ -24,7 +24,7 @@ describe('RateLimitedLog', () => {
     assert.equal(rl.line('job', 'info', 'job', 'new jobs', 'job 6'), true);
     assert.deepEqual(log.lines.map((l) => l.msg), [
       'job 1', 'job 2', 'found 1',
-      '3 more new jobs in the last 1 s (latest: job 5)',
+      'new jobs: 3 more in the last 1 s (latest: job 5)',
       'job 6',
     ]);
     rl.close();
@@ -39,7 +39,7 @@ describe('RateLimitedLog', () => {
     assert.equal(formatted, 1, 'only the logged line was formatted');
     rl.close();
     assert.equal(formatted, 2, 'and the latest one, for the summary');
-    assert.equal(log.lines.at(-1)?.msg, '99 more new jobs in the last 1 s (latest: job 99)');
+    assert.equal(log.lines.at(-1)?.msg, 'new jobs: 99 more in the last 1 s (latest: job 99)');
   });
 
   it('prints the summary of a window that ended in silence from its timer, and stops the timer after', async () => {
@@ -48,7 +48,7 @@ describe('RateLimitedLog', () => {
     for (let i = 0; i < 3; i++) rl.line('bad', 'warn', 'net', 'bad lines', `bad ${i}`);
     assert.equal(log.lines.length, 1);
     await sleep(120);
-    assert.deepEqual(log.lines.map((l) => l.msg), ['bad 0', '2 more bad lines in the last 0 s (latest: bad 2)']);
+    assert.deepEqual(log.lines.map((l) => l.msg), ['bad 0', 'bad lines: 2 more in the last 0 s (latest: bad 2)']);
     assert.equal(log.lines[1]?.level, 'warn');
     // No window is left with lines to sum up: nothing more comes, and close() adds nothing.
     await sleep(100);
@@ -67,7 +67,7 @@ describe('RateLimitedLog', () => {
     assert.equal(rl.line('job', 'info', 'job', 'new jobs', 'job 4'), true);
     assert.equal(log.lines.length, 0, 'nothing printed inside line()');
     await nextTurn();
-    assert.deepEqual(log.lines.map((l) => l.msg), ['job 1', 'job 2', '1 more new jobs in the last 1 s (latest: job 3)', 'job 4']);
+    assert.deepEqual(log.lines.map((l) => l.msg), ['job 1', 'job 2', 'new jobs: 1 more in the last 1 s (latest: job 3)', 'job 4']);
     assert.equal(rl.line('job', 'info', 'job', 'new jobs', 'job 5'), true);
     rl.close();
     assert.equal(log.lines.at(-1)?.msg, 'job 5', 'close() prints what is still queued');

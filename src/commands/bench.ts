@@ -11,7 +11,7 @@ import {
   CacheHandle, DatasetHandle, SearchEngine, cpuFeatures, sizesForHeight,
 } from '../native/index.js';
 import type { Algo, SearchJobSpec } from '../native/index.js';
-import { formatHashrate } from '../log/format.js';
+import { formatHashrate, plural } from '../log/format.js';
 import type { Logger } from '../log/types.js';
 import { silentLogger } from '../log/types.js';
 import { StratumClient } from '../stratum/client.js';
@@ -297,7 +297,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const cache = await CacheHandle.build(sizes.stage);
 
   // The search and its scalar reference alternate in thirds, as full mode and its ceiling do.
-  log.info('bench', `keccak test PoW and a plain scalar keccak loop per thread on ${o.threads} threads, alternating`);
+  log.info('bench', `keccak test PoW and a plain scalar keccak loop per thread on ${plural(o.threads, 'thread')}, alternating`);
   const refs = references;
   let keccak = 0;
   let keccakScalar: number | null = refs ? 0 : null;
@@ -316,7 +316,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     log.info('bench', 'light mode on 1 thread');
     const one = await searchRate(1, o.seconds, { algo: 'octopus', cache, datasetBytes: sizes.datasetBytes });
     result.light_hps_per_thread = round(one);
-    log.info('bench', `light mode on ${o.threads} threads`);
+    log.info('bench', `light mode on ${plural(o.threads, 'thread')}`);
     result.light_hps = round(await searchRate(o.threads, o.seconds, { algo: 'octopus', cache, datasetBytes: sizes.datasetBytes }));
     result.light_vs_baseline = base ? round(one / base, 2) : null;
   }
@@ -344,7 +344,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   }), 4);
 
   if (o.mode === 'full' || o.mode === 'all') {
-    log.info('bench', `building the ${(sizes.datasetBytes / 2 ** 30).toFixed(2)} GiB dataset for height ${o.height} on ${o.threads} threads`);
+    log.info('bench', `building the ${(sizes.datasetBytes / 2 ** 30).toFixed(2)} GiB dataset for height ${o.height} on ${plural(o.threads, 'thread')}`);
     const t0 = performance.now();
     const dataset = await DatasetHandle.build(cache, {
       threads: o.threads, hugePages: o.hugePages, bytes: sizes.datasetBytes, onProgress: o.progress,
@@ -358,7 +358,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       // in the machine's load (it is often shared, and its memory throughput moves by a third
       // within seconds) hits both sides of full_vs_memory_ceiling alike. The ratio is of the
       // sums; the spread of the slice pairs' ratios says how steady the machine was.
-      log.info('bench', `full mode${refs ? ' and the page walk alone (memory ceiling)' : ''} on ${o.threads} threads${refs ? ', alternating' : ''}`);
+      log.info('bench', `full mode${refs ? ' and the page walk alone (memory ceiling)' : ''} on ${plural(o.threads, 'thread')}${refs ? ', alternating' : ''}`);
       // The ceiling walks its own memory of the dataset's size (filled once, freed after).
       const walk = refs?.walkMemory(sizes.datasetBytes, o.threads, o.hugePages);
       const slices = Math.max(3, Math.round(o.seconds));
@@ -410,7 +410,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
 export function formatBenchForHumans(r: BenchResult): string {
   const rows: [string, string][] = [];
   const n = (k: string) => formatHashrate(typeof r[k] === 'number' ? r[k] as number : null);
-  rows.push(['cpu', `${r.cpu} (${r.cores} cores), ${r.threads} threads, keccak ${r.keccak_impl}`]);
+  rows.push(['cpu', `${r.cpu} (${plural(Number(r.cores), 'core')}), ${plural(Number(r.threads), 'thread')}, keccak ${r.keccak_impl}`]);
   rows.push(['keccak test PoW', n('keccak_hps')]);
   rows.push(['plain scalar keccak loop, per thread', n('keccak_scalar_hps_per_thread')]);
   rows.push(['keccak per thread / scalar', r.keccak_vs_scalar === null ? 'n/a' : `${r.keccak_vs_scalar}x`]);

@@ -4,6 +4,7 @@ import type { Settings } from '../config/schema.js';
 import { requireWorker } from '../config/load.js';
 import { createLogger, logLevelFor } from '../log/logger.js';
 import { registerSecret } from '../log/untrusted.js';
+import { plural } from '../log/format.js';
 import type { ConsoleLogger } from '../log/logger.js';
 import { StratumClient } from '../stratum/client.js';
 import { formatHost, parseHostSpec } from '../config/hosts.js';
@@ -160,17 +161,17 @@ class Miner {
     const s = this.s;
     const cores = os.availableParallelism();
     const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
-    this.log.info('miner', `cfx-miner ${VERSION}, ${s.algo}, mode ${s.algo === 'keccak' ? 'n/a' : s.mode}, ${s.threads} threads`);
+    this.log.info('miner', `cfx-miner ${VERSION}, ${s.algo}, mode ${s.algo === 'keccak' ? 'n/a' : s.mode}, ${plural(s.threads, 'thread')}`);
     const { keccakImpl, polyImpl } = cpuFeatures();
     const st = this.repair.lastSelfTest!;
     const ms = st.kernels.reduce((a, k) => a + k.ms, 0);
     for (const k of st.kernels.filter((c) => !c.ok)) {
       this.log.error('cpu', `self-test: the ${k.name} kernel gave a wrong answer; switched off ${st.disabled.join(' and ')}, using the next path`);
     }
-    this.log.info('cpu', `${cpu}, ${cores} cores, keccak ${keccakImpl}, polynomial ${polyImpl}, ` +
+    this.log.info('cpu', `${cpu}, ${plural(cores, 'core')}, keccak ${keccakImpl}, polynomial ${polyImpl}, ` +
       `self-test ${st.ok ? 'ok' : 'FAILED'} (${st.kernels.filter((k) => k.ok).map((k) => k.name).join(', ')}) in ${ms.toFixed(1)} ms`);
     if (s.threads > cores) {
-      this.log.warn('cpu', `${s.threads} threads on ${cores} cores: threads will share cores and each runs slower`);
+      this.log.warn('cpu', `${plural(s.threads, 'thread')} on ${plural(cores, 'core')}: threads will share cores and each runs slower`);
     }
   }
 

@@ -47,6 +47,15 @@ export function formatDuration(durationMs: number): string {
   return `${Math.floor(totalH / 24)} d ${pad2(totalH % 24)} h`;
 }
 
+/**
+ * A count and its noun, agreeing: `plural(1, 'thread')` -> `'1 thread'`, `plural(2, 'thread')` ->
+ * `'2 threads'`, `plural(0, 'hash', 'hashes')` -> `'0 hashes'`. For every count in a line a
+ * person reads, so "1 threads" cannot come back.
+ */
+export function plural(n: number | bigint, singular: string, pluralForm = `${singular}s`): string {
+  return `${n} ${n === 1 || n === 1n ? singular : pluralForm}`;
+}
+
 function pad2(n: number): string {
   return String(n).padStart(2, '0');
 }

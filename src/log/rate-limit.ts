@@ -13,8 +13,10 @@ export interface RateLimit {
 /** The line that sums up a window's suppressed lines. */
 export type SummaryFormat = (suppressed: number, noun: string, windowMs: number, latest: string) => string;
 
+// The noun (a plural: "solutions found") as a heading, then the count: it reads right for any
+// count, where "1 more solutions found" did not.
 const DEFAULT_SUMMARY: SummaryFormat = (n, noun, windowMs, latest) =>
-  `${n} more ${noun} in the last ${(windowMs / 1000).toFixed(0)} s (latest: ${latest})`;
+  `${noun}: ${n} more in the last ${(windowMs / 1000).toFixed(0)} s (latest: ${latest})`;
 
 /** A person reads a handful of lines a second; more of the same say nothing new. */
 export const DEFAULT_RATE_LIMIT: RateLimit = { limit: 5, windowMs: 1_000 };
@@ -72,7 +74,7 @@ export class RateLimitedLog {
 
   /**
    * Logs `msg` unless `key` has had `limit` lines in this window; then counts it, and once the
-   * window ends logs the summary ("<n> more <noun> in the last <s> s (latest: <msg>)" by
+   * window ends logs the summary ("<noun>: <n> more in the last <s> s (latest: <msg>)" by
    * default). True when the line was (or, deferred, will be) logged. A function as `msg` is
    * called only for a line that is printed (a job flood formats nothing for the lines it suppresses).
    */

@@ -6,7 +6,7 @@ import { DatasetHandle, STAGE_LENGTH, stageBytes } from '../native/index.js';
 import type { CacheHandle } from '../native/index.js';
 import { CacheRegistry, stillWanted } from './caches.js';
 import type { Logger } from '../log/types.js';
-import { formatBytes } from '../log/format.js';
+import { formatBytes, plural } from '../log/format.js';
 import { messageOf } from '../errors.js';
 
 export type ModeSetting = 'auto' | 'light' | 'full';
@@ -127,7 +127,7 @@ export class StageResources {
       this.fits(nextStage, 2)) {
       // Once: jobs keep coming while its cache builds (about a second, two jobs on a real node).
       this.prebuild = nextStage;
-      this.opts.logger.info('dag', `stage ${nextStage} starts in ${blocksLeft} blocks: building its dataset ahead of time`);
+      this.opts.logger.info('dag', `stage ${nextStage} starts in ${plural(blocksLeft, 'block')}: building its dataset ahead of time`);
       void this.cache(nextStage).then((c) => {
         if (this.prebuild === nextStage && !this.closed && !this.building) this.startBuild(nextStage, c, nextStage * STAGE_LENGTH);
       }, () => {

@@ -4,6 +4,7 @@ import type { Logger } from '../log/types.js';
 import { RateLimitedLog } from '../log/rate-limit.js';
 import type { RateLimit } from '../log/rate-limit.js';
 import { fromNode } from '../log/untrusted.js';
+import { plural } from '../log/format.js';
 import { formatHost } from '../config/hosts.js';
 import type { HostSpec } from '../config/hosts.js';
 
@@ -21,7 +22,8 @@ export class BadLineReporter {
   ) {
     this.log = new RateLimitedLog(logger, {
       limits,
-      summary: (n, _noun, windowMs) => `${n} more bad lines from the node were not logged (limit ${limits.limit} per ${Math.round(windowMs / 1000)} s)`,
+      summary: (n, _noun, windowMs) => `${plural(n, 'more bad line')} from the node ${n === 1 ? 'was' : 'were'} not logged ` +
+        `(limit ${limits.limit} per ${Math.round(windowMs / 1000)} s)`,
     });
   }
 

@@ -3,7 +3,7 @@
 // solution books. Under --log-json the numbers travel as fields, not only inside `msg`.
 import type { ConsoleLogger } from '../log/logger.js';
 import type { LogFields } from '../log/types.js';
-import { formatDuration, formatHashrate } from '../log/format.js';
+import { formatDuration, formatHashrate, plural } from '../log/format.js';
 import type { HashrateRates } from '../miner/hashrate.js';
 import type { ShareCounts } from '../miner/engine.js';
 import { formatDifficulty, shortJobId } from '../miner/job.js';
@@ -53,7 +53,7 @@ export function logSummary(log: ConsoleLogger, s: SummaryInput): void {
     ran_s: Math.round(s.ranMs / 1000), hashing_s: Math.round(s.hashingMs / 1000), hashes: s.hashes, hashrate_avg: average,
     accepted: s.shares.accepted, rejected: s.shares.rejected, stale: s.shares.stale,
   }));
-  log.info('miner', `${s.hashes} hashes; ${formatBooks(s.counts)}`,
+  log.info('miner', `${plural(s.hashes, 'hash', 'hashes')}; ${formatBooks(s.counts)}`,
     jsonOnly(log, {
       found: s.counts.found, sent: s.counts.submitted, replaced: s.counts.droppedStale, stale_at_node: s.counts.rejectedStale,
       timed_out: s.counts.timedOut, failed_recheck: s.counts.droppedInvalid, lost: s.counts.lost,
@@ -121,7 +121,7 @@ export function logOdds(log: ConsoleLogger, o: OddsInput): void {
   const expected = formatExpected(o.expectedBlockS);
   const share = o.shareBits === undefined ? 'n/a' : `2^${o.shareBits}`;
   log.info('share', `${best}; effort ${formatEffort(o.effort)}; a block every ~${expected}; ` +
-    `self-check ${o.checked} shares at ${share}, ${o.invalid} invalid, effective ${formatHashrate(o.effectiveHps)} ` +
+    `self-check ${plural(o.checked, 'share')} at ${share}, ${o.invalid} invalid, effective ${formatHashrate(o.effectiveHps)} ` +
     `vs counted ${formatHashrate(o.hashrate)}`,
   jsonOnly(log, {
     best_difficulty: o.best?.difficulty.toString() ?? null, best_nonce: o.best ? `0x${o.best.nonce.toString(16)}` : null,

@@ -5,6 +5,7 @@ import net from 'node:net';
 import { parseArgs } from 'node:util';
 import type { Algo } from '../../src/native/index.js';
 import { formatDifficulty, shortJobId } from '../../src/miner/job.js';
+import { plural } from '../../src/log/format.js';
 import { DEFAULT_DIFFICULTY, TestNode } from './test-node.js';
 
 const DEFAULT_PORT = 32525;
@@ -103,7 +104,7 @@ async function main(): Promise<void> {
   node.on('connection', (c) => log(`connection #${c.connId} from ${c.remote}`));
   node.on('disconnect', (c) => log(`connection #${c.connId} closed`));
   node.on('subscribe', (s) => log(`subscribe #${s.connId} worker ${JSON.stringify(s.worker)}: ${s.ok ? 'ok' : 'refused (wrong password)'}`));
-  node.on('job', (j) => log(`new job ${shortJobId(j.jobId)} height ${j.height} difficulty ${formatDifficulty(j.difficulty)} -> ${node.subscribedCount} miner(s)`));
+  node.on('job', (j) => log(`new job ${shortJobId(j.jobId)} height ${j.height} difficulty ${formatDifficulty(j.difficulty)} -> ${plural(node.subscribedCount, 'miner')}`));
   node.on('submit', (s) => log(`submit #${s.connId} job ${s.job ? shortJobId(s.job.jobId) : (s.powHashParam ?? '?').slice(0, 10)} ` +
     `nonce ${s.nonceParam ?? '?'}: ${s.verdict} (accepted ${node.stats.accepted}, rejected ${node.stats.rejected}, stale ${node.stats.stale})`));
   node.newJob();
