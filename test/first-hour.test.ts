@@ -58,6 +58,29 @@ describe('command line', { timeout: 30_000 }, () => {
     }
   });
 
+  it('"accepted (a/r/s)" counts as the speed line does: stale answers are stale, not rejected', { timeout: 60_000 }, async (t) => {
+    const node = new TestNode({ algo: 'keccak', difficulty: 100_000 });
+    const { host, port } = await node.listen();
+    node.behaviour.rejectAllWith = 'Solution for a stale job! worker_id = w';
+    const miner = startMiner(['--host', `${host}:${port}`, '--worker', 'w', '--algo', 'keccak', '--threads', '1', '--print-interval-s', '1'], { t });
+    try {
+      await miner.waitForLine(/subscribed/, 10_000);
+      node.newJob();
+      await miner.waitForLine(/stale: job \S+ was replaced at the node/, 20_000);
+      node.behaviour.rejectAllWith = undefined;
+      const from = miner.lines.length;
+      const accepted = await miner.waitForLine(/accepted \((\d+)\/(\d+)\/(\d+)\) job/, 20_000, from);
+      assert.equal(accepted[2], '0', `no rejection but stale ones: ${accepted.input}`);
+      assert.ok(Number(accepted[3]) >= 1, `the stale answer is counted as stale: ${accepted.input}`);
+      const speed = await miner.waitForLine(/speed .* accepted (\d+) rejected (\d+) stale (\d+)$/, 10_000, from);
+      assert.equal(speed[2], '0', speed.input);
+      assert.equal((await miner.stop('SIGINT')).code, 0);
+    } finally {
+      miner.kill();
+      await node.close();
+    }
+  });
+
   it('config --print leaves unset settings out instead of printing null', async () => {
     const r = await runCli(['config', '--print', '--worker', 'rig1']);
     assert.equal(r.code, 0, r.stderr);

@@ -56,6 +56,14 @@ export function plural(n: number | bigint, singular: string, pluralForm = `${sin
   return `${n} ${n === 1 || n === 1n ? singular : pluralForm}`;
 }
 
+/**
+ * accepted/rejected/stale as the per-solution line shows them, `'107/1/3'`: pass shareSummary's
+ * numbers, the speed line's, so stale answers count as stale there too and not as rejected.
+ */
+export function formatTally(s: { accepted: number; rejected: number; stale: number }): string {
+  return `${s.accepted}/${s.rejected}/${s.stale}`;
+}
+
 function pad2(n: number): string {
   return String(n).padStart(2, '0');
 }

@@ -5,6 +5,7 @@ import type { Algo, CacheHandle, DatasetHandle, FoundNonce, FoundShare } from '.
 import { STAGE_LENGTH, U64_MAX, SearchEngine, stageBytes, meetsBoundary } from '../native/index.js';
 import type { Logger } from '../log/types.js';
 import { RateLimitedLog } from '../log/rate-limit.js';
+import { formatTally } from '../log/format.js';
 import type { Job } from './job.js';
 import { formatDifficulty, sameWork, shortJobId } from './job.js';
 import type { StageResources } from './resources.js';
@@ -400,7 +401,7 @@ export class MiningEngine {
         this.counts.submitted++;
         this.counts.accepted++;
         this.lines.line('accepted', 'info', 'share', 'accepted solutions',
-          `accepted (${this.counts.accepted}/${this.counts.rejected}) job ${id} in ${rtt}`);
+          `accepted (${formatTally(shareSummary(this.counts))}) job ${id} in ${rtt}`);
         return;
       case 'rejected':
       case 'error':
