@@ -1,16 +1,19 @@
-// The fleet files in deploy/: the systemd unit passes `systemd-analyze verify`, the Prometheus
-// rules and scrape example pass promtool, and every metric the rules and the Grafana dashboard
-// use is one a real running miner exports. A missing tool skips its test, loudly.
+// The fleet files in deploy/: the systemd unit passes `systemd-analyze verify`, its install steps
+// (in the unit and in the README) run as written, the env example loads, the Prometheus rules and
+// scrape example (its token block turned on too) pass promtool, and every metric the rules and
+// the Grafana dashboard use is one a real running miner exports. A missing tool skips its test,
+// loudly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { cliPath, repoRoot } from './support/fixtures.js';
 import { TestNode } from './support/test-node.js';
 import { startMiner } from './support/miner-process.js';
+import { loadConfig } from '../src/config/load.js';
 
 const DEPLOY = path.join(repoRoot, 'deploy');
 
@@ -65,6 +68,88 @@ test('deploy/prometheus passes promtool check rules and check config', { skip: p
   const rules = readFileSync(path.join(DEPLOY, 'prometheus', 'rules.yml'), 'utf8');
   for (const alert of ['CfxMinerDown', 'CfxMinerHashrateDrop', 'CfxMinerRejectedRatioHigh', 'CfxMinerStaleRatioHigh', 'CfxMinerStuckOnJob']) {
     assert.ok(rules.includes(`alert: ${alert}`), alert);
+  }
+});
+
+/**
+ * Runs the file-installing steps of a step list (`install ...`) as written, except that /etc and
+ * /opt are under `root` and the owner and group are this process's (the cfx-miner user need not
+ * exist here). Only what a real machine already has is made beforehand: /etc/systemd/system.
+ */
+function runInstallSteps(steps: string[], what: string): void {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'cfx-deploy-'));
+  try {
+    mkdirSync(path.join(root, 'etc', 'systemd', 'system'), { recursive: true });
+    const installs = steps.filter((s) => s.startsWith('install '));
+    assert.ok(installs.length >= 3, `${what}: install steps found: ${installs.join(' | ')}`);
+    for (const step of installs) {
+      const local = step
+        .replace(/ \/(etc|opt)\//g, ` ${root}/$1/`)
+        .replace(/-o root/g, `-o ${process.getuid!()}`)
+        .replace(/-g cfx-miner/g, `-g ${process.getgid!()}`);
+      const r = spawnSync('sh', ['-c', local], { cwd: repoRoot, encoding: 'utf8', timeout: 10_000 });
+      assert.equal(r.status, 0, `${what}: "${step}" failed as written: ${r.stderr}`);
+    }
+    const mode = (p: string) => (statSync(path.join(root, p)).mode & 0o777).toString(8);
+    assert.ok(statSync(path.join(root, 'etc/cfx-miner')).isDirectory());
+    assert.equal(mode('etc/cfx-miner'), '750', `${what}: /etc/cfx-miner is root:cfx-miner 0750`);
+    assert.equal(mode('etc/cfx-miner/cfx-miner.env'), '640', `${what}: the env file holds the password: 0640`);
+    assert.equal(readFileSync(path.join(root, 'etc/systemd/system/cfx-miner.service'), 'utf8'),
+      readFileSync(path.join(DEPLOY, 'cfx-miner.service'), 'utf8'));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+test('the install steps in the unit and in the README work as written: /etc/cfx-miner is made before the env file goes in', {
+  skip: typeof process.getuid === 'function' ? false : 'SKIPPED: needs POSIX owners',
+}, () => {
+  const unit = readFileSync(path.join(DEPLOY, 'cfx-miner.service'), 'utf8');
+  assert.match(unit, /^EnvironmentFile=\/etc\/cfx-miner\/cfx-miner\.env$/m, 'the file the steps install is the one the unit reads');
+  runInstallSteps(unit.split('\n').filter((l) => l.startsWith('#   ')).map((l) => l.slice(4).trim()), 'the unit\'s comment');
+  const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### As a systemd service'));
+  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+  runInstallSteps(block.split('\n').map((l) => l.replace(/\s+#.*$/, '').trim()), 'the README');
+});
+
+test('deploy/cfx-miner.env.example, remote-Prometheus lines included, is valid for the miner\'s own loader', () => {
+  const text = readFileSync(path.join(DEPLOY, 'cfx-miner.env.example'), 'utf8');
+  const env: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    // The commented-out settings too: they are examples a user uncomments.
+    const m = /^#?(CFX_MINER_[A-Z0-9_]+)=(.*)$/.exec(line);
+    if (m) env[m[1]!] = m[2]!;
+  }
+  for (const name of ['CFX_MINER_HOST', 'CFX_MINER_PASSWORD', 'CFX_MINER_HTTP_PORT', 'CFX_MINER_HTTP_HOST', 'CFX_MINER_HTTP_TOKEN']) {
+    assert.ok(name in env, `the example has ${name}`);
+  }
+  const { settings, warnings } = loadConfig({ env });
+  assert.deepEqual(warnings, [], 'every variable is a setting');
+  assert.equal(settings.httpHost, '0.0.0.0');
+  assert.equal(typeof settings.httpToken, 'string');
+});
+
+test('the scrape example with its authorization block turned on passes promtool', { skip: promtool ? false : 'SKIPPED: no promtool' }, () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cfx-prom-'));
+  try {
+    const original = readFileSync(path.join(DEPLOY, 'prometheus', 'prometheus.yml'), 'utf8');
+    const tokenFile = path.join(dir, 'cfx-miner.token');
+    writeFileSync(tokenFile, 'token-from-openssl-rand\n', { mode: 0o600 });
+    let uncommented = 0;
+    const on = original.split('\n').map((line) => {
+      const m = /^(\s*)# ((authorization:)|(  type: Bearer)|(  credentials_file: )\S+)$/.exec(line);
+      if (!m) return line;
+      uncommented++;
+      return m[5] ? `${m[1]}${m[5]}${tokenFile}` : `${m[1]}${m[2]}`;
+    }).join('\n');
+    assert.equal(uncommented, 3, 'authorization, type and credentials_file are in the example');
+    writeFileSync(path.join(dir, 'prometheus.yml'), on);
+    writeFileSync(path.join(dir, 'rules.yml'), readFileSync(path.join(DEPLOY, 'prometheus', 'rules.yml')));
+    const r = spawnSync(promtool!, ['check', 'config', 'prometheus.yml'], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, `promtool check config: ${r.stdout}${r.stderr}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
