@@ -290,13 +290,16 @@ test('native: every addon entry point rejects bad arguments with a TypeError or 
     { name: 'octopusTrace', valid: [cache, h32, 0n, 256], bad: [notCache, BAD_BUFFERS, BAD_NUMBERS, [...BAD_NUMBERS, 0, 255, 2 ** 40 + 256]] },
     { name: 'hashOctopusFull', valid: [dataset, h32, 0n], bad: [notDataset, BAD_BUFFERS, BAD_NUMBERS] },
     { name: 'meetsBoundary', valid: [h32, Buffer.alloc(32), Buffer.alloc(32, 0xff)], bad: [BAD_BUFFERS, BAD_BUFFERS, BAD_BUFFERS] },
+    { name: 'selfTest', valid: [], bad: [] },
+    // Its valid call would switch a kernel off for this whole process: only the bad ones run.
+    { name: 'disableKernel', valid: ['amx'], bad: [[undefined, null, 5, {}, '', 'sse', 'AMX']] },
   ];
   const exported = Object.keys(a).filter((k) => typeof a[k] === 'function' && k !== 'SearchEngine' && k !== 'cpuFeatures');
   assert.deepEqual(exported.filter((k) => !cases.some((c) => c.name === k)), [], 'every exported function has a case here');
   const findings: string[] = [];
   for (const c of cases) {
     // The valid call works, so each failure below is caused by the one bad value.
-    if (c.name !== 'releaseDataset') {
+    if (c.name !== 'releaseDataset' && c.name !== 'disableKernel') {
       const r = a[c.name]!(...c.valid);
       if (r instanceof Promise) await r;
     }
@@ -336,6 +339,7 @@ test('native: every addon entry point rejects bad arguments with a TypeError or 
     engine.start!(...octopus);
     engine.start!(1, h32, one, 0n, cache, dataset, 1 << 16);
     findings.push(...await badArgumentFindings((g) => engine.switchedAt!(g), { name: 'switchedAt', valid: [1], bad: [[...BAD_NUMBERS, 0]] }));
+    findings.push(...await badArgumentFindings((b) => engine.setShareBits!(b), { name: 'setShareBits', valid: [20], bad: [[...BAD_NUMBERS, 64, 256]] }));
   } finally {
     engine.destroy!();
   }
@@ -345,7 +349,7 @@ test('native: every addon entry point rejects bad arguments with a TypeError or 
   assert.equal(engine.generation!(), 0);
   // A stopped engine still reports what it did (one thread here): the totals stay true.
   assert.equal((engine.hashCounts!() as number[]).length, 1);
-  assert.deepEqual(Object.keys(engine.dropped!() as object).sort(), ['full', 'stale']);
+  assert.deepEqual(Object.keys(engine.dropped!() as object).sort(), ['full', 'shares', 'stale']);
   assert.throws(() => engine.waitSwitched!(10), { message: /destroyed/ });
   assert.throws(() => engine.switchedAt!(1), { message: /destroyed/ });
 
