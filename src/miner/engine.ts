@@ -9,8 +9,8 @@ import type { Job } from './job.js';
 import { formatDifficulty, sameWork, shortJobId } from './job.js';
 import type { StageResources } from './resources.js';
 import type { SubmitResult, SubmitTarget } from './pool.js';
-import { messageOf } from '../errors.js';
 import { PowMismatchWatch, SentNonces, isIncorrectNonce } from './verdicts.js';
+import { messageOf } from '../errors.js';
 
 export interface EngineOptions {
   algo: Algo;
@@ -402,10 +402,9 @@ export class MiningEngine {
       this.lines.line('pow', 'info', 'share', 'PoW mismatch lines', 'the node accepted a solution again: sending every solution');
     } else if (outcome === 'error') {
       const algo = this.opts.algo;
-      const heightless = job.height === undefined;
-      const height = algo === 'octopus' && (heightless || this.opts.fixedHeight !== undefined)
-        ? `, and --height${this.opts.fixedHeight === undefined ? '' : ` (${this.opts.fixedHeight})`}` +
-          `${heightless ? ': the node\'s jobs carry no height, so the miner hashes at that one' : ' (a fixed height is set)'}`
+      // Octopus hashes at a height: a job without one was mined at the fixed --height, which may be wrong.
+      const height = algo === 'octopus' && job.height === undefined
+        ? `, and --height (${this.opts.fixedHeight}): the node's jobs carry no height, so the miner hashes at that one`
         : '';
       this.lines.line('pow', 'error', 'share', 'PoW mismatch lines', `the node answered "Incorrect Nonce" to ${this.pow.incorrectInARow} solutions in a row ` +
         `that passed this miner's own re-check: the node computes a different proof of work than this miner (--algo ${algo}). ` +

@@ -20,11 +20,15 @@ export const MAX_SENT_NONCES = 1024;
 export class SentNonces {
   private powHash: Buffer | undefined;
   private readonly nonces = new Set<bigint>();
-  /** Nonces forgotten because of MAX_SENT_NONCES. */
-  forgotten = 0;
+  private forgottenCount = 0;
 
   get size(): number {
     return this.nonces.size;
+  }
+
+  /** Nonces forgotten because of MAX_SENT_NONCES. */
+  get forgotten(): number {
+    return this.forgottenCount;
   }
 
   /** Records `nonce` as sent for the job of `powHash` (a new job starts a new set); true if it had been sent before. */
@@ -37,7 +41,7 @@ export class SentNonces {
     this.nonces.add(nonce);
     if (this.nonces.size > MAX_SENT_NONCES) {
       this.nonces.delete(this.nonces.values().next().value as bigint);
-      this.forgotten++;
+      this.forgottenCount++;
     }
     return false;
   }
