@@ -79,11 +79,6 @@ export class Requests {
     return this.pending.size;
   }
 
-  /** Timed-out requests still waiting for a late reply. */
-  get timedOutKept(): number {
-    return this.timedOut.size;
-  }
-
   /** A fresh id for a request line the caller builds. */
   newId(): number {
     return this.nextId++;
