@@ -28,7 +28,7 @@ function capture(opts: { json?: boolean; color?: boolean } = {}) {
 
 const COUNTS: ShareCounts = {
   found: 9, submitted: 7, accepted: 5, rejected: 2, rejectedStale: 1, timedOut: 0, droppedStale: 2, droppedInvalid: 0,
-  droppedBacklog: 0, lost: 0, checking: 0, inFlight: 0, pending: 0,
+  droppedBacklog: 0, lost: 0, withheld: 0, checking: 0, inFlight: 0, pending: 0,
 };
 
 describe('command line', { timeout: 30_000 }, () => {

@@ -10,6 +10,7 @@ import { NodeRefusedError, UsageError } from '../src/errors.js';
 import type { Job } from '../src/miner/job.js';
 import type { JobInfo, StateChange, StratumClientOptions, SubmitResult } from '../src/stratum/client.js';
 import { StratumClient } from '../src/stratum/client.js';
+import { MAX_TIMED_OUT_KEPT } from '../src/stratum/requests.js';
 import type { HostSpec } from '../src/config/hosts.js';
 import { formatHost, parseHostSpec } from '../src/config/hosts.js';
 import type { PowChecker } from './support/test-node.js';
@@ -443,7 +444,114 @@ test('a submit in flight when the node drops resolves at once as disconnected', 
   node.dropConnections();
   const r = await withTimeout(pending, 2000, 'the in-flight submit to settle after the drop');
   assert.equal(r.status, 'disconnected');
-  assert.equal((await client.submit(job, 4n)).status, 'disconnected', 'no connection: at once');
+  assert.equal(r.notSent, undefined, 'it was written: the node may have it');
+  const unsent = await client.submit(job, 4n);
+  assert.equal(unsent.status, 'disconnected', 'no connection: at once');
+  assert.equal(unsent.notSent, true, 'nothing was written: a resubmit of it is its first');
+});
+
+// ---------------------------------------------------------------------------------------------
+// Late verdicts: a reply after the timeout still reaches the submitter (bounded)
+
+/** A node that re-sends its job every 50 ms, as a real one does every 60 s: never silent, so never presumed half-open. */
+function keepTalking(c: MiniConn): void {
+  const line = `{ "id": 17, "method": "mining.notify", "params": ["0x${HASH}", "1", "0x${HASH}","0xff"] }\n`;
+  const timer = setInterval(() => c.send(line), 50);
+  c.socket.once('close', () => clearInterval(timer));
+}
+
+/** The submits the client wrote on `c` so far (request ids and nonces). */
+function submitsOn(c: MiniConn): { id: number; nonce: string }[] {
+  return c.lines.map((l) => JSON.parse(l) as { id: number; method: string; params: string[] })
+    .filter((m) => m.method === 'mining.submit').map((m) => ({ id: m.id, nonce: m.params[2]! }));
+}
+
+async function lateClient(extra: Partial<StratumClientOptions> = {}): Promise<{ client: StratumClient; c: MiniConn; server: MiniServer; logger: MemoryLogger }> {
+  const server = await MiniServer.start();
+  const { client, logger } = makeClient([server.spec], { requestTimeoutMs: 200, ...extra });
+  const done = subscribed(client);
+  client.start();
+  const c = await server.acceptSubscribe();
+  await done;
+  keepTalking(c);
+  return { client, c, server, logger };
+}
+
+test('a verdict after the timeout goes to onLate once, with the time since the send; a second reply is only counted', async () => {
+  const { client, c, logger } = await lateClient();
+  const late: SubmitResult[] = [];
+  const r = await withTimeout(client.submit(fakeJob(), 2n, (l) => late.push(l)), 3000, 'the submit to time out');
+  assert.equal(r.status, 'timeout');
+  const [req] = submitsOn(c);
+  c.send(`{"jsonrpc":"2.0","result":[false,"Incorrect Nonce! worker_id = rig1!"],"id":${req!.id}}\n`);
+  await waitFor(() => late.length === 1, 3000, 'the late verdict');
+  assert.equal(late[0]!.status, 'rejected');
+  assert.equal(late[0]!.reason, 'Incorrect Nonce! worker_id = rig1!');
+  assert.ok(late[0]!.rttMs >= r.rttMs, `late rtt ${late[0]!.rttMs} ms is from the send, past the timeout (${r.rttMs} ms)`);
+  c.send(`{"jsonrpc":"2.0","result":[true],"id":${req!.id}}\n`);
+  await waitFor(() => client.stats.lateReplies === 1, 3000, 'the second reply to be counted');
+  assert.equal(late.length, 1, 'one verdict per submit');
+  assert.deepEqual([client.stats.lateVerdicts, client.stats.timeouts, client.stats.lateForgotten], [1, 1, 0]);
+  assert.ok(logger.lines.some((l) => new RegExp(`late reply to mining\\.submit \\(id ${req!.id}\\)`).test(l.msg)));
+  assert.equal(client.state, 'subscribed');
+});
+
+test(`timed-out submits kept for a late verdict are capped at ${MAX_TIMED_OUT_KEPT}: the oldest is forgotten first`, async () => {
+  const { client, c } = await lateClient({ requestTimeoutMs: 300 });
+  const n = MAX_TIMED_OUT_KEPT + 2;
+  const late = new Map<bigint, SubmitResult>();
+  const results = await withTimeout(Promise.all(Array.from({ length: n }, (_, i) =>
+    client.submit(fakeJob(), BigInt(i), (l) => late.set(BigInt(i), l)))), 10_000, `${n} submits to time out`);
+  assert.ok(results.every((r) => r.status === 'timeout'));
+  assert.equal(client.stats.lateForgotten, 2, 'two over the cap');
+  const reqs = submitsOn(c);
+  assert.equal(reqs.length, n);
+  c.send(reqs.map((q) => `{"jsonrpc":"2.0","result":[true],"id":${q.id}}\n`).join(''));
+  await waitFor(() => client.stats.lateVerdicts + client.stats.lateReplies === n, 5000, 'every late reply');
+  assert.equal(client.stats.lateVerdicts, MAX_TIMED_OUT_KEPT);
+  assert.equal(client.stats.lateReplies, 2);
+  // Requests time out in the order they were sent: the first two (nonces 0 and 1) were pushed out.
+  assert.deepEqual([late.has(0n), late.has(1n), late.has(2n), late.has(BigInt(n - 1))], [false, false, true, true]);
+  assert.ok([...late.values()].every((l) => l.status === 'accepted'));
+});
+
+test('a timed-out submit waits for its late verdict only within the window, then it is forgotten', async () => {
+  const { client, c } = await lateClient({ lateReplyWindowMs: 100 });
+  const late: SubmitResult[] = [];
+  assert.equal((await client.submit(fakeJob(), 2n, (l) => late.push(l))).status, 'timeout');
+  await waitFor(() => client.stats.lateForgotten === 1, 3000, 'the window to pass');
+  const [req] = submitsOn(c);
+  c.send(`{"jsonrpc":"2.0","result":[true],"id":${req!.id}}\n`);
+  await waitFor(() => client.stats.lateReplies === 1, 3000, 'the reply to be counted');
+  assert.deepEqual(late, [], 'too late: the submit stays timed out');
+  assert.equal(client.stats.lateVerdicts, 0);
+});
+
+test('a timed-out submit is forgotten with its connection: the same id on the next connection is no verdict', async () => {
+  const { client, c, server } = await lateClient();
+  const late: SubmitResult[] = [];
+  assert.equal((await client.submit(fakeJob(), 2n, (l) => late.push(l))).status, 'timeout');
+  const [req] = submitsOn(c);
+  const again = subscribed(client);
+  c.socket.destroy();
+  const c2 = await server.acceptSubscribe(1);
+  await again;
+  assert.equal(client.stats.lateForgotten, 1, 'forgotten when its connection closed');
+  c2.send(`{"jsonrpc":"2.0","result":[true],"id":${req!.id}}\n`);
+  await waitFor(() => client.stats.lateReplies === 1, 3000, 'the reply to be counted');
+  assert.deepEqual(late, []);
+  // Ids never restart: the new connection's requests carry new ones.
+  const sub2 = JSON.parse(c2.lines[0]!) as { id: number };
+  assert.ok(sub2.id > req!.id, `subscribe id ${sub2.id} after submit id ${req!.id}`);
+});
+
+test('without onLate a timed-out submit is not kept', async () => {
+  const { client, c } = await lateClient();
+  assert.equal((await client.submit(fakeJob(), 2n)).status, 'timeout');
+  const [req] = submitsOn(c);
+  c.send(`{"jsonrpc":"2.0","result":[true],"id":${req!.id}}\n`);
+  await waitFor(() => client.stats.lateReplies === 1, 3000, 'the reply to be counted');
+  assert.deepEqual([client.stats.lateVerdicts, client.stats.lateForgotten], [0, 0]);
 });
 
 // ---------------------------------------------------------------------------------------------

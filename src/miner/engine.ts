@@ -10,6 +10,7 @@ import type { Job } from './job.js';
 import { formatDifficulty, sameWork, shortJobId } from './job.js';
 import type { StageResources } from './resources.js';
 import type { SubmitResult, SubmitTarget } from './pool.js';
+import { PowMismatchWatch, SentNonces, isIncorrectNonce } from './verdicts.js';
 import { messageOf } from '../errors.js';
 import { SelfCheck, guessHps, recheckHash } from './shares.js';
 import type { HashMode, InvalidShare, ShareJob } from './shares.js';
@@ -45,8 +46,9 @@ export const MAX_SUBMITTING = 32;
 
 /**
  * The books. Every solution found ends in exactly one place:
- * found = submitted + droppedStale + droppedInvalid + droppedBacklog + lost + checking + inFlight + pending,
+ * found = submitted + droppedStale + droppedInvalid + droppedBacklog + lost + withheld + checking + inFlight + pending,
  * and submitted = accepted + rejected + timedOut (rejected includes the node's "stale" answers).
+ * A verdict that arrives after its submit timed out moves it from timedOut to accepted or rejected.
  */
 export interface ShareCounts {
   found: number;
@@ -64,6 +66,8 @@ export interface ShareCounts {
   droppedBacklog: number;
   /** The connection dropped before the node answered, and the node came back with other work. */
   lost: number;
+  /** Never sent: the node was rejecting this miner's proof of work (see MiningEngine.powMismatch). */
+  withheld: number;
   /** In the host re-check now. */
   checking: number;
   inFlight: number;
@@ -91,11 +95,16 @@ export class MiningEngine {
   private stopped = false;
   private waitingForHeight = false;
   private startNonce = randomBytes(8).readBigUInt64LE();
-  private readonly pending: { job: Job; nonce: bigint }[] = [];
+  /** `sent`: the submit was written to a node (it may have taken it), so "already solved" answers our own. */
+  private readonly pending: { job: Job; nonce: bigint; sent: boolean }[] = [];
+  private readonly sentNonces = new SentNonces();
+  private readonly pow = new PowMismatchWatch();
+  /** The job of the last "holding back solutions" line. */
+  private withheldFor: Buffer | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly counts: ShareCounts = {
     found: 0, submitted: 0, accepted: 0, rejected: 0, rejectedStale: 0, timedOut: 0, droppedStale: 0, droppedInvalid: 0,
-    droppedBacklog: 0, lost: 0, checking: 0, inFlight: 0, pending: 0,
+    droppedBacklog: 0, lost: 0, withheld: 0, checking: 0, inFlight: 0, pending: 0,
   };
   /** Per-solution and per-job lines, which a node controls the rate of. */
   private readonly lines: RateLimitedLog;
@@ -122,6 +131,15 @@ export class MiningEngine {
     return this.active.algo === 'keccak' ? 'keccak' : this.active.dataset ? 'full' : 'light';
   }
   get isPaused(): boolean { return this.paused; }
+  /**
+   * Set while the node answers "Incorrect Nonce" to solutions that passed this miner's own
+   * re-check (POW_MISMATCH_REJECTIONS in a row): it computes another proof of work. `since` is
+   * Unix ms, `algo` this miner's --algo. Cleared by the next accepted answer. For /health.
+   */
+  get powMismatch(): { since: number; algo: string } | undefined {
+    const since = this.pow.since;
+    return since === undefined ? undefined : { since, algo: this.opts.algo };
+  }
   totalHashes(): number { return this.search.totalHashes(); }
   threadHashes(): number[] { return this.search.hashCounts(); }
   /** The search's generation now (0: paused or idle). */
@@ -373,11 +391,23 @@ export class MiningEngine {
     this.send(a.job, f.nonce);
   }
 
-  private send(job: Job, nonce: bigint): void {
+  /** `sentBefore`: a resubmit of a solution whose first submit may have reached the node. */
+  private send(job: Job, nonce: bigint, sentBefore = false): void {
+    if (!this.pow.maySend(job.powHash, nonce)) {
+      this.counts.withheld++;
+      if (!this.withheldFor?.equals(job.powHash)) {
+        this.withheldFor = job.powHash; // one line per job: the count is in the books
+        this.lines.line('withheld', 'info', 'share', 'withheld jobs', `holding back solutions for job ${shortJobId(job.jobId)}: ` +
+          'the node rejects this miner\'s proof of work (see the error above); one goes out as a probe on the next job');
+      }
+      return;
+    }
+    const again = this.sentNonces.add(job.powHash, nonce) || sentBefore;
     this.counts.inFlight++;
-    const p = this.opts.pool.submit(job, nonce).then(
-      (r) => this.onSubmitResult(job, nonce, r),
-      (err: unknown) => this.onSubmitResult(job, nonce, { status: 'error', reason: messageOf(err), rttMs: 0 }),
+    const late = (r: SubmitResult): void => this.onSubmitResult(job, nonce, r, again, true);
+    const p = this.opts.pool.submit(job, nonce, late).then(
+      (r) => this.onSubmitResult(job, nonce, r, again),
+      (err: unknown) => this.onSubmitResult(job, nonce, { status: 'error', reason: messageOf(err), rttMs: 0 }, again),
     ).finally(() => {
       this.counts.inFlight--;
       this.inFlight.delete(p);
@@ -385,23 +415,40 @@ export class MiningEngine {
     this.inFlight.add(p);
   }
 
-  private onSubmitResult(job: Job, nonce: bigint, r: SubmitResult): void {
+  /**
+   * The node's answer, or its absence. `sentBefore`: this nonce had gone to the node for this
+   * job before (so "already solved" is our own earlier submit). `late`: a verdict after the
+   * submit was counted timed out; it moves the solution from timed out to its verdict.
+   */
+  private onSubmitResult(job: Job, nonce: bigint, r: SubmitResult, sentBefore: boolean, late = false): void {
     const rtt = `${Math.round(r.rttMs)} ms`;
     const id = shortJobId(job.jobId);
-    if (r.status === 'rejected' && alreadySolvedBy(r.reason, nonce)) {
-      // A resubmit after a dropped connection: the node had accepted this very nonce already.
-      r = { ...r, status: 'accepted' };
+    const solved = r.status === 'rejected' && alreadySolvedBy(r.reason, nonce);
+    // Sent before: a resubmit after a dropped connection, and the node had accepted this very nonce
+    // already. Never sent: another miner was first (the node quotes the submitter's nonce either way).
+    if (solved && sentBefore) r = { ...r, status: 'accepted' };
+    const solvedByOther = solved && !sentBefore;
+    if (r.notSent) this.sentNonces.remove(job.powHash, nonce);
+    this.watchPow(job, nonce, r);
+    if (late) {
+      // Booked again below, with the verdict.
+      this.counts.submitted--;
+      this.counts.timedOut--;
     }
     if (r.status === 'disconnected' && this.stopped) {
       this.counts.lost++; // shutting down: nobody will be here when the node comes back
       return;
     }
+    // Late answers are rare and each one corrects the books: their own rate limit, not drowned by the rest.
+    const after = late ? `late answer for job ${id}: ` : '';
+    const key = (kind: string): string => (late ? 'late' : kind);
     switch (r.status) {
       case 'accepted':
         this.counts.submitted++;
         this.counts.accepted++;
-        this.lines.line('accepted', 'info', 'share', 'accepted solutions',
-          `accepted (${formatTally(shareSummary(this.counts))}) job ${id} in ${rtt}`);
+        this.lines.line(key('accepted'), 'info', 'share', late ? 'late answers' : 'accepted solutions', late
+          ? `${after}accepted after ${rtt} (${formatTally(shareSummary(this.counts))})`
+          : `accepted (${formatTally(shareSummary(this.counts))}) job ${id} in ${rtt}`);
         return;
       case 'rejected':
       case 'error':
@@ -409,11 +456,16 @@ export class MiningEngine {
         this.counts.rejected++;
         if (/stale/i.test(r.reason ?? '')) {
           this.counts.rejectedStale++;
-          this.lines.line('stale', 'warn', 'share', 'stale answers',
-            `stale: job ${id} was replaced at the node (${r.reason}) in ${rtt}`);
+          this.lines.line(key('stale'), 'warn', 'share', late ? 'late answers' : 'stale answers', late
+            ? `${after}stale (${r.reason}) after ${rtt}`
+            : `stale: job ${id} was replaced at the node (${r.reason}) in ${rtt}`);
+        } else if (solvedByOther) {
+          this.lines.line(key('rejected'), 'warn', 'share', late ? 'late answers' : 'rejections', `${after}rejected job ${id}: another miner had already ` +
+            `sent nonce 0x${nonce.toString(16)}, which this miner never sent before (${r.reason}), in ${rtt}`);
         } else {
-          this.lines.line('rejected', 'warn', 'share', 'rejections',
-            `rejected job ${id}: ${r.reason ?? 'no reason given'} in ${rtt}`);
+          this.lines.line(key('rejected'), 'warn', 'share', late ? 'late answers' : 'rejections', late
+            ? `${after}rejected after ${rtt}: ${r.reason ?? 'no reason given'}`
+            : `rejected job ${id}: ${r.reason ?? 'no reason given'} in ${rtt}`);
         }
         return;
       case 'timeout':
@@ -424,10 +476,30 @@ export class MiningEngine {
       case 'disconnected':
         // The node may come back with the same job (window 1): keep it until the next notify says.
         // Bounded: only submits in flight (at most MAX_SUBMITTING) can come back this way.
-        this.pending.push({ job, nonce });
+        this.pending.push({ job, nonce, sent: sentBefore || !r.notSent });
         this.counts.pending = this.pending.length;
         this.lines.line('pending', 'warn', 'share', 'solutions kept for reconnect',
           `connection lost before the node answered; keeping the solution for job ${id} until reconnect`);
+    }
+  }
+
+  /** A run of "Incorrect Nonce" for solutions that passed the host re-check: the node's PoW is not ours. */
+  private watchPow(job: Job, nonce: bigint, r: SubmitResult): void {
+    const verdict = r.status === 'accepted' ? 'accepted' : r.status === 'rejected' && isIncorrectNonce(r.reason) ? 'incorrect' : 'other';
+    const latest = this.latest !== undefined && job.powHash.equals(this.latest.powHash);
+    const outcome = this.pow.onAnswer(job.powHash, nonce, verdict, latest);
+    if (outcome === 'cleared') {
+      this.lines.line('pow', 'info', 'share', 'PoW mismatch lines', 'the node accepted a solution again: sending every solution');
+    } else if (outcome === 'error') {
+      const algo = this.opts.algo;
+      // Octopus hashes at a height: a job without one was mined at the fixed --height, which may be wrong.
+      const height = algo === 'octopus' && job.height === undefined
+        ? `, and --height (${this.opts.fixedHeight}): the node's jobs carry no height, so the miner hashes at that one`
+        : '';
+      this.lines.line('pow', 'error', 'share', 'PoW mismatch lines', `the node answered "Incorrect Nonce" to ${this.pow.incorrectInARow} solutions in a row ` +
+        `that passed this miner's own re-check: the node computes a different proof of work than this miner (--algo ${algo}). ` +
+        `Check --algo (octopus for mainnet and most nodes, keccak for a node in test mode)${height}. ` +
+        'Holding solutions back; one goes out as a probe on each new job');
     }
   }
 
@@ -438,7 +510,7 @@ export class MiningEngine {
     for (const p of keep) {
       if (sameWork(p.job, job) || p.job.powHash.equals(job.powHash)) {
         this.lines.line('resubmit', 'info', 'share', 'resubmits', `resubmitting a solution for job ${shortJobId(job.jobId)} after reconnect`);
-        this.send(job, p.nonce);
+        this.send(job, p.nonce, p.sent);
       } else {
         this.counts.lost++;
         this.lines.line('lost', 'warn', 'share', 'lost solutions',
@@ -514,7 +586,11 @@ function isAbort(err: unknown): boolean {
   return err instanceof Error && err.name === 'AbortError';
 }
 
-/** The node's "Problem already solved with nonce = N" (N decimal or hex) names our own nonce. */
+/**
+ * The node's "Problem already solved with nonce = N" (N decimal or hex) names this nonce. The real
+ * node always quotes the submitter's own nonce there, so this says only that the nonce was taken:
+ * by this miner's earlier submit, or by another miner (the engine knows which from what it sent).
+ */
 export function alreadySolvedBy(reason: string | undefined, nonce: bigint): boolean {
   const m = /already solved with nonce\s*=\s*(0x[0-9a-f]+|\d+)/i.exec(reason ?? '');
   if (!m) return false;
@@ -532,6 +608,6 @@ export function shareSummary(c: ShareCounts): { accepted: number; rejected: numb
 
 /** The two identities of ShareCounts; both hold at every moment the event loop is idle. */
 export function booksBalance(c: ShareCounts): boolean {
-  return c.found === c.submitted + c.droppedStale + c.droppedInvalid + c.droppedBacklog + c.lost + c.checking + c.inFlight + c.pending &&
+  return c.found === c.submitted + c.droppedStale + c.droppedInvalid + c.droppedBacklog + c.lost + c.withheld + c.checking + c.inFlight + c.pending &&
     c.submitted === c.accepted + c.rejected + c.timedOut;
 }

@@ -17,9 +17,20 @@ export interface SubmitResult {
   code?: number;
   /** From writing the request to its reply (or to the timeout/drop). */
   rttMs: number;
+  /**
+   * Set with 'disconnected' when nothing was written (no connection): the node cannot have seen
+   * this nonce, so a resubmit of it is its first submit.
+   */
+  notSent?: true;
 }
 
 /** Where solutions go. Always resolves, never hangs past the pool's request timeout. */
 export interface SubmitTarget {
-  submit(job: Job, nonce: bigint): Promise<SubmitResult>;
+  /**
+   * `onLate`: the node's verdict (accepted, rejected or error), when it arrives after the
+   * promise resolved as 'timeout'; called at most once, and never for any other status. The
+   * pool keeps a bounded number of timed-out submits for a bounded time: past those bounds a
+   * verdict that comes anyway is ignored and the submit stays timed out.
+   */
+  submit(job: Job, nonce: bigint, onLate?: (late: SubmitResult) => void): Promise<SubmitResult>;
 }

@@ -25,7 +25,7 @@ import { NodeRefusedError, UsageError } from '../errors.js';
 import { formatHost } from '../config/hosts.js';
 import type { HostSpec } from '../config/hosts.js';
 import { DEFAULT_MAX_LINE_BYTES, LineFramer } from './framing.js';
-import type { NotifyMessage } from './messages.js';
+import type { NotifyMessage, ResponseMessage } from './messages.js';
 import {
   SUBMIT_METHOD, SUBSCRIBE_METHOD, buildSubmit, buildSubscribe, clip, interpretSubscribeReply, parseLine,
 } from './messages.js';
@@ -66,7 +66,7 @@ export class StratumClient extends EventEmitter<StratumClientEvents> implements 
   private last: Job | undefined;
   private readonly counters: ClientStats = {
     connects: 0, disconnects: 0, subscribes: 0, jobs: 0, badLines: 0, badLinesLogged: 0, badLinesSuppressed: 0,
-    submits: 0, accepted: 0, rejected: 0, timeouts: 0, errors: 0, lateReplies: 0,
+    submits: 0, accepted: 0, rejected: 0, timeouts: 0, errors: 0, lateReplies: 0, lateVerdicts: 0, lateForgotten: 0,
   };
 
   constructor(options: StratumClientOptions) {
@@ -103,6 +103,11 @@ export class StratumClient extends EventEmitter<StratumClientEvents> implements 
         this.counters.lateReplies++;
         this.logger.debug('net', `reply for an unknown or timed-out request id ${JSON.stringify(id)}`);
       },
+      onForget: (why) => {
+        this.counters.lateForgotten++;
+        this.logger.debug('net', `gave up waiting for a late reply to a timed-out submit: ${why}`);
+      },
+      lateWindowMs: options.lateReplyWindowMs,
     });
   }
 
@@ -123,14 +128,18 @@ export class StratumClient extends EventEmitter<StratumClientEvents> implements 
     this.connectTo(0);
   }
 
-  /** Submits a nonce for a job; always resolves (never rejects, never hangs past requestTimeoutMs). */
-  async submit(job: Job, nonce: bigint): Promise<SubmitResult> {
+  /**
+   * Submits a nonce for a job; always resolves (never rejects, never hangs past requestTimeoutMs).
+   * A verdict that arrives after the timeout goes to `onLate` (see SubmitTarget; bounded by
+   * MAX_TIMED_OUT_KEPT and LATE_REPLY_WINDOW_MS in requests.ts, and forgotten with its connection).
+   */
+  async submit(job: Job, nonce: bigint, onLate?: (late: SubmitResult) => void): Promise<SubmitResult> {
     const conn = this.conn;
     this.counters.submits++;
     // A node may send its job before it answers mining.subscribe: a solution for that job waits
     // for the answer (bounded by the request timeout and by the engine's cap on submits in flight).
     if (conn && !conn.subscribed) await this.readyWithin(conn);
-    if (!conn?.subscribed || conn !== this.conn) return { status: 'disconnected', reason: 'not connected to a node', rttMs: 0 };
+    if (!conn?.subscribed || conn !== this.conn) return { status: 'disconnected', reason: 'not connected to a node', rttMs: 0, notSent: true };
     const id = this.requests.newId();
     let line: string;
     try {
@@ -140,7 +149,13 @@ export class StratumClient extends EventEmitter<StratumClientEvents> implements 
       return { status: 'error', reason: err instanceof Error ? err.message : String(err), rttMs: 0 };
     }
     const sentAt = performance.now();
-    const reply = await this.requests.send(conn, id, SUBMIT_METHOD, line);
+    const late = onLate && ((msg: ResponseMessage, at: number): void => {
+      const rttMs = performance.now() - at;
+      this.logger.debug('net', `late reply to ${SUBMIT_METHOD} (id ${id}) after ${Math.round(rttMs)} ms`);
+      this.counters.lateVerdicts++;
+      onLate(this.submitResult({ kind: 'response', msg }, rttMs));
+    });
+    const reply = await this.requests.send(conn, id, SUBMIT_METHOD, line, late);
     return this.submitResult(reply, performance.now() - sentAt);
   }
 
@@ -163,7 +178,7 @@ export class StratumClient extends EventEmitter<StratumClientEvents> implements 
       switch (msg.kind) {
         case 'invalid': return this.reportBadLine(msg.reason, line);
         case 'notify': return this.onNotify(msg);
-        case 'response': return this.requests.onResponse(msg);
+        case 'response': return this.requests.onResponse(msg, this.conn);
         case 'request': return this.reportBadLine(`unexpected method ${JSON.stringify(clip(msg.method, 40))}`, line);
       }
     } catch (err) {

@@ -40,6 +40,8 @@ export interface StratumClientOptions {
   badLineLog?: { limit: number; windowMs: number };
   /** Source of randomness for the jitter (tests pass a fixed one). */
   random?: () => number;
+  /** How long a timed-out submit still takes its late verdict; default LATE_REPLY_WINDOW_MS (5 min). Tests shorten it. */
+  lateReplyWindowMs?: number;
 }
 
 export type ConnectionState =
@@ -81,7 +83,12 @@ export interface ClientStats {
   rejected: number;
   timeouts: number;
   errors: number;
+  /** Replies for no request the client still knows: never sent, or timed out and since forgotten. */
   lateReplies: number;
+  /** Submit verdicts that came after the request timed out and were handed to the submitter. */
+  lateVerdicts: number;
+  /** Timed-out submits given up for good (window passed, connection closed, over MAX_TIMED_OUT_KEPT). */
+  lateForgotten: number;
 }
 
 export interface StratumClientEvents {

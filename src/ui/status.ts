@@ -56,7 +56,7 @@ export function logSummary(log: ConsoleLogger, s: SummaryInput): void {
   log.info('miner', `${plural(s.hashes, 'hash', 'hashes')}; ${formatBooks(s.counts)}`,
     jsonOnly(log, {
       found: s.counts.found, sent: s.counts.submitted, replaced: s.counts.droppedStale, stale_at_node: s.counts.rejectedStale,
-      timed_out: s.counts.timedOut, failed_recheck: s.counts.droppedInvalid, lost: s.counts.lost,
+      timed_out: s.counts.timedOut, failed_recheck: s.counts.droppedInvalid, lost: s.counts.lost, withheld: s.counts.withheld,
       in_flight: s.counts.inFlight, pending: s.counts.pending,
     }));
 }
@@ -65,11 +65,12 @@ export function logSummary(log: ConsoleLogger, s: SummaryInput): void {
  * The books in words that keep the two kinds of stale apart: "replaced" solutions were found
  * for a job the node had already replaced, so the miner never sent them; "stale at node" ones
  * were sent and the node answered that their job was stale. The headline's `stale` is their sum.
+ * "withheld" solutions were never sent because the node was rejecting this miner's proof of work.
  */
 export function formatBooks(c: ShareCounts): string {
   // The rare outcomes only when they happened, to keep the line short.
   const rare = ([['timed out', c.timedOut], ['failed re-check', c.droppedInvalid], ['dropped backlog', c.droppedBacklog],
-    ['lost', c.lost], ['checking', c.checking], ['in flight', c.inFlight], ['pending', c.pending]] as const).filter(([, n]) => n > 0).map(([what, n]) => `, ${what} ${n}`).join('');
+    ['lost', c.lost], ['withheld', c.withheld], ['checking', c.checking], ['in flight', c.inFlight], ['pending', c.pending]] as const).filter(([, n]) => n > 0).map(([what, n]) => `, ${what} ${n}`).join('');
   return `found ${c.found}, sent ${c.submitted}${rare}; stale ${c.droppedStale + c.rejectedStale} = ` +
     `${c.droppedStale} replaced before sending + ${c.rejectedStale} stale at node`;
 }

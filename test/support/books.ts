@@ -63,6 +63,7 @@ export function parseSummaryLines(headline: string, detail: string | undefined):
     droppedInvalid: rare(rest, 'failed re-check'),
     droppedBacklog: rare(rest, 'dropped backlog'),
     lost: rare(rest, 'lost'),
+    withheld: rare(rest, 'withheld'),
     checking: rare(rest, 'checking'),
     inFlight: rare(rest, 'in flight'),
     pending: rare(rest, 'pending'),
@@ -82,7 +83,7 @@ export function summaryOf(lines: readonly string[]): MinerBooks {
 
 /**
  * Everything wrong with a set of books; empty when they balance:
- * found = submitted + dropped stale + dropped invalid + dropped backlog + lost + checking + in flight + pending,
+ * found = submitted + dropped stale + dropped invalid + dropped backlog + lost + withheld + checking + in flight + pending,
  * submitted = accepted + rejected + timed out, no more solutions found than hashes, and the dashboard
  * figures agree with the counts.
  */
@@ -90,15 +91,15 @@ export function booksProblems(b: MinerBooks): string[] {
   const problems: string[] = [];
   const fields: (keyof ShareCounts)[] = [
     'found', 'submitted', 'accepted', 'rejected', 'rejectedStale', 'timedOut', 'droppedStale', 'droppedInvalid', 'droppedBacklog',
-    'lost', 'checking', 'inFlight', 'pending',
+    'lost', 'withheld', 'checking', 'inFlight', 'pending',
   ];
   for (const f of fields) {
     if (!Number.isSafeInteger(b[f]) || b[f] < 0) problems.push(`${f} is ${b[f]}, not a count`);
   }
-  const parts = b.submitted + b.droppedStale + b.droppedInvalid + b.droppedBacklog + b.lost + b.checking + b.inFlight + b.pending;
+  const parts = b.submitted + b.droppedStale + b.droppedInvalid + b.droppedBacklog + b.lost + b.withheld + b.checking + b.inFlight + b.pending;
   if (b.found !== parts) {
     problems.push(`found ${b.found} != submitted ${b.submitted} + dropped stale ${b.droppedStale} + dropped invalid ` +
-      `${b.droppedInvalid} + dropped backlog ${b.droppedBacklog} + lost ${b.lost} + checking ${b.checking} + ` +
+      `${b.droppedInvalid} + dropped backlog ${b.droppedBacklog} + lost ${b.lost} + withheld ${b.withheld} + checking ${b.checking} + ` +
       `in flight ${b.inFlight} + pending ${b.pending} (= ${parts})`);
   }
   if (b.found > b.hashes) problems.push(`found ${b.found} solutions in ${b.hashes} hashes`);
@@ -129,7 +130,8 @@ export function assertBooksBalance(b: MinerBooks): void {
 /**
  * What the miner can learn about one submit the node recorded:
  * - delivered: the verdict reaches the miner before its request timeout (counted accepted or rejected);
- * - timedout: no verdict within the timeout while the connection stays up (counted timed out);
+ * - timedout: no verdict within the timeout while the connection stays up (counted timed out; a
+ *   verdict that comes later on the same connection, `lateReply`, moves it to accepted or rejected);
  * - cut: the connection was closed before the verdict was written (the miner sees a disconnect:
  *   the solution waits as pending, is resubmitted or ends lost).
  */
@@ -138,7 +140,7 @@ export type SubmitClass = 'delivered' | 'timedout' | 'cut';
 export interface LedgerEntry {
   record: SubmitRecord;
   class: SubmitClass;
-  /** A reply is sent, after the miner has given up on it (delay > the miner's request timeout). */
+  /** A reply is sent after the miner's request timeout (delay > it), on the same connection: the miner counts its verdict late. */
   lateReply: boolean;
   /** The reply was held (never sent) until the connection was dropped. */
   held: boolean;
@@ -171,7 +173,7 @@ export interface ExpectedBooks {
   cut: number;
   /** Cut records whose solution never reached the node again: each one ends lost (or pending) at the miner. */
   cutNeverResent: number;
-  /** Replies the node sent after the miner's timeout (the miner logs them at debug and ignores them). */
+  /** Replies the node sent after the miner's timeout; the miner counts each one's verdict (late), not a timeout. */
   lateReplies: number;
   /** Distinct (job, nonce) pairs the node saw. */
   distinctSolutions: number;
@@ -192,7 +194,7 @@ export interface ExpectedBooks {
  * - recorded with a delay >= holdDelayMs: cut when its connection is dropped (the test drops well
  *   inside the miner's timeout; if the miner timed out first, `resolveHeld` says so from the
  *   miner's own "no reply ... (id N)" lines, which is the one place the log is consulted);
- * - recorded with a delay above the request timeout: timedout, with a late reply;
+ * - recorded with a delay above the request timeout: timedout, with a late reply whose verdict counts;
  * - recorded with delay 0 and answered: delivered (keccak verification is synchronous, so the
  *   reply is written in the same turn of the event loop; a later drop cannot overtake it).
  */
@@ -299,25 +301,31 @@ export class SubmitLedger {
     };
     const key = (r: SubmitRecord): string => `${r.jobIdParam?.toLowerCase()}/${r.nonce?.toString(16)}`;
     const seen = new Set<string>();
+    const verdict = (r: SubmitRecord, sentBefore: boolean): void => {
+      // "Problem already solved with nonce = <ours>" answers a resubmit of a solution the node
+      // had accepted before the connection dropped: the miner counts it accepted. For a nonce the
+      // miner had never sent, another miner was first: rejected.
+      if (r.verdict === 'accepted' || (r.verdict === 'duplicate' && sentBefore)) e.accepted++;
+      else {
+        e.rejected++;
+        if (r.verdict === 'stale') e.rejectedStale++;
+      }
+    };
     entries.forEach((entry, i) => {
       const r = entry.record;
       verdicts[r.verdict]++;
+      const sentBefore = seen.has(key(r));
       seen.add(key(r));
       if (entry.lateReply) e.lateReplies++;
       switch (entry.class) {
         case 'delivered':
           e.submitted++;
-          // "Problem already solved with nonce = <ours>" answers a resubmit of a solution the node
-          // had accepted before the connection dropped: the miner counts it accepted.
-          if (r.verdict === 'accepted' || r.verdict === 'duplicate') e.accepted++;
-          else {
-            e.rejected++;
-            if (r.verdict === 'stale') e.rejectedStale++;
-          }
+          verdict(r, sentBefore);
           break;
         case 'timedout':
           e.submitted++;
-          e.timedOut++;
+          if (entry.lateReply) verdict(r, sentBefore);
+          else e.timedOut++;
           break;
         case 'cut':
           e.cut++;

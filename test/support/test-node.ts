@@ -76,6 +76,12 @@ export interface TestNodeBehaviour {
   subscribeReplyDelayMs: number;
   /** Set: every submit that would be accepted is answered [false, rejectAllWith] instead (a node echoing text back). */
   rejectAllWith: string | undefined;
+  /**
+   * > 0: the next this many submits that would be accepted are answered "Problem already solved
+   * with nonce = <the submitted nonce>" instead, as if another miner had sent that nonce first
+   * (the nonce then counts as solved for its job, as at the real node). Counts down.
+   */
+  solvedByOthers: number;
 }
 
 export interface TestJob {
@@ -171,7 +177,7 @@ const MAX_JOB_RECORDS = 10_000;
 export class TestNode extends EventEmitter<TestNodeEvents> {
   readonly behaviour: TestNodeBehaviour = {
     answerSubmits: true, submitDelayMs: 0, silent: false, chunking: 'none', stringResults: false,
-    subscribeReplyDelayMs: 0, rejectAllWith: undefined,
+    subscribeReplyDelayMs: 0, rejectAllWith: undefined, solvedByOthers: 0,
   };
   readonly submits: SubmitRecord[] = [];
   readonly jobs = new Map<string, JobRecord>();
@@ -516,6 +522,10 @@ export class TestNode extends EventEmitter<TestNodeEvents> {
       return rejected(this.behaviour.rejectAllWith);
     }
     entry.solved.add(nonce);
+    if (this.behaviour.solvedByOthers > 0) {
+      this.behaviour.solvedByOthers--;
+      return duplicate();
+    }
     record.verdict = 'accepted';
     return { result: this.behaviour.stringResults ? ['true'] : [true] };
   }
