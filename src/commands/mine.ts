@@ -277,6 +277,8 @@ class Miner {
     if (this.engine.isPaused) reasons.push('paused');
     else if (connected && this.engine.currentJob && now - Math.max(this.connectedAt ?? 0, this.engine.currentJob.receivedAt) > HEALTH_HASHING_GRACE_MS &&
       !((this.meter.rates(now)['10s'] ?? 0) > 0)) reasons.push('not hashing');
+    const pow = this.engine.powMismatch;
+    if (pow) reasons.push(`the node answers "Incorrect Nonce" to solutions that passed our own check: it computes another proof of work (check --algo ${pow.algo} and --height)`);
     reasons.push(...this.repair.healthReasons());
     return { ok: reasons.length === 0, reasons };
   }
