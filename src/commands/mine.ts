@@ -291,7 +291,9 @@ class Miner {
     this.hashingClock.sample(hashes, now);
     this.sampleOdds(hashes);
     this.engine.sampleShares(now);
-    const rate = this.meter.rates(now)['10s'];
+    // The minute's rate, not the 10 s one: the share difficulty should follow the machine, not its noise.
+    const r = this.meter.rates(now);
+    const rate = r['60s'] ?? r['10s'];
     if (rate !== null && rate > 0) this.engine.retargetShares(rate);
   }
 
