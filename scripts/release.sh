@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npm run release: everything a release publishes, into release/:
-#   cfx-miner-X.tgz            the npm package (compiled JS, native sources, prebuilt linux-x64 addon)
+#   cfx-miner-X.tgz            the npm package (compiled JS, native sources, prebuilt linux-x64 and
+#                              linux-arm64 addons)
 #   cfx-miner-X.tar.gz         the HiveOS custom miner
 #   cfx-miner-mmpos-X.tar.gz   the mmpOS custom miner
 #   SHA256SUMS                 for `sha256sum -c SHA256SUMS`
@@ -10,6 +11,10 @@ rm -rf release
 mkdir release
 # npm pack runs prepack (the prebuilt addon, prebuildify) and prepare (the TypeScript).
 tgz=release/$(npm pack --pack-destination release --loglevel=warn | tail -n 1)
+for target in linux-x64 linux-arm64; do
+  tar -tzf "$tgz" | grep -q "^package/prebuilds/$target/.*\.node$" ||
+    { echo "release: $tgz has no $target prebuild (scripts/prebuild.sh says why)" >&2; exit 1; }
+done
 scripts/rig-package.sh hiveos "$tgz" release
 scripts/rig-package.sh mmpos "$tgz" release
 (cd release && sha256sum -- *.tgz *.tar.gz >SHA256SUMS)
