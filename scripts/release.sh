@@ -11,8 +11,9 @@ rm -rf release
 mkdir release
 # npm pack runs prepack (the prebuilt addon, prebuildify) and prepare (the TypeScript).
 tgz=release/$(npm pack --pack-destination release --loglevel=warn | tail -n 1)
+files=$(tar -tzf "$tgz")
 for target in linux-x64 linux-arm64; do
-  tar -tzf "$tgz" | grep -q "^package/prebuilds/$target/.*\.node$" ||
+  grep -q "^package/prebuilds/$target/.*\.node$" <<<"$files" ||
     { echo "release: $tgz has no $target prebuild (scripts/prebuild.sh says why)" >&2; exit 1; }
 done
 scripts/rig-package.sh hiveos "$tgz" release
