@@ -206,7 +206,7 @@ test('the installed cfx-miner mines: solutions accepted by the test node, clean 
   const { host, port } = await node.listen();
   node.newJob(); // sent to the miner on subscribe (notifyOnSubscribe)
   try {
-    const miner = startMiner(['--host', `${host}:${port}`, '--worker', 'pkg', '--algo', 'keccak', '--threads', '2'],
+    const miner = startMiner(['--host', `${host}:${port}`, '--worker', 'pkg', '--algo', 'keccak', '--threads', '1'],
       { t, cwd: work, command: [path.join(prefix, 'bin', 'cfx-miner')], env: { PATH: bareBin } });
     await waitFor(() => node.stats.accepted >= 1 || miner.exitInfo !== undefined, SOLUTION_WAIT_MS, 'an accepted solution')
       .catch((err: Error) => { throw new Error(`${err.message}; the miner said:\n${miner.stderrText()}${miner.stdoutText()}`); });
@@ -347,7 +347,7 @@ test('mmpOS: cfx-miner.sh mines, mmp-stats.sh reports /summary', { skip: rigSkip
   const apiPort = await freePort();
   const env = { ...process.env, CFX_MMP_API_PORT: String(apiPort) };
   try {
-    const miner = startMiner(['--host', `stratum+tcp://${host}:${port}`, '--worker', 'mmp-rig', '--algo', 'keccak', '--threads', '2'],
+    const miner = startMiner(['--host', `stratum+tcp://${host}:${port}`, '--worker', 'mmp-rig', '--algo', 'keccak', '--threads', '1'],
       { t, cwd: pkg, command: ['bash', path.join(pkg, 'cfx-miner.sh')], env: { CFX_MMP_API_PORT: String(apiPort) } });
     await waitFor(() => node.stats.accepted >= 1 || miner.exitInfo !== undefined, SOLUTION_WAIT_MS, 'an accepted solution')
       .catch((err: Error) => { throw new Error(`${err.message}; the miner said:\n${miner.stderrText()}${miner.stdoutText()}`); });
