@@ -57,7 +57,7 @@ describe('precedence', () => {
     assert.deepEqual(settings, {
       hosts: ['127.0.0.1'], port: 32525, worker: undefined, password: '', threads: Math.min(1024, os.availableParallelism()),
       algo: 'octopus', mode: 'auto', height: undefined, httpPort: undefined, httpHost: '127.0.0.1',
-      httpToken: undefined, logJson: false, quiet: false, verbose: false, color: undefined, hugePages: true,
+      httpToken: undefined, httpAllowHost: [], logJson: false, quiet: false, verbose: false, color: undefined, hugePages: true,
       requestTimeoutMs: 10_000, printIntervalS: 10,
     });
     assert.ok(Object.values(sources).every((s) => s === 'default'));
@@ -215,8 +215,22 @@ describe('helpers', () => {
     assert.throws(() => parseHostSpec(':80', 1), UsageError);
   });
 
+  it('reads --http-allow-host from a comma list in env, a list in the file, and repeated flags', () => {
+    const env = { CFX_MINER_HTTP_ALLOW_HOST: 'miner.example, proxy.example:8443 ,[fd00::1]:80' };
+    assert.deepEqual(loadConfig({ env }).settings.httpAllowHost, ['miner.example', 'proxy.example:8443', '[fd00::1]:80']);
+    const configPath = file('allow.json', { httpAllowHost: ['a.example'] });
+    assert.deepEqual(loadConfig({ env: {}, configPath }).settings.httpAllowHost, ['a.example']);
+    const cmd = addSettingOptions(new Command().exitOverride());
+    cmd.parse(['--http-allow-host', 'x.example', '--http-allow-host', 'y.example:1'], { from: 'user' });
+    const fromFlags = loadConfig({ flags: flagsFromCommander(cmd), env, configPath });
+    assert.deepEqual([fromFlags.settings.httpAllowHost, fromFlags.sources.httpAllowHost], [['x.example', 'y.example:1'], 'flag']);
+    assert.throws(() => loadConfig({ env: { CFX_MINER_HTTP_ALLOW_HOST: 'bad name' } }),
+      (err: unknown) => err instanceof UsageError && err.message.includes('CFX_MINER_HTTP_ALLOW_HOST') && err.message.includes('"bad name"'));
+    assert.throws(() => loadConfig({ env: {}, configPath: file('allow-bad.json', { httpAllowHost: [7] }) }), UsageError);
+  });
+
   it('describes every setting once, with a flag and an environment variable', () => {
-    assert.equal(new Set(CONFIG_KEYS.map((k) => k.key)).size, 18);
+    assert.equal(new Set(CONFIG_KEYS.map((k) => k.key)).size, 19);
     assert.equal(new Set(CONFIG_KEYS.map((k) => k.flagName)).size, CONFIG_KEYS.length);
     assert.equal(new Set(CONFIG_KEYS.map((k) => k.env)).size, CONFIG_KEYS.length);
     const threads = CONFIG_KEYS.find((k) => k.key === 'threads')!;

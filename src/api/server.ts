@@ -1,6 +1,7 @@
 // The read-only stats server (xmrig's HTTP API, smaller): GET /summary as JSON, GET /history
 // (the bounded recent past), GET /metrics for Prometheus and GET / (a dashboard page), on
-// 127.0.0.1 unless told otherwise, optionally behind a bearer token.
+// 127.0.0.1 unless told otherwise, optionally behind a bearer token, and only for requests whose
+// Host names this server (host-check.ts).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -8,8 +9,10 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Registry } from 'prom-client';
 import { MinerError, UsageError, messageOf } from '../errors.js';
 import type { Logger } from '../log/types.js';
+import { fromNode } from '../log/untrusted.js';
 import type { HashrateRates } from '../miner/hashrate.js';
 import { DASHBOARD_ASSETS } from './dashboard.js';
+import { HostAllowList, canonicalAddress, isLoopbackName } from './host-check.js';
 import type { HistoryJson } from './history.js';
 
 export type ConnectionState = 'disconnected' | 'connecting' | 'subscribing' | 'connected' | 'refused';
@@ -39,6 +42,11 @@ export interface ApiServerOptions {
   port: number;
   /** When set, every request needs `Authorization: Bearer <token>`. */
   token?: string;
+  /**
+   * More names the Host header may carry (--http-allow-host), `name` or `name:port`: a reverse
+   * proxy's or a DNS name's. Loopback names and the bound address are always allowed.
+   */
+  allowHosts?: readonly string[];
   getSummary: () => Summary;
   /** Serves GET /history when given. */
   getHistory?: () => HistoryJson;
@@ -84,7 +92,6 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 /** The page may load only what this server serves: no CDN, no fonts, no beacons, even if edited. */
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
   "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
@@ -92,8 +99,10 @@ const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-sr
 /** Resolves once listening; rejects with UsageError when the address is taken or not ours to bind. */
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const host = opts.host ?? '127.0.0.1';
+  const hosts = new HostAllowList(host, opts.allowHosts); // a bad entry is a UsageError before anything listens
   const tokenDigest = opts.token === undefined ? undefined : digest(opts.token);
   const headersTimeout = opts.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
+  const misdirected = { warned: false };
   const server = createServer({
     headersTimeout,
     requestTimeout: Math.max(opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS, headersTimeout),
@@ -101,7 +110,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     // The header and request timeouts are only checked this often: never coarser than they are.
     connectionsCheckingInterval: Math.min(headersTimeout, 30_000),
   }, (req, res) => {
-    handle(req, res, opts, tokenDigest).catch((err: unknown) => {
+    handle(req, res, opts, tokenDigest, hosts, misdirected).catch((err: unknown) => {
       opts.logger.warn('api', 'request failed', { path: pathOf(req), error: messageOf(err) });
       if (!res.headersSent) send(res, req, 500, 'application/json; charset=utf-8', jsonBody({ error: 'internal error' }));
       else res.destroy();
@@ -114,7 +123,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   opts.logger.info('api', `stats API on ${base}/summary and /metrics, dashboard on ${base}/` +
     (tokenDigest ? ' (bearer token required)' : ''));
-  if (!LOOPBACK.has(host) && tokenDigest === undefined) {
+  const bound = canonicalAddress(host);
+  if ((bound === null || !isLoopbackName(bound)) && tokenDigest === undefined) {
     opts.logger.warn('api', 'the stats API listens beyond this machine without a token: anyone who can reach it can read it; set --http-token');
   }
   return {
@@ -192,8 +202,22 @@ function close(server: Server): Promise<void> {
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, opts: ApiServerOptions,
-  tokenDigest: Buffer | undefined): Promise<void> {
+  tokenDigest: Buffer | undefined, hosts: HostAllowList, misdirected: { warned: boolean }): Promise<void> {
   const path = pathOf(req);
+  // First, for every path: a page on another site that rebinds its DNS name to this machine
+  // sends its own name as Host, and must learn nothing, not even that a miner is here.
+  if (!hosts.allows(req.headers.host)) {
+    const shown = req.headers.host === undefined ? 'no Host header' : `Host ${JSON.stringify(fromNode(req.headers.host, 100))}`;
+    if (!misdirected.warned) {
+      misdirected.warned = true;
+      opts.logger.warn('api', `refused a request with ${shown} (421): not a name of this stats API ` +
+        '(a web page rebinding its DNS name to this machine, or a reverse proxy whose name is missing from --http-allow-host)');
+    }
+    return finish(res, req, opts, path, 421, {
+      error: `misdirected request: this stats API does not answer to ${shown}; ` +
+        'if that name should reach it (a reverse proxy, a DNS name), add it with --http-allow-host',
+    });
+  }
   // The dashboard's page, script and style hold no data (they fetch it with the token), so they
   // are served to anyone: that is how a browser gets the page that asks for the token.
   const asset = DASHBOARD_ASSETS.get(path);

@@ -221,7 +221,8 @@ class Miner {
   private async startApi(): Promise<void> {
     const registry = createMetricsRegistry(() => this.summary(), { droppedApiConnections: () => this.api?.droppedConnections ?? 0 });
     this.api = await startApiServer({
-      host: this.s.httpHost, port: this.s.httpPort!, token: this.s.httpToken, getSummary: () => this.summary(),
+      host: this.s.httpHost, port: this.s.httpPort!, token: this.s.httpToken, allowHosts: this.s.httpAllowHost,
+      getSummary: () => this.summary(),
       registry, logger: this.log, getHistory: () => this.history.toJson(),
     });
   }

@@ -23,6 +23,8 @@ export interface Settings {
   httpPort: number | undefined;
   httpHost: string;
   httpToken: string | undefined;
+  /** Host header names the stats API answers besides loopback and its bound address. */
+  httpAllowHost: string[];
   logJson: boolean;
   quiet: boolean;
   verbose: boolean;
@@ -147,6 +149,11 @@ const SPECS: { [K in SettingKey]: KeySpec } = {
   httpToken: {
     arg: '<token>', value: str(), defaultValue: constant(undefined), defaultText: 'none', secret: true,
     description: 'require Authorization: Bearer <token> on the stats API',
+  },
+  httpAllowHost: {
+    arg: '<name>', value: { kind: 'hosts' }, defaultValue: constant([]), defaultText: 'none',
+    description: 'also answer stats API requests whose Host header is this name (name:port: that port only), ' +
+      'e.g. a reverse proxy\'s; loopback names and --http-host always work; repeat (env: comma-separated)',
   },
   logJson: toggle(false, 'log one JSON object per line on stderr'),
   quiet: toggle(false, 'log warnings and errors only', { short: '-q' }),
