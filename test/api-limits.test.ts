@@ -11,20 +11,12 @@ import { createMetricsRegistry } from '../src/api/metrics.js';
 import { startApiServer } from '../src/api/server.js';
 import type { Summary } from '../src/api/server.js';
 import { MemoryLogger } from './support/memory-logger.js';
+import { summaryFixture } from './support/summary.js';
 import { TestNode } from './support/test-node.js';
 import { startMiner } from './support/miner-process.js';
 import { waitFor } from './support/wait.js';
 
-function summary(): Summary {
-  return {
-    version: '0.1.0', uptime_s: 1, algo: 'keccak', mode: 'keccak', threads: 1,
-    hashrate: { '10s': 10, '60s': null, '15m': null, threads: [10] },
-    shares: { accepted: 5, rejected: 0, stale: 0 },
-    job: null,
-    connection: { host: '127.0.0.1', port: 1, state: 'connected' },
-    dataset: { state: 'idle', progress: 0 },
-  };
-}
+const summary = (): Summary => summaryFixture();
 
 function getJson(port: number, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

@@ -10,6 +10,7 @@ import { UsageError } from '../src/errors.js';
 import { History, HISTORY_CAPACITY, HISTORY_INTERVAL_MS } from '../src/api/history.js';
 import type { HistoryJson } from '../src/api/history.js';
 import { ThreadHashrates } from '../src/miner/thread-hashrate.js';
+import { formatDifficulty, formatEffort, formatExpectedTime } from '../src/api/dashboard.js';
 
 function summary(overrides: Partial<Summary> = {}): Summary {
   return {
@@ -23,6 +24,13 @@ function summary(overrides: Partial<Summary> = {}): Summary {
     job: { id: '0xabc', height: 123_456, difficulty: 2n ** 64n + 1n, age_s: 4 },
     connection: { host: '127.0.0.1', port: 32525, state: 'connected' },
     dataset: { state: 'ready', progress: 1 },
+    hashes: 123_456_789,
+    best: { difficulty: 2n ** 70n + 3n, nonce: '0x4b20df037c6ac8c', job: '0xabc', height: 123_450 },
+    expected_block_s: 12_294_309.5,
+    effort: 0.375,
+    self_check: { share_difficulty: 2n ** 40n, checked: 42, invalid: 1, effective_hps: 1480.25 },
+    self_test: { ok: true, kernels: [{ name: 'keccak avx512x8', ok: true, ms: 3.5 }, { name: 'light avx512', ok: true, ms: 41 }] },
+    health: { ok: true, reasons: [] },
     ...overrides,
   };
 }
@@ -70,6 +78,13 @@ describe('stats API', { timeout: 20_000 }, () => {
         job: { id: '0xabc', height: 123456, difficulty: '18446744073709551617', age_s: 4 },
         connection: { host: '127.0.0.1', port: 32525, state: 'connected' },
         dataset: { state: 'ready', progress: 1 },
+        hashes: 123456789,
+        best: { difficulty: '1180591620717411303427', nonce: '0x4b20df037c6ac8c', job: '0xabc', height: 123450 },
+        expected_block_s: 12294309.5,
+        effort: 0.375,
+        self_check: { share_difficulty: '1099511627776', checked: 42, invalid: 1, effective_hps: 1480.25 },
+        self_test: { ok: true, kernels: [{ name: 'keccak avx512x8', ok: true, ms: 3.5 }, { name: 'light avx512', ok: true, ms: 41 }] },
+        health: { ok: true, reasons: [] },
       });
       accepted = 8;
       const second = JSON.parse((await get(port, '/summary?x=1')).body) as Summary;
@@ -77,9 +92,17 @@ describe('stats API', { timeout: 20_000 }, () => {
     });
   });
 
-  it('serves /summary with no job yet', async () => {
-    await withServer({ current: () => summary({ job: null }) }, async ({ port }) => {
-      assert.equal((JSON.parse((await get(port, '/summary')).body) as Summary).job, null);
+  it('serves /summary with no job, no best hash and no share difficulty yet', async () => {
+    const current = () => summary({
+      job: null, best: null, expected_block_s: null,
+      self_check: { share_difficulty: null, checked: 0, invalid: 0, effective_hps: null },
+    });
+    await withServer({ current }, async ({ port }) => {
+      const body = JSON.parse((await get(port, '/summary')).body) as Record<string, unknown>;
+      assert.equal(body['job'], null);
+      assert.equal(body['best'], null);
+      assert.equal(body['expected_block_s'], null);
+      assert.deepEqual(body['self_check'], { share_difficulty: null, checked: 0, invalid: 0, effective_hps: null });
     });
   });
 
@@ -102,6 +125,19 @@ describe('stats API', { timeout: 20_000 }, () => {
         'cfx_miner_job_height 123456',
         'cfx_miner_job_age_seconds 4',
         '# TYPE cfx_miner_shares_total counter',
+        'cfx_miner_hashes_total 123456789',
+        '# TYPE cfx_miner_hashes_total counter',
+        'cfx_miner_best_difficulty 1.1805916207174113e+21',
+        'cfx_miner_expected_block_seconds 12294309.5',
+        'cfx_miner_effort 0.375',
+        'cfx_miner_share_difficulty 1099511627776',
+        'cfx_miner_self_check_checked_total 42',
+        '# TYPE cfx_miner_self_check_checked_total counter',
+        'cfx_miner_self_check_invalid_total 1',
+        '# TYPE cfx_miner_self_check_invalid_total counter',
+        'cfx_miner_effective_hashrate_hps 1480.25',
+        'cfx_miner_healthy 1',
+        'cfx_miner_self_test_ok 1',
       ]) {
         assert.ok(lines.includes(expected), `missing line: ${expected}`);
       }
@@ -110,6 +146,56 @@ describe('stats API', { timeout: 20_000 }, () => {
       assert.ok(lines.some((l) => l.startsWith('process_cpu_user_seconds_total ')), 'default process metrics');
       assert.ok(lines.some((l) => l.startsWith('nodejs_heap_size_used_bytes ')), 'default Node.js metrics');
     });
+  });
+
+  it('leaves out the series that have no value yet, and mirrors an unhealthy miner and a failed self-test', async () => {
+    const current = () => summary({
+      best: null, expected_block_s: null, effort: 0,
+      self_check: { share_difficulty: null, checked: 0, invalid: 0, effective_hps: null },
+      self_test: { ok: false, kernels: [{ name: 'keccak avx512x8', ok: false, ms: 2 }] },
+      health: { ok: false, reasons: ['self-test failed: keccak avx512x8'] },
+    });
+    await withServer({ current }, async ({ port }) => {
+      const lines = (await get(port, '/metrics')).body.split('\n');
+      for (const name of ['cfx_miner_best_difficulty', 'cfx_miner_expected_block_seconds', 'cfx_miner_share_difficulty',
+        'cfx_miner_effective_hashrate_hps']) {
+        assert.ok(!lines.some((l) => l.startsWith(`${name} `)), `${name} has no sample while null`);
+      }
+      for (const expected of ['cfx_miner_effort 0', 'cfx_miner_self_check_checked_total 0', 'cfx_miner_self_check_invalid_total 0',
+        'cfx_miner_healthy 0', 'cfx_miner_self_test_ok 0']) {
+        assert.ok(lines.includes(expected), `missing line: ${expected}`);
+      }
+    });
+  });
+
+  it('answers GET and HEAD /health with 200 or 503 from summary.health, with or without a token set', async () => {
+    let health: Summary['health'] = { ok: true, reasons: [] };
+    for (const token of [undefined, 'health-token-9']) {
+      const logger = new MemoryLogger();
+      await withServer({ token, logger, current: () => summary({ health }) }, async ({ port }) => {
+        health = { ok: true, reasons: [] };
+        const ok = await get(port, '/health');
+        assert.equal(ok.status, 200, `token ${String(token)}`);
+        assert.match(String(ok.headers['content-type']), /^application\/json/);
+        assert.deepEqual(JSON.parse(ok.body), { ok: true, reasons: [], uptime_s: 42 });
+        health = { ok: false, reasons: ['not connected to a node (disconnected)', 'self-test failed: keccak avx512x8'] };
+        const bad = await get(port, '/health?verbose=1');
+        assert.equal(bad.status, 503);
+        assert.deepEqual(JSON.parse(bad.body), { ok: false, reasons: health.reasons, uptime_s: 42 });
+        const head = await get(port, '/health', { method: 'HEAD' });
+        assert.deepEqual([head.status, head.body], [503, '']);
+        // Nothing else left the token's protection.
+        assert.equal((await get(port, '/summary')).status, token ? 401 : 200);
+        assert.equal((await get(port, '/metrics')).status, token ? 401 : 200);
+        assert.equal((await get(port, '/health/extra')).status, token ? 401 : 404);
+        assert.equal((await get(port, '/health', { method: 'POST' })).status, token ? 401 : 405);
+        if (token) {
+          const wrong = await get(port, '/health', { headers: { Authorization: 'Bearer nope' } });
+          assert.equal(wrong.status, 503, 'a wrong token does not matter on /health');
+        }
+      });
+      if (token) assert.ok(!JSON.stringify(logger.lines).includes(token), 'the token never reaches the log');
+    }
   });
 
   it('lets two registries coexist in one process', () => {
@@ -148,7 +234,9 @@ describe('stats API', { timeout: 20_000 }, () => {
 
   it('answers 404 for other paths and 405 for other methods', async () => {
     await withServer({}, async ({ port }) => {
-      assert.equal((await get(port, '/index.html')).status, 404);
+      const notFound = await get(port, '/index.html');
+      assert.equal(notFound.status, 404);
+      assert.match(notFound.body, /\/summary, \/history, \/metrics or \/health/);
       assert.equal((await get(port, '/history')).status, 404, 'no history source given');
       assert.equal((await get(port, '/summary/extra')).status, 404);
       const post = await get(port, '/summary', { method: 'POST' });
@@ -274,5 +362,37 @@ describe('ThreadHashrates', () => {
     assert.deepEqual(t.rates10s(2000), [1000, 3000]);
     t.sample([], 2500); // a destroyed engine reports nothing: keep the last figures
     assert.deepEqual(t.rates10s(2500), [1000, 3000]);
+  });
+});
+
+describe('dashboard formatters (the page runs these very functions)', () => {
+  it('formats the expected time to a block as a coarse human duration, a dash while unknown', () => {
+    const cases: [number | null, string][] = [
+      [null, '\u2014'], [Number.NaN, '\u2014'], [-1, '\u2014'], [Number.POSITIVE_INFINITY, '\u2014'],
+      [0.2, '< 1 s'], [42.9, '42 s'], [12 * 60 + 59, '12 min'], [3600, '1 h'], [5 * 3600 + 3 * 60 + 7, '5 h 3 min'],
+      [86_400, '1 d'], [3 * 86_400 + 4 * 3600 + 59, '3 d 4 h'], [(365.25 * 12 + 40) * 86_400 + 7, '12 y 40 d'],
+      [3.41e6 * 365.25 * 86_400, '3.41 M y'], [2.5e3 * 365.25 * 86_400, '2.50 k y'],
+    ];
+    for (const [s, text] of cases) assert.equal(formatExpectedTime(s), text, String(s));
+  });
+
+  it('formats effort as a percentage and difficulties in SI steps', () => {
+    assert.equal(formatEffort(0), '0.0%');
+    assert.equal(formatEffort(0.375), '37.5%');
+    assert.equal(formatEffort(2.5), '250.0%');
+    assert.equal(formatEffort(Number.NaN), '-');
+    assert.equal(formatDifficulty(512), '512');
+    assert.equal(formatDifficulty(2_000_000), '2.00 M');
+    assert.equal(formatDifficulty(3_410_000_000), '3.41 G');
+  });
+
+  it('puts the formatters into the served script as they are', async () => {
+    await withServer({}, async ({ port }) => {
+      const js = (await get(port, '/dashboard.js')).body;
+      for (const f of [formatExpectedTime, formatEffort, formatDifficulty]) assert.ok(js.includes(f.toString()), f.name);
+      for (const mark of ['best-difficulty', 'expected-block', 'effort', 'health', 'effective-hashrate', 'counted-hashrate']) {
+        assert.ok((await get(port, '/')).body.includes(`data-metric="${mark}"`), mark);
+      }
+    });
   });
 });

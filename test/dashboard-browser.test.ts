@@ -10,15 +10,18 @@ import { startApiServer } from '../src/api/server.js';
 import type { Summary } from '../src/api/server.js';
 import { History } from '../src/api/history.js';
 import { formatHashrate } from '../src/log/format.js';
+import { formatDifficulty, formatEffort, formatExpectedTime } from '../src/api/dashboard.js';
 import { MemoryLogger } from './support/memory-logger.js';
 import { TestNode } from './support/test-node.js';
 import { startMiner } from './support/miner-process.js';
 import { chromiumSkipReason, launchChromium } from './support/browser.js';
-import { waitFor } from './support/wait.js';
+import { pollUntil, waitFor } from './support/wait.js';
 
 const skip = chromiumSkipReason();
 const CHART_DRAWN = 'document.querySelectorAll(\'svg[data-chart="hashrate"] polyline\').length === 3';
-const MARKS = ['hashrate-10s', 'accepted', 'rejected', 'stale', 'height', 'connection'] as const;
+const MARKS = ['hashrate-10s', 'accepted', 'rejected', 'stale', 'height', 'connection',
+  'best-difficulty', 'best-nonce', 'best-height', 'share-difficulty', 'self-check', 'effective-hashrate', 'counted-hashrate',
+  'expected-block', 'effort', 'health'] as const;
 
 function getSummaryJson(port: number, token?: string): Promise<Record<string, any>> {
   return new Promise((resolve, reject) => {
@@ -43,6 +46,17 @@ function expectedMarks(s: Record<string, any>): Record<(typeof MARKS)[number], s
     stale: String(s['shares']['stale']),
     height: s['job'] && s['job']['height'] !== null ? String(s['job']['height']) : '-',
     connection: s['connection']['state'],
+    // The best and time-to-block panels and the health badge (issue 20).
+    'best-difficulty': s['best'] ? formatDifficulty(Number(s['best']['difficulty'])) : '-',
+    'best-nonce': s['best'] ? s['best']['nonce'] : '-',
+    'best-height': s['best'] && s['best']['height'] !== null ? String(s['best']['height']) : '-',
+    'share-difficulty': s['self_check']['share_difficulty'] === null ? '-' : formatDifficulty(Number(s['self_check']['share_difficulty'])),
+    'self-check': String(s['self_check']['checked']) + (s['self_check']['invalid'] ? `, ${s['self_check']['invalid']} invalid` : ''),
+    'effective-hashrate': formatHashrate(s['self_check']['effective_hps']),
+    'counted-hashrate': formatHashrate(s['hashrate']['15m'] ?? s['hashrate']['60s'] ?? s['hashrate']['10s']),
+    'expected-block': formatExpectedTime(s['expected_block_s']),
+    effort: formatEffort(s['effort']),
+    health: s['health']['ok'] ? 'healthy' : s['health']['reasons'].join('; '),
   };
 }
 
@@ -91,6 +105,13 @@ describe('dashboard in headless chromium', { skip, timeout: 120_000 }, () => {
       job: { id: '0xabc', height: 123_456, difficulty: 2_000_000n, age_s: 3 },
       connection: { host: '127.0.0.1', port: 32525, state: 'connected' },
       dataset: { state: 'building-dataset', progress: 0.25 },
+      hashes: 1_376_000,
+      best: { difficulty: 3_410_000_000n, nonce: '0xa912c78b8f6c59fc', job: '0x948c9836ec4e6f4522cb56628dbca91ba7f574c6df3a1139a435882f727b0f55', height: 123_450 },
+      expected_block_s: 3 * 86_400 + 4 * 3_600 + 59,
+      effort: 0.375,
+      self_check: { share_difficulty: 2n ** 32n, checked: 12, invalid: 0, effective_hps: 17_250.5 },
+      self_test: { ok: true, kernels: [{ name: 'light avx512', ok: true, ms: 40 }] },
+      health: { ok: true, reasons: [] },
     };
     const history = new History();
     for (let i = 0; i < 12; i++) {
@@ -114,9 +135,36 @@ describe('dashboard in headless chromium', { skip, timeout: 120_000 }, () => {
       await page.press('#token', 'Enter');
 
       await marksMatchSummary(page, server.port, token);
+      // The new panels, spelled out once, so a formatter that went wrong with the page's would still fail.
+      const text = async (mark: string) => (await page.locator(`[data-metric="${mark}"]`).first().textContent())?.trim();
+      assert.equal(await text('best-difficulty'), '3.41 G');
+      assert.equal(await text('best-nonce'), '0xa912c78b8f6c59fc');
+      assert.equal(await text('best-job'), '0x948c9836\u20267b0f55');
+      assert.equal(await text('best-height'), '123450');
+      assert.equal(await text('share-difficulty'), '4.29 G');
+      assert.equal(await text('effective-hashrate'), '17.25 kH/s');
+      assert.equal(await text('counted-hashrate'), '17.90 kH/s', 'the 60 s window while the 15 min one has no data');
+      assert.equal(await page.locator('#counted-window').textContent(), '60 s');
+      assert.equal(await text('expected-block'), '3 d 4 h');
+      assert.equal(await text('effort'), '37.5%');
+      assert.equal(await text('health'), 'healthy');
       // The live values follow /summary.
-      current = { ...current, shares: { accepted: 8, rejected: 2, stale: 3 }, connection: { ...current.connection, state: 'disconnected' } };
+      current = {
+        ...current, shares: { accepted: 8, rejected: 2, stale: 3 }, connection: { ...current.connection, state: 'disconnected' },
+        best: null, expected_block_s: null, effort: 1.5,
+        self_check: { share_difficulty: null, checked: 13, invalid: 1, effective_hps: null },
+        health: { ok: false, reasons: ['not connected to a node (disconnected)', '1 internal share failed the host re-check'] },
+      };
       await marksMatchSummary(page, server.port, token);
+      assert.equal(await text('expected-block'), '\u2014');
+      assert.equal(await text('best-difficulty'), '-');
+      assert.equal(await text('self-check'), '13, 1 invalid');
+      assert.equal(await text('effort'), '150.0%');
+      assert.equal(await text('health'), 'not connected to a node (disconnected); 1 internal share failed the host re-check');
+      assert.equal(await page.locator('#health').getAttribute('class'), 'state unhealthy');
+      current = { ...current, expected_block_s: 12 * 60 + 30 };
+      await marksMatchSummary(page, server.port, token);
+      assert.equal(await text('expected-block'), '12 min');
 
       // The chart draws: three series, the 10 s one through every sample, the null 15 min one empty.
       await page.waitForFunction(CHART_DRAWN, undefined, { timeout: 10_000 });
@@ -153,6 +201,9 @@ describe('dashboard in headless chromium', { skip, timeout: 120_000 }, () => {
       await miner.waitForLine(/subscribed/, 10_000);
       node.newJob();
       await waitFor(() => node.stats.accepted >= 1, 30_000, 'an accepted solution');
+      // A time to block needs a hashrate window with data (about 2 s of it).
+      await pollUntil(async () => ((await getSummaryJson(apiPort))['expected_block_s'] === null ? undefined : true), 15_000,
+        'a hashrate, hence an expected time to a block', { intervalMs: 200 });
       browser = await launchChromium();
       const page = await browser.newPage();
       const seen = recordRequests(page);
@@ -162,6 +213,10 @@ describe('dashboard in headless chromium', { skip, timeout: 120_000 }, () => {
       assert.equal(s['connection']['state'], 'connected');
       assert.equal(s['job']['height'], 42);
       assert.ok(s['shares']['accepted'] >= 1);
+      // The real miner's new fields, as the page showed them (marksMatchSummary): a time to block and health.
+      assert.deepEqual(s['health'], { ok: true, reasons: [] });
+      assert.ok(typeof s['expected_block_s'] === 'number' && s['expected_block_s'] > 0, `expected_block_s ${s['expected_block_s']}`);
+      assert.ok(s['hashes'] > 0);
       await page.waitForFunction(CHART_DRAWN, undefined, { timeout: 15_000 });
       assert.deepEqual(seen.urls.filter((u) => !u.startsWith(`http://127.0.0.1:${apiPort}/`) && !u.startsWith('data:')), []);
       const shot = process.env['CFX_MINER_DASHBOARD_SCREENSHOT'];

@@ -2,7 +2,46 @@
 // by the stats server itself, so nothing is fetched from anywhere else (the server's
 // Content-Security-Policy forbids it too). The charts are hand-drawn SVG: a polyline per series
 // is all a hashrate curve needs, and it costs no dependency. The page holds no data: the script
-// polls /summary and /history, with the bearer token when the server wants one.
+// polls /summary and /history, with the bearer token when the server wants one. The few formatters
+// written in TypeScript here are put into the script as their own source text, so the tests
+// compare the page with the very functions it runs.
+
+/** Expected time to a block, coarse: '42 s', '12 min', '5 h 3 min', '3 d 4 h', '12 y 40 d', '3.41 M y'; '\u2014' while unknown. */
+export function formatExpectedTime(s: number | null): string {
+  if (s === null || !Number.isFinite(s) || s < 0) return '\u2014';
+  if (s < 1) return '< 1 s';
+  if (s < 60) return `${Math.floor(s)} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  const days = Math.floor(s / 86400);
+  const hours = Math.floor((s % 86400) / 3600);
+  if (s < 86400) {
+    const minutes = Math.floor((s % 3600) / 60);
+    return minutes === 0 ? `${hours} h` : `${hours} h ${minutes} min`;
+  }
+  const yearS = 365.25 * 86400;
+  if (s < yearS) return hours === 0 ? `${days} d` : `${days} d ${hours} h`;
+  const years = s / yearS;
+  if (years < 1000) return `${Math.floor(years)} y ${Math.floor((s % yearS) / 86400)} d`;
+  const units = ['k', 'M', 'G', 'T', 'P', 'E'];
+  let v = years / 1000;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
+  return `${v.toFixed(2)} ${units[i]} y`;
+}
+
+/** A difficulty in SI steps, as the job's: 2_000_000 -> '2.00 M', 3.41e9 -> '3.41 G', 512 -> '512'. */
+export function formatDifficulty(n: number): string {
+  const units = ['', ' k', ' M', ' G', ' T', ' P', ' E'];
+  if (n < 1000) return String(n);
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
+  return n.toFixed(2) + units[i];
+}
+
+/** Effort as a percentage of one block's expected hashes: 0.375 -> '37.5%'. */
+export function formatEffort(effort: number): string {
+  return Number.isFinite(effort) && effort >= 0 ? `${(effort * 100).toFixed(1)}%` : '-';
+}
 
 const HTML = `<!doctype html>
 <html lang="en">
@@ -18,7 +57,10 @@ const HTML = `<!doctype html>
 <header>
   <h1>cfx-miner</h1>
   <span id="about" class="muted"></span>
-  <span class="state" data-metric="connection" id="connection">loading</span>
+  <span class="badges">
+    <span class="state" data-metric="connection" id="connection">loading</span>
+    <span class="state" data-metric="health" id="health" title="GET /health">health</span>
+  </span>
 </header>
 <div id="error" class="banner" hidden></div>
 <form id="login" class="card" hidden>
@@ -49,6 +91,26 @@ const HTML = `<!doctype html>
       <div class="muted">dataset <span data-metric="dataset" id="dataset">-</span></div>
       <div class="bar"><div id="dataset-bar"></div></div>
     </div>
+    <div class="card"><h2>Time to block</h2>
+      <div class="big" data-metric="expected-block" id="expected">-</div>
+      <div class="muted">expected at this hashrate and difficulty</div>
+      <div class="muted">effort <span data-metric="effort" id="effort">-</span> of one block</div>
+      <div class="bar"><div id="effort-bar"></div></div>
+    </div>
+  </section>
+  <section class="card wide"><h2>Best hash since start</h2>
+    <div class="quad">
+      <div><span class="big" data-metric="best-difficulty" id="best">-</span><br><span class="muted">difficulty</span></div>
+      <div class="muted">nonce <span class="mono" data-metric="best-nonce" id="best-nonce">-</span><br>
+        job <span class="mono" data-metric="best-job" id="best-job">-</span><br>
+        height <span data-metric="best-height" id="best-height">-</span></div>
+      <div class="muted">share difficulty <span data-metric="share-difficulty" id="share-difficulty">-</span><br>
+        shares re-checked <span data-metric="self-check" id="self-check">-</span></div>
+      <div class="pair">
+        <div><span class="mid" data-metric="effective-hashrate" id="effective">-</span><br><span class="muted">effective (shares)</span></div>
+        <div><span class="mid" data-metric="counted-hashrate" id="counted">-</span><br><span class="muted">counted (<span id="counted-window">15 min</span>)</span></div>
+      </div>
+    </div>
   </section>
   <section class="card wide"><h2>Hashrate, last hour</h2>
     <svg data-chart="hashrate" id="chart-hashrate" viewBox="0 0 800 240" role="img" aria-label="hashrate over time"></svg>
@@ -77,12 +139,19 @@ h2 { font-size: 13px; text-transform: uppercase; letter-spacing: .05em; color: v
 .muted { color: var(--muted); }
 .state { margin-left: auto; padding: 2px 10px; border-radius: 999px; background: var(--line); font-weight: 600; }
 .state.connected { background: var(--ok); color: #fff; }
-.state.refused, .state.disconnected { background: var(--bad); color: #fff; }
+.state.refused, .state.disconnected, .state.unhealthy { background: var(--bad); color: #fff; }
+.state.healthy { background: var(--ok); color: #fff; }
+.badges { margin-left: auto; display: flex; flex-wrap: wrap; justify-content: flex-end; gap: 8px; }
+.badges .state { margin-left: 0; }
 main { padding: 0 16px 16px; display: grid; gap: 12px; }
 .cards { display: grid; gap: 12px; grid-template-columns: repeat(auto-fit, minmax(220px, 1fr)); }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; }
 .big { font-size: 26px; font-weight: 650; font-variant-numeric: tabular-nums; }
 .trio { display: flex; justify-content: space-between; text-align: center; }
+.quad { display: grid; gap: 12px; grid-template-columns: repeat(auto-fit, minmax(200px, 1fr)); align-items: center; }
+.pair { display: flex; justify-content: space-around; text-align: center; gap: 12px; }
+.mid { font-size: 20px; font-weight: 650; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.mono { font-family: ui-monospace, monospace; font-size: 13px; word-break: break-all; }
 .ok { color: var(--ok); } .bad { color: var(--bad); } .warn { color: var(--warn); }
 svg { width: 100%; height: 240px; display: block; }
 #chart-shares { height: 160px; }
@@ -122,18 +191,17 @@ const JS = `'use strict';
     if (hps.toFixed(2) === '1000.00' && i < units.length - 1) { hps /= 1000; i++; }
     return hps.toFixed(2) + ' ' + units[i];
   }
-  function si(n) {
-    var units = ['', ' k', ' M', ' G', ' T', ' P', ' E'], i = 0;
-    if (n < 1000) return String(n);
-    while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
-    return n.toFixed(2) + units[i];
-  }
+  var si = ${formatDifficulty.toString()};
   function age(s) {
     if (s === null || s === undefined) return '-';
     if (s < 60) return s + ' s';
     if (s < 3600) return Math.floor(s / 60) + ' min ' + String(s % 60).padStart(2, '0') + ' s';
     return Math.floor(s / 3600) + ' h ' + String(Math.floor(s / 60) % 60).padStart(2, '0') + ' min';
   }
+  var formatExpectedTime = ${formatExpectedTime.toString()};
+  var formatEffort = ${formatEffort.toString()};
+  // Long ids (a 32-byte job id) shortened for the card; the whole one is in the tooltip.
+  function short(id) { return id.length > 18 ? id.slice(0, 10) + '\u2026' + id.slice(-6) : id; }
   function set(id, text, value) {
     var el = $(id);
     el.textContent = text;
@@ -178,6 +246,30 @@ const JS = `'use strict';
     $('dataset-bar').style.width = (ds.progress * 100).toFixed(1) + '%';
     set('about', 'v' + s.version + ' \\u00b7 ' + s.algo + ' \\u00b7 mode ' + s.mode + ' \\u00b7 ' + s.threads + ' threads \\u00b7 up ' + age(s.uptime_s));
     showThreads(h.threads || []);
+    showBest(s);
+    var hl = s.health;
+    set('health', hl.ok ? 'healthy' : hl.reasons.join('; ') || 'unhealthy', hl.ok);
+    $('health').className = 'state ' + (hl.ok ? 'healthy' : 'unhealthy');
+    set('expected', formatExpectedTime(s.expected_block_s), s.expected_block_s);
+    set('effort', formatEffort(s.effort), s.effort);
+    $('effort-bar').style.width = (Math.min(Math.max(s.effort, 0), 1) * 100).toFixed(1) + '%';
+  }
+
+  function showBest(s) {
+    var b = s.best, sc = s.self_check, h = s.hashrate;
+    set('best', b ? si(Number(b.difficulty)) : '-', b ? b.difficulty : null);
+    set('best-nonce', b ? b.nonce : '-', b ? b.nonce : null);
+    set('best-job', b ? short(b.job) : '-', b ? b.job : null);
+    $('best-job').title = b ? b.job : '';
+    set('best-height', b && b.height !== null ? String(b.height) : '-', b ? b.height : null);
+    set('share-difficulty', sc.share_difficulty === null ? '-' : si(Number(sc.share_difficulty)), sc.share_difficulty);
+    set('self-check', sc.checked + (sc.invalid ? ', ' + sc.invalid + ' invalid' : ''), sc.invalid);
+    $('self-check').className = sc.invalid ? 'bad' : '';
+    set('effective', rate(sc.effective_hps), sc.effective_hps);
+    // The counted rate over the longest window that has data, as the effective one is a long average.
+    var w = h['15m'] !== null ? '15m' : h['60s'] !== null ? '60s' : '10s';
+    set('counted', rate(h[w]), h[w]);
+    set('counted-window', { '15m': '15 min', '60s': '60 s', '10s': '10 s' }[w]);
   }
 
   function showThreads(rates) {

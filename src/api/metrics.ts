@@ -25,6 +25,15 @@ const SHARE_RESULTS = ['accepted', 'rejected', 'stale'] as const;
  *   cfx_miner_connected (1 when subscribed), cfx_miner_dataset_progress_ratio, cfx_miner_uptime_seconds
  *   cfx_miner_info{version,algo,mode} 1
  *   cfx_miner_api_connections_dropped_total                      counter, stats-API connections over the cap
+ *   cfx_miner_hashes_total                                       counter, hashes since start, all threads
+ *   cfx_miner_best_difficulty                                    gauge (float), the best hash since start; omitted before one
+ *   cfx_miner_expected_block_seconds                             gauge, job difficulty / hashrate; omitted without either
+ *   cfx_miner_effort                                             gauge, blocks' worth of hashes since start or the last accepted one
+ *   cfx_miner_share_difficulty                                   gauge (float), the internal share difficulty; omitted while unset
+ *   cfx_miner_self_check_checked_total, _invalid_total           counters, internal shares re-hashed on the host, and the wrong ones
+ *   cfx_miner_effective_hashrate_hps                             gauge, the rate the checked shares prove; omitted while null
+ *   cfx_miner_healthy                                            gauge, 1/0, what GET /health says (200/503)
+ *   cfx_miner_self_test_ok                                       gauge, 1/0, the start-up self-test of the kernels
  * Each metric calls getSummary() once per scrape; it should be cheap (it reads counters).
  */
 export function createMetricsRegistry(getSummary: () => Summary, opts: MetricsOptions = {}): Registry {
@@ -95,8 +104,42 @@ export function createMetricsRegistry(getSummary: () => Summary, opts: MetricsOp
       },
     });
   }
+  simpleCounter(registers, 'cfx_miner_hashes_total', 'Hashes computed since start, all threads.', () => getSummary().hashes);
+  simpleGauge(registers, 'cfx_miner_best_difficulty',
+    'Difficulty of the best hash since start, floor((2^256-1)/hash) (float; /summary has it exact).',
+    () => { const best = getSummary().best; return best ? Number(best.difficulty) : null; });
+  simpleGauge(registers, 'cfx_miner_expected_block_seconds', 'Seconds one block is expected to take: job difficulty / hashrate.',
+    () => getSummary().expected_block_s);
+  simpleGauge(registers, 'cfx_miner_effort',
+    'Blocks\' worth of hashes since start or the last accepted solution (1 = one block was expected by now).',
+    () => getSummary().effort);
+  simpleGauge(registers, 'cfx_miner_share_difficulty', 'Difficulty of the internal shares the host re-checks (float).',
+    () => { const d = getSummary().self_check.share_difficulty; return d === null ? null : Number(d); });
+  simpleCounter(registers, 'cfx_miner_self_check_checked_total', 'Internal shares re-hashed on the host by an independent path.',
+    () => getSummary().self_check.checked);
+  simpleCounter(registers, 'cfx_miner_self_check_invalid_total',
+    'Internal shares whose host re-hash disagreed with the search: a kernel computes wrong hashes.',
+    () => getSummary().self_check.invalid);
+  simpleGauge(registers, 'cfx_miner_effective_hashrate_hps', 'Hashes per second that the checked internal shares prove.',
+    () => getSummary().self_check.effective_hps);
+  simpleGauge(registers, 'cfx_miner_healthy', '1 while GET /health answers 200, else 0.',
+    () => (getSummary().health.ok ? 1 : 0));
+  simpleGauge(registers, 'cfx_miner_self_test_ok', '1 when the start-up self-test of every selected kernel passed, else 0.',
+    () => (getSummary().self_test.ok ? 1 : 0));
+
   if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   return registry;
+}
+
+/** A label-less counter read at scrape time from a count the miner keeps. */
+function simpleCounter(registers: Registry[], name: string, help: string, read: () => number): void {
+  new Counter({
+    name, help, registers,
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
 }
 
 /** A label-less gauge read at scrape time; null leaves it without a sample (e.g. no job yet). */

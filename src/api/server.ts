@@ -1,7 +1,7 @@
 // The read-only stats server (xmrig's HTTP API, smaller): GET /summary as JSON, GET /history
-// (the bounded recent past), GET /metrics for Prometheus and GET / (a dashboard page), on
-// 127.0.0.1 unless told otherwise, optionally behind a bearer token, and only for requests whose
-// Host names this server (host-check.ts).
+// (the bounded recent past), GET /metrics for Prometheus, GET /health for probes and GET / (a
+// dashboard page), on 127.0.0.1 unless told otherwise, optionally behind a bearer token (all but
+// /health and the page), and only for requests whose Host names this server (host-check.ts).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -33,6 +33,20 @@ export interface Summary {
   connection: { host: string | null; port: number | null; state: ConnectionState };
   /** progress: 0..1 of the build in progress (1 when ready). */
   dataset: { state: DatasetState; progress: number };
+  /** Hashes computed since start, all threads. */
+  hashes: number;
+  /** The best (highest-difficulty) hash since start, re-checked on the host; null before the first share. difficulty = floor((2^256-1)/hash). */
+  best: { difficulty: bigint; nonce: string /* "0x..", hex */; job: string /* job id */; height: number | null } | null;
+  /** Seconds one block is expected to take: job difficulty / hashrate; null without a job or a rate. */
+  expected_block_s: number | null;
+  /** Sum over hashes of 1 / their job's difficulty since start or the last accepted solution (1.0 = one block was expected). */
+  effort: number;
+  /** Internal shares: hashes at share_difficulty re-hashed on the host by an independent path. */
+  self_check: { share_difficulty: bigint | null; checked: number; invalid: number; effective_hps: number | null };
+  /** The start-up self-test of every kernel the CPU selected. */
+  self_test: { ok: boolean; kernels: { name: string; ok: boolean; ms: number }[] };
+  /** What GET /health answers. */
+  health: { ok: boolean; reasons: string[] };
 }
 
 export interface ApiServerOptions {
@@ -121,7 +135,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const port = (server.address() as AddressInfo).port;
 
   const base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  opts.logger.info('api', `stats API on ${base}/summary and /metrics, dashboard on ${base}/` +
+  opts.logger.info('api', `stats API on ${base}/summary, /metrics and /health, dashboard on ${base}/` +
     (tokenDigest ? ' (bearer token required)' : ''));
   const bound = canonicalAddress(host);
   if ((bound === null || !isLoopbackName(bound)) && tokenDigest === undefined) {
@@ -218,31 +232,37 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: ApiServer
         'if that name should reach it (a reverse proxy, a DNS name), add it with --http-allow-host',
     });
   }
+  const readOnly = req.method === 'GET' || req.method === 'HEAD';
   // The dashboard's page, script and style hold no data (they fetch it with the token), so they
   // are served to anyone: that is how a browser gets the page that asks for the token.
   const asset = DASHBOARD_ASSETS.get(path);
-  if (asset && (req.method === 'GET' || req.method === 'HEAD')) {
+  if (asset && readOnly) {
     res.setHeader('Content-Security-Policy', CSP);
     send(res, req, 200, asset.contentType, asset.body);
     return logRequest(opts, req, path, 200);
+  }
+  // A load balancer or a blackbox probe has no token; ok, the reasons and the uptime are no secret.
+  if (path === '/health' && readOnly) {
+    const { health, uptime_s } = opts.getSummary();
+    return finish(res, req, opts, path, health.ok ? 200 : 503, { ok: health.ok, reasons: health.reasons, uptime_s });
   }
   // Authentication comes next so an unauthenticated client learns nothing, not even which data paths exist.
   if (tokenDigest && !authorized(req.headers.authorization, tokenDigest)) {
     res.setHeader('WWW-Authenticate', 'Bearer realm="cfx-miner"');
     return finish(res, req, opts, path, 401, { error: 'unauthorized: send Authorization: Bearer <token>' });
   }
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
+  if (!readOnly) {
     res.setHeader('Allow', 'GET, HEAD');
     return finish(res, req, opts, path, 405, { error: 'method not allowed: this API is read-only' });
   }
-  if (path === '/summary') return finish(res, req, opts, path, 200, toJson(opts.getSummary()));
+  if (path === '/summary') return finish(res, req, opts, path, 200, opts.getSummary());
   if (path === '/history' && opts.getHistory) return finish(res, req, opts, path, 200, opts.getHistory());
   if (path === '/metrics') {
     const text = await opts.registry.metrics();
     send(res, req, 200, opts.registry.contentType, Buffer.from(text, 'utf8'));
     return logRequest(opts, req, path, 200);
   }
-  return finish(res, req, opts, path, 404, { error: 'not found: try /, /summary, /history or /metrics' });
+  return finish(res, req, opts, path, 404, { error: 'not found: try /, /summary, /history, /metrics or /health' });
 }
 
 function finish(res: ServerResponse, req: IncomingMessage, opts: ApiServerOptions, path: string,
@@ -273,11 +293,7 @@ function pathOf(req: IncomingMessage): string {
   }
 }
 
-/** The summary as JSON: bigints (difficulties) become decimal strings, exact at any size (see jsonBody). */
-function toJson(summary: Summary): unknown {
-  return summary;
-}
-
+/** JSON with every bigint (difficulties) as a decimal string, exact at any size. */
 function jsonBody(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) + '\n', 'utf8');
 }

@@ -9,6 +9,13 @@ export function summaryFixture(overrides: Partial<Summary> = {}): Summary {
     job: null,
     connection: { host: '127.0.0.1', port: 1, state: 'connected' },
     dataset: { state: 'idle', progress: 0 },
+    hashes: 1234,
+    best: null,
+    expected_block_s: null,
+    effort: 0,
+    self_check: { share_difficulty: null, checked: 0, invalid: 0, effective_hps: null },
+    self_test: { ok: true, kernels: [] },
+    health: { ok: true, reasons: [] },
     ...overrides,
   };
 }
