@@ -59,15 +59,23 @@ test('deploy/cfx-miner.service passes systemd-analyze verify', { skip: systemdAn
   }
 });
 
-test('deploy/prometheus passes promtool check rules and check config', { skip: promtool ? false : 'SKIPPED: no promtool' }, () => {
-  for (const args of [['check', 'rules', 'rules.yml'], ['check', 'config', 'prometheus.yml']]) {
+test('deploy/prometheus passes promtool check rules, check config and its rule unit tests', { skip: promtool ? false : 'SKIPPED: no promtool' }, () => {
+  // rules.test.yml feeds series through the alerts and says which fire when, with which text.
+  for (const args of [['check', 'rules', 'rules.yml'], ['check', 'config', 'prometheus.yml'], ['test', 'rules', 'rules.test.yml']]) {
     const r = spawnSync(promtool!, args, { cwd: path.join(DEPLOY, 'prometheus'), encoding: 'utf8', timeout: 30_000 });
     assert.equal(r.status, 0, `promtool ${args.join(' ')}: ${r.stdout}${r.stderr}`);
     assert.match(r.stdout + r.stderr, /SUCCESS/);
   }
   const rules = readFileSync(path.join(DEPLOY, 'prometheus', 'rules.yml'), 'utf8');
-  for (const alert of ['CfxMinerDown', 'CfxMinerHashrateDrop', 'CfxMinerRejectedRatioHigh', 'CfxMinerStaleRatioHigh', 'CfxMinerStuckOnJob']) {
+  for (const alert of ['CfxMinerDown', 'CfxMinerHashrateDrop', 'CfxMinerRejectedRatioHigh', 'CfxMinerStaleRatioHigh', 'CfxMinerStuckOnJob',
+    'CfxMinerInvalidShares', 'CfxMinerUnhealthy', 'CfxMinerSelfTestFailed']) {
     assert.ok(rules.includes(`alert: ${alert}`), alert);
+  }
+  assert.match(rules, /alert: CfxMinerInvalidShares\n(?:\s+#.*\n)*\s+expr: increase\(cfx_miner_self_check_invalid_total\[15m\]\) > 0\n\s+labels: \{ severity: critical \}/);
+  assert.match(rules, /alert: CfxMinerUnhealthy\n(?:\s+#.*\n)*\s+expr: cfx_miner_healthy == 0\n\s+for: 5m\n/);
+  const unitTests = readFileSync(path.join(DEPLOY, 'prometheus', 'rules.test.yml'), 'utf8');
+  for (const alert of ['CfxMinerInvalidShares', 'CfxMinerUnhealthy', 'CfxMinerSelfTestFailed']) {
+    assert.ok(unitTests.includes(`alertname: ${alert}`), `rules.test.yml tests ${alert}`);
   }
 });
 
@@ -221,7 +229,8 @@ test('every metric the rules and the Grafana dashboard use is one a running mine
     let text = '';
     const ready = async (): Promise<boolean> => {
       text = await scrape(apiPort);
-      return /^cfx_miner_thread_hashrate_hps\{thread="1"\}/m.test(text) && /^cfx_miner_job_age_seconds /m.test(text);
+      return /^cfx_miner_thread_hashrate_hps\{thread="1"\}/m.test(text) && /^cfx_miner_job_age_seconds /m.test(text) &&
+        /^cfx_miner_expected_block_seconds /m.test(text);
     };
     const deadline = performance.now() + 20_000;
     while (!(await ready())) {
@@ -230,11 +239,22 @@ test('every metric the rules and the Grafana dashboard use is one a running mine
     }
     const exported = new Set(text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => /^[A-Za-z_:][A-Za-z0-9_:]*/.exec(l)![0]));
     exported.add('up'); // Prometheus's own per-target series
-    const missing = [...used].filter((n) => !exported.has(n));
+    // Some series have no sample until there is something to say (no best hash yet, no internal
+    // share difficulty); the miner still declares them, and that is what a dashboard can rely on.
+    const declared = new Set([...text.matchAll(/^# TYPE ([A-Za-z_:][A-Za-z0-9_:]*) /gm)].map((m) => m[1]!));
+    const missing = [...used].filter((n) => !exported.has(n) && !declared.has(n));
     assert.deepEqual(missing, [], `used but not exported (exported: ${[...exported].filter((n) => n.startsWith('cfx_')).join(', ')})`);
-    for (const n of ['cfx_miner_hashrate_hps', 'cfx_miner_shares_total', 'cfx_miner_job_age_seconds', 'cfx_miner_connected']) {
+    for (const n of ['cfx_miner_hashrate_hps', 'cfx_miner_shares_total', 'cfx_miner_job_age_seconds', 'cfx_miner_connected',
+      'cfx_miner_self_check_invalid_total', 'cfx_miner_healthy', 'cfx_miner_best_difficulty', 'cfx_miner_effort',
+      'cfx_miner_expected_block_seconds', 'cfx_miner_effective_hashrate_hps', 'cfx_miner_self_test_ok']) {
       assert.ok(used.has(n), `deploy files use ${n}`);
     }
+    // The issue-20 series a running miner fills from its start: real values, not placeholders.
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    assert.ok(value('cfx_miner_hashes_total') > 0, 'hashes counted');
+    assert.equal(value('cfx_miner_healthy'), 1, 'connected with a fresh job: healthy');
+    assert.ok(value('cfx_miner_expected_block_seconds') > 0, 'an expected time to a block at difficulty 500000');
+    assert.equal(value('cfx_miner_self_check_invalid_total'), 0);
     assert.equal((await miner.stop('SIGINT')).code, 0);
   } finally {
     await miner.stop('SIGKILL');
