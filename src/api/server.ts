@@ -220,18 +220,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: ApiServer
   const path = pathOf(req);
   // First, for every path: a page on another site that rebinds its DNS name to this machine
   // sends its own name as Host, and must learn nothing, not even that a miner is here.
-  if (!hosts.allows(req.headers.host)) {
-    const shown = req.headers.host === undefined ? 'no Host header' : `Host ${JSON.stringify(fromNode(req.headers.host, 100))}`;
-    if (!misdirected.warned) {
-      misdirected.warned = true;
-      opts.logger.warn('api', `refused a request with ${shown} (421): not a name of this stats API ` +
-        '(a web page rebinding its DNS name to this machine, or a reverse proxy whose name is missing from --http-allow-host)');
-    }
-    return finish(res, req, opts, path, 421, {
-      error: `misdirected request: this stats API does not answer to ${shown}; ` +
-        'if that name should reach it (a reverse proxy, a DNS name), add it with --http-allow-host',
-    });
-  }
+  if (!hosts.allows(req.headers.host)) return refuseHost(req, res, opts, path, misdirected);
   const readOnly = req.method === 'GET' || req.method === 'HEAD';
   // The dashboard's page, script and style hold no data (they fetch it with the token), so they
   // are served to anyone: that is how a browser gets the page that asks for the token.
@@ -263,6 +252,21 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: ApiServer
     return logRequest(opts, req, path, 200);
   }
   return finish(res, req, opts, path, 404, { error: 'not found: try /, /summary, /history, /metrics or /health' });
+}
+
+/** 421 for a Host that does not name this server; the first one is logged, its Host made safe to print. */
+function refuseHost(req: IncomingMessage, res: ServerResponse, opts: ApiServerOptions, path: string,
+  misdirected: { warned: boolean }): void {
+  const shown = req.headers.host === undefined ? 'no Host header' : `Host ${JSON.stringify(fromNode(req.headers.host, 100))}`;
+  if (!misdirected.warned) {
+    misdirected.warned = true;
+    opts.logger.warn('api', `refused a request with ${shown} (421): not a name of this stats API ` +
+      '(a web page rebinding its DNS name to this machine, or a reverse proxy whose name is missing from --http-allow-host)');
+  }
+  finish(res, req, opts, path, 421, {
+    error: `misdirected request: this stats API does not answer to ${shown}; ` +
+      'if that name should reach it (a reverse proxy, a DNS name), add it with --http-allow-host',
+  });
 }
 
 function finish(res: ServerResponse, req: IncomingMessage, opts: ApiServerOptions, path: string,
