@@ -37,16 +37,6 @@ export const HEALTH_JOB_MAX_AGE_S = 90;
 /** Connected with a job for this long and still no hashes counted: /health says "not hashing". */
 const HEALTH_HASHING_GRACE_MS = 15_000;
 
-/** What /summary adds for a miner that may wait weeks for a block (issue 20). */
-export interface TrustSummary {
-  hashes: number;
-  best: { difficulty: bigint; nonce: string; job: string; height: number | null } | null;
-  expected_block_s: number | null;
-  effort: number;
-  self_check: { share_difficulty: bigint | null; checked: number; invalid: number; effective_hps: number | null };
-  self_test: { ok: boolean; kernels: { name: string; ok: boolean; ms: number }[] };
-  health: { ok: boolean; reasons: string[] };
-}
 
 export async function mineCommand(settings: Settings, warnings: string[]): Promise<number> {
   const worker = requireWorker(settings);
@@ -227,7 +217,7 @@ class Miner {
     });
   }
 
-  summary(): Summary & TrustSummary {
+  summary(): Summary {
     const t = this.engine.totals;
     const job = this.engine.currentJob;
     const ep = this.client.endpoint;
@@ -251,7 +241,8 @@ class Miner {
     };
   }
 
-  private trust(): TrustSummary {
+  /** What /summary holds for a miner that may wait weeks for a block (issue 20). */
+  private trust(): Pick<Summary, 'hashes' | 'best' | 'expected_block_s' | 'effort' | 'self_check' | 'self_test' | 'health'> {
     const now = performance.now();
     const sc = this.engine.selfCheck;
     const best = sc.best;
