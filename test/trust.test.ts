@@ -235,3 +235,30 @@ test('the odds line formats: effort to three digits, the expected time in years 
   assert.equal(formatExpected(2 * 365.25 * 86_400), '2.0 years');
   assert.equal(formatExpected(1e4 * 365.25 * 86_400), '1.00e+4 years');
 });
+
+test('Octopus shares from the search: each re-hashes the same, meets 2^bits, and they come at the rate 2^bits says', async () => {
+  const { SearchEngine, hashOctopusLight } = await import('../src/native/index.js');
+  const cache = await CacheHandle.build(0);
+  const bits = 8;
+  const shares: { nonce: bigint; hash: Buffer; bits: number }[] = [];
+  const engine = new SearchEngine(1, () => {}, (s) => shares.push(...s));
+  try {
+    engine.setShareBits(bits);
+    // Unsolvable (boundary 1), so every hit is a share; a test-sized dataset size keeps it light and quick.
+    engine.start({ algo: 'octopus', header: Buffer.alloc(32, 9), boundary: 1n, startNonce: 1n << 40n, cache, datasetBytes: 1 << 20 });
+    await waitFor(() => shares.length >= 200, 120_000, '200 shares');
+    engine.pause();
+    engine.waitSwitched();
+    const hashes = engine.totalHashes();
+    // Poisson: 2^bits hashes a share on average; 200+ shares put the ratio within 30% at 4 sigma.
+    const ratio = (shares.length * 2 ** bits) / hashes;
+    assert.ok(ratio > 0.7 && ratio < 1.3, `${shares.length} shares over ${hashes} hashes at 2^${bits}: ratio ${ratio.toFixed(3)}`);
+    for (const s of shares.slice(0, 40)) {
+      assert.equal(s.bits, bits);
+      assert.ok(s.hash.readBigUInt64BE(0) < 1n << BigInt(64 - bits), 'meets the share difficulty');
+      assert.ok(hashOctopusLight(cache, Buffer.alloc(32, 9), s.nonce, 1 << 20).equals(s.hash), `share 0x${s.nonce.toString(16)} re-hashes the same`);
+    }
+  } finally {
+    engine.destroy();
+  }
+});

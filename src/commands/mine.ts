@@ -84,7 +84,6 @@ class Miner {
   private stopping = false;
   private readonly odds = new BlockOdds();
   private readonly repair: SelfRepair;
-  private acceptedSeen = 0;
   /** When the node last sent a job (a re-sent one too): /health's "is the node still feeding us". */
   private lastJobAt: number | undefined;
   private connectedAt: number | undefined;
@@ -103,6 +102,7 @@ class Miner {
     this.engine = new MiningEngine({
       algo: s.algo, threads: s.threads, fixedHeight: s.height, logger: log, pool: this.client, resources: this.resources,
       onInvalidShare: (share) => this.repair.onInvalid(share),
+      onAccepted: () => this.onAccepted(),
     });
     this.repair = new SelfRepair({
       engine: this.engine, resources: this.resources, logger: log, selfTest, disableKernel, kernels: cpuFeatures,
@@ -289,16 +289,15 @@ class Miner {
     if (rate !== null && rate > 0) this.engine.retargetShares(rate);
   }
 
-  /** Effort: the hashes since the last sample at the current job's difficulty; an accepted solution starts it again. */
+  /** Effort: the hashes since the last sample, at the current job's difficulty. */
   private sampleOdds(hashes: number): void {
-    const accepted = this.engine.totals.accepted;
-    if (accepted > this.acceptedSeen) {
-      this.acceptedSeen = accepted;
-      this.odds.sample(hashes, undefined);
-      this.odds.reset();
-      return;
-    }
     this.odds.sample(hashes, this.engine.currentJob?.difficulty);
+  }
+
+  /** An accepted solution is a block: effort starts again from the hashes counted at its answer. */
+  private onAccepted(): void {
+    this.sampleOdds(this.engine.totalHashes());
+    this.odds.reset();
   }
 
   private printOdds(): void {

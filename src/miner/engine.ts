@@ -25,6 +25,8 @@ export interface EngineOptions {
   resources: StageResources;
   /** A share (or solution) the search hashed differently from its re-check: a kernel or memory fault. */
   onInvalidShare?: (share: InvalidShare) => void;
+  /** The node accepted a solution (a block): effort starts again from here. */
+  onAccepted?: () => void;
 }
 
 /**
@@ -446,6 +448,7 @@ export class MiningEngine {
       case 'accepted':
         this.counts.submitted++;
         this.counts.accepted++;
+        this.opts.onAccepted?.();
         this.lines.line(key('accepted'), 'info', 'share', late ? 'late answers' : 'accepted solutions', late
           ? `${after}accepted after ${rtt} (${formatTally(shareSummary(this.counts))})`
           : `accepted (${formatTally(shareSummary(this.counts))}) job ${id} in ${rtt}`);
