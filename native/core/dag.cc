@@ -207,6 +207,10 @@ std::string read_thp_mode() {
 
 }  // namespace
 
+void NodeUnmap::operator()(Node* p) const {
+  if (p) munmap(p, bytes);
+}
+
 std::shared_ptr<Cache> Cache::build(uint64_t stage, const ProgressFn& progress, const CancelFlag* cancel) {
   return build_nodes(stage, cache_bytes_for_stage(stage) / sizeof(Node), progress, cancel);
 }
@@ -221,7 +225,9 @@ std::shared_ptr<Cache> Cache::build_nodes(uint64_t stage, uint64_t n, const Prog
   auto cache = std::make_shared<Cache>();
   cache->stage_ = stage;
   cache->count_ = n;
-  cache->nodes_.reset(new Node[n]);  // throws std::bad_alloc when memory is short
+  void* mem = mmap(nullptr, n * sizeof(Node), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) throw std::bad_alloc();  // memory is short
+  cache->nodes_ = std::unique_ptr<Node[], NodeUnmap>(static_cast<Node*>(mem), NodeUnmap{n * sizeof(Node)});
   Node* nodes = cache->nodes_.get();
   seed_for_stage(stage, cache->seed_);
 

@@ -84,6 +84,9 @@ class Miner {
   private stopping = false;
   private readonly odds = new BlockOdds();
   private readonly repair: SelfRepair;
+  private answersSeen = 0;
+  private timeoutsSeen = 0;
+  private submitsUnanswered = false;
   /** When the node last sent a job (a re-sent one too): /health's "is the node still feeding us". */
   private lastJobAt: number | undefined;
   private connectedAt: number | undefined;
@@ -269,6 +272,7 @@ class Miner {
     if (this.engine.isPaused) reasons.push('paused');
     else if (connected && this.engine.currentJob && now - Math.max(this.connectedAt ?? 0, this.engine.currentJob.receivedAt) > HEALTH_HASHING_GRACE_MS &&
       !((this.meter.rates(now)['10s'] ?? 0) > 0)) reasons.push('not hashing');
+    if (this.submitsUnanswered) reasons.push('the node did not answer the last submit (a block may have been lost)');
     const pow = this.engine.powMismatch;
     if (pow) reasons.push(`the node answers "Incorrect Nonce" to solutions that passed our own check: it computes another proof of work (check --algo ${pow.algo} and --height)`);
     reasons.push(...this.repair.healthReasons());
@@ -282,11 +286,25 @@ class Miner {
     this.threadRates.sample(this.engine.threadHashes(), now);
     this.hashingClock.sample(hashes, now);
     this.sampleOdds(hashes);
+    this.sampleAnswers();
     this.engine.sampleShares(now);
     // The minute's rate, not the 10 s one: the share difficulty should follow the machine, not its noise.
     const r = this.meter.rates(now);
     const rate = r['60s'] ?? r['10s'];
     if (rate !== null && rate > 0) this.engine.retargetShares(rate);
+  }
+
+  /**
+   * A submit timed out and no answer came since: the node swallows solutions (or the link does),
+   * which would cost every block from here on. Any answer, a late one included, clears it.
+   */
+  private sampleAnswers(): void {
+    const t = this.engine.totals;
+    const answers = t.accepted + t.rejected;
+    if (answers > this.answersSeen) this.submitsUnanswered = false;
+    else if (t.timedOut > this.timeoutsSeen) this.submitsUnanswered = true;
+    this.answersSeen = answers;
+    this.timeoutsSeen = t.timedOut;
   }
 
   /** Effort: the hashes since the last sample, at the current job's difficulty. */

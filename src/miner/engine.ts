@@ -261,6 +261,9 @@ export class MiningEngine {
       datasetBytes: next.datasetBytes,
     });
     this.active = withGeneration(next, generation);
+    // Only jobs of the current cache: a share of another stage's job is not worth holding a
+    // second 16-33 MiB cache for (a node that changes stage every job would hold eight).
+    for (const [g, old] of this.recent) if (old.cache !== next.cache) this.recent.delete(g);
     this.recent.set(generation, this.active);
     if (this.recent.size > RECENT_GENERATIONS) this.recent.delete(this.recent.keys().next().value!);
     this.retargetShares(undefined);
