@@ -262,3 +262,27 @@ test('Octopus shares from the search: each re-hashes the same, meets 2^bits, and
     engine.destroy();
   }
 });
+
+test('GET /health: 503 while the node leaves the last submit unanswered, 200 once it answers again', async (t) => {
+  const node = new TestNode({ algo: 'keccak', difficulty: 3_000_000, notifyOnSubscribe: true });
+  const { host, port } = await node.listen();
+  t.after(() => node.close());
+  node.newJob();
+  node.behaviour.answerSubmits = false;
+  const httpPort = await freePort();
+  const miner = startMiner(['--host', `${host}:${port}`, '--worker', 'unanswered', '--algo', 'keccak', '--threads', '1',
+    '--http-port', String(httpPort), '--request-timeout-ms', '1000'], { t });
+  const url = `http://127.0.0.1:${httpPort}/health`;
+  const get = async (): Promise<{ status: number; reasons: string[] }> => {
+    const res = await fetch(url);
+    return { status: res.status, reasons: ((await res.json()) as { reasons: string[] }).reasons };
+  };
+  const down = await pollUntil(async () => {
+    try { const h = await get(); return h.reasons.some((r) => /did not answer the last submit/.test(r)) ? h : undefined; } catch { return undefined; }
+  }, 60_000, '/health naming the unanswered submit');
+  assert.equal(down.status, 503);
+  node.behaviour.answerSubmits = true;
+  const up = await pollUntil(async () => { const h = await get(); return h.status === 200 ? h : undefined; }, 60_000, '/health 200 once answers come');
+  assert.deepEqual(up.reasons, []);
+  assert.equal((await miner.stop('SIGINT')).code, 0);
+});
