@@ -85,8 +85,8 @@ test('unsolvable keccak job: best share re-hashed by the node\'s code, effort an
   const s = await pollUntil(async () => {
     const res = await fetch(`${base}/summary`);
     const j = (await res.json()) as Summary;
-    return j.self_check.checked >= 20 && j.best && j.hashrate['15m'] ? j : undefined;
-  }, 60_000, '20 shares checked');
+    return j.self_check.checked >= 8 && j.best && j.hashrate['15m'] ? j : undefined;
+  }, 60_000, '8 shares checked');
   assert.ok(s.self_test.ok);
   assert.equal(s.self_check.invalid, 0);
   // The best share, re-hashed by the test node's own keccak (plain JS, none of the miner's code).
