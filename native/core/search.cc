@@ -229,22 +229,29 @@ void SearchEngine::found(uint64_t generation, uint64_t nonce, const uint8_t hash
 }
 
 void SearchEngine::push_share(uint64_t generation, uint64_t nonce, const uint8_t hash[32], uint32_t share_bits) {
+  enqueue(shares_, kMaxQueuedShares, dropped_shares_, {generation, nonce, hash, share_bits});
+}
+
+bool SearchEngine::enqueue(std::vector<Solution>& queue, size_t cap, std::atomic<uint64_t>& dropped, const Found& f) {
   bool wake = false;
   {
     std::lock_guard<std::mutex> lock(solutions_mu_);
-    if (shares_.size() >= kMaxQueuedShares) {
-      dropped_shares_.fetch_add(1, std::memory_order_relaxed);
-      return;
+    if (queue.size() >= cap) {
+      dropped.fetch_add(1, std::memory_order_relaxed);
+      return false;
     }
-    wake = solutions_.empty() && shares_.empty();  // the consumer drains both queues at every wake-up
+    // One wake-up per burst: the consumer drains both queues, everything queued, at every wake-up.
+    wake = solutions_.empty() && shares_.empty();
     Solution s;
-    s.generation = generation;
-    s.nonce = nonce;
-    std::memcpy(s.hash, hash, 32);
-    s.share_bits = share_bits;
-    shares_.push_back(s);
+    s.generation = f.generation;
+    s.nonce = f.nonce;
+    std::memcpy(s.hash, f.hash, 32);
+    s.share_bits = f.share_bits;
+    queue.push_back(s);
+    queued_.store(solutions_.size(), std::memory_order_relaxed);
   }
   if (wake && on_solution_) on_solution_();
+  return true;
 }
 
 bool SearchEngine::push_solution(uint64_t generation, uint64_t nonce, const uint8_t hash[32], uint32_t share_bits) {
@@ -255,24 +262,7 @@ bool SearchEngine::push_solution(uint64_t generation, uint64_t nonce, const uint
     dropped_full_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
-  bool wake = false;
-  {
-    std::lock_guard<std::mutex> lock(solutions_mu_);
-    if (solutions_.size() >= kMaxQueuedSolutions) {
-      dropped_full_.fetch_add(1, std::memory_order_relaxed);
-      return false;
-    }
-    wake = solutions_.empty() && shares_.empty();  // one wake-up per burst: the consumer drains everything queued
-    Solution s;
-    s.generation = generation;
-    s.nonce = nonce;
-    std::memcpy(s.hash, hash, 32);
-    s.share_bits = share_bits;
-    solutions_.push_back(s);
-    queued_.store(solutions_.size(), std::memory_order_relaxed);
-  }
-  if (wake && on_solution_) on_solution_();
-  return true;
+  return enqueue(solutions_, kMaxQueuedSolutions, dropped_full_, {generation, nonce, hash, share_bits});
 }
 
 void SearchEngine::run(Worker* self) {

@@ -104,6 +104,15 @@ class SearchEngine {
   uint64_t publish(std::shared_ptr<JobState> job);
   bool push_solution(uint64_t generation, uint64_t nonce, const uint8_t hash[32], uint32_t share_bits);
   void push_share(uint64_t generation, uint64_t nonce, const uint8_t hash[32], uint32_t share_bits);
+  struct Found {
+    uint64_t generation;
+    uint64_t nonce;
+    const uint8_t* hash;
+    uint32_t share_bits;
+  };
+  // Queues `f` on `queue` (solutions_ or shares_) unless it holds `cap`, else counts it in
+  // `dropped`; wakes the consumer when both queues were empty. True when queued.
+  bool enqueue(std::vector<Solution>& queue, size_t cap, std::atomic<uint64_t>& dropped, const Found& f);
   // A hash whose top 64 bits (big-endian) are at most `filter` is a share or a solution: classify
   // and queue it. `filter` = max(the boundary's top word, share_top_max(bits)).
   void found(uint64_t generation, uint64_t nonce, const uint8_t hash[32], const U256& boundary, uint32_t bits);
