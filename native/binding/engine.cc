@@ -17,8 +17,8 @@ struct Shared {
   std::shared_ptr<cfx::SearchEngine> engine;
 };
 
-void drain(Napi::Env env, Napi::Function cb, const std::shared_ptr<Shared>& shared) {
-  if (env == nullptr || cb.IsEmpty() || !shared->engine) return;
+// Hands the queued solutions and shares to JS; bounded work (see below).
+void deliver(Napi::Env env, Napi::Function cb, const std::shared_ptr<Shared>& shared) {
   // Only the current generation's solutions come out (the engine drops and counts the rest),
   // and the queues hold at most cfx::kMaxQueuedSolutions solutions and cfx::kMaxQueuedShares
   // shares: one call, bounded work.
@@ -45,6 +45,25 @@ void drain(Napi::Env env, Napi::Function cb, const std::shared_ptr<Shared>& shar
   }
   const double generation = solutions.empty() ? 0.0 : double(solutions[0].generation);
   cb.Call({Napi::Number::New(env, generation), nonces, hashes, share_list});
+}
+
+void drain(Napi::Env env, Napi::Function cb, const std::shared_ptr<Shared>& shared) {
+  if (env == nullptr || cb.IsEmpty() || !shared->engine) return;
+  try {
+    deliver(env, cb, shared);
+  } catch (const Napi::Error& e) {
+    // A wake-up queued before destroy() can run while the environment is going away
+    // (process.exit): creating values or calling then fails without any JS exception, and a C++
+    // exception leaving this callback is std::terminate (seen: SIGABRT at Ctrl-C, about once in
+    // 60 stops with a share or solution queued). Nobody is left to take these: they are dropped.
+    // An exception the callback itself threw stays a JS exception.
+    if (!e.Message().empty()) {
+      try {
+        e.ThrowAsJavaScriptException();
+      } catch (...) {
+      }
+    }
+  }
 }
 
 class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
