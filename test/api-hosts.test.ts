@@ -3,7 +3,8 @@
 // that name as Host and gets 421 on every path, so it cannot read the miner even without a token.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { httpGet } from './support/net.js';
+import type { HttpReply } from './support/net.js';
 import { connect } from 'node:net';
 import os from 'node:os';
 import { createMetricsRegistry } from '../src/api/metrics.js';
@@ -14,21 +15,10 @@ import { UsageError } from '../src/errors.js';
 import { MemoryLogger } from './support/memory-logger.js';
 import { summaryFixture } from './support/summary.js';
 
-interface Reply { status: number; body: string }
-
-/** A request to 127.0.0.1 that carries `host` as its Host header, whatever address it connects to. */
+/** A request to 127.0.0.1 (or `address`) that carries `host` as its Host header, whatever address it connects to. */
 function getWithHost(port: number, path: string, host: string, headers: Record<string, string> = {},
-  address = '127.0.0.1'): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: address, port, path, headers: { ...headers, Host: host }, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { body += c; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  address = '127.0.0.1'): Promise<HttpReply> {
+  return httpGet(port, path, { headers: { ...headers, Host: host }, address });
 }
 
 /** Raw bytes on a socket (for requests http.request will not send); resolves with the status code. */

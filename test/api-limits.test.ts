@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { httpGet } from './support/net.js';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { createMetricsRegistry } from '../src/api/metrics.js';
@@ -17,19 +17,6 @@ import { startMiner } from './support/miner-process.js';
 import { waitFor } from './support/wait.js';
 
 const summary = (): Summary => summaryFixture();
-
-function getJson(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { body += c; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 interface Flood {
   sockets: Socket[];
@@ -76,7 +63,7 @@ test('the stats API holds at most its cap, still answers, and closes idle connec
     assert.ok(logger.lines.some((l) => l.level === 'warn' && /connections open/.test(l.msg)), 'the operator is told');
 
     // A real request still gets through: it evicts the oldest idle connection.
-    const reply = await getJson(server.port, '/summary');
+    const reply = await httpGet(server.port, '/summary');
     assert.equal(reply.status, 200);
     assert.equal((JSON.parse(reply.body) as { shares: { accepted: number } }).shares.accepted, 5);
 
@@ -124,10 +111,10 @@ test('under a low descriptor limit, a flood on the stats API does not stop the m
       node.newJob();
       await waitFor(() => node.stats.accepted > before, 30_000, 'an accepted solution after the reconnect');
       await floods[1]!.settled;
-      const reply = await getJson(apiPort, '/summary');
+      const reply = await httpGet(apiPort, '/summary');
       assert.equal(reply.status, 200, 'the API itself still answers');
       // The operator can see the flood: every connection closed at the cap is counted.
-      const metrics = await getJson(apiPort, '/metrics');
+      const metrics = await httpGet(apiPort, '/metrics');
       const dropped = Number(/^cfx_miner_api_connections_dropped_total (\d+)$/m.exec(metrics.body)?.[1]);
       assert.ok(dropped >= 800 - 2 * 64 - 256, `the dropped connections are counted (${dropped})`);
       assert.ok(!/EMFILE|too many open files/i.test(miner.stderrText()), 'the miner never ran out of descriptors');

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { httpGet } from './support/net.js';
 import { connect } from 'node:net';
 import { createMetricsRegistry } from '../src/api/metrics.js';
 import { startApiServer } from '../src/api/server.js';
@@ -35,21 +35,6 @@ function summary(overrides: Partial<Summary> = {}): Summary {
   };
 }
 
-interface Reply { status: number; headers: Record<string, string | string[] | undefined>; body: string }
-
-function get(port: number, path: string, opts: { method?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: opts.headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => { body += chunk; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 async function withServer(opts: { token?: string; current?: () => Summary; logger?: MemoryLogger },
   fn: (server: ApiServer) => Promise<void>): Promise<void> {
   const getSummary = opts.current ?? (() => summary());
@@ -68,7 +53,7 @@ describe('stats API', { timeout: 20_000 }, () => {
   it('serves /summary as JSON built from getSummary, difficulty exact as a string', async () => {
     let accepted = 7;
     await withServer({ current: () => summary({ shares: { accepted, rejected: 2, stale: 1 } }) }, async ({ port }) => {
-      const first = await get(port, '/summary');
+      const first = await httpGet(port, '/summary');
       assert.equal(first.status, 200);
       assert.match(String(first.headers['content-type']), /^application\/json/);
       assert.deepEqual(JSON.parse(first.body), {
@@ -87,7 +72,7 @@ describe('stats API', { timeout: 20_000 }, () => {
         health: { ok: true, reasons: [] },
       });
       accepted = 8;
-      const second = JSON.parse((await get(port, '/summary?x=1')).body) as Summary;
+      const second = JSON.parse((await httpGet(port, '/summary?x=1')).body) as Summary;
       assert.equal(second.shares.accepted, 8, 'each request reads live state');
     });
   });
@@ -98,7 +83,7 @@ describe('stats API', { timeout: 20_000 }, () => {
       self_check: { share_difficulty: null, checked: 0, invalid: 0, effective_hps: null },
     });
     await withServer({ current }, async ({ port }) => {
-      const body = JSON.parse((await get(port, '/summary')).body) as Record<string, unknown>;
+      const body = JSON.parse((await httpGet(port, '/summary')).body) as Record<string, unknown>;
       assert.equal(body['job'], null);
       assert.equal(body['best'], null);
       assert.equal(body['expected_block_s'], null);
@@ -108,7 +93,7 @@ describe('stats API', { timeout: 20_000 }, () => {
 
   it('serves Prometheus text with share counts, hashrate, threads, difficulty and process metrics', async () => {
     await withServer({}, async ({ port }) => {
-      const reply = await get(port, '/metrics');
+      const reply = await httpGet(port, '/metrics');
       assert.equal(reply.status, 200);
       assert.match(String(reply.headers['content-type']), /^text\/plain; version=0\.0\.4/);
       const lines = reply.body.split('\n');
@@ -156,7 +141,7 @@ describe('stats API', { timeout: 20_000 }, () => {
       health: { ok: false, reasons: ['self-test failed: keccak avx512x8'] },
     });
     await withServer({ current }, async ({ port }) => {
-      const lines = (await get(port, '/metrics')).body.split('\n');
+      const lines = (await httpGet(port, '/metrics')).body.split('\n');
       for (const name of ['cfx_miner_best_difficulty', 'cfx_miner_expected_block_seconds', 'cfx_miner_share_difficulty',
         'cfx_miner_effective_hashrate_hps']) {
         assert.ok(!lines.some((l) => l.startsWith(`${name} `)), `${name} has no sample while null`);
@@ -174,23 +159,23 @@ describe('stats API', { timeout: 20_000 }, () => {
       const logger = new MemoryLogger();
       await withServer({ token, logger, current: () => summary({ health }) }, async ({ port }) => {
         health = { ok: true, reasons: [] };
-        const ok = await get(port, '/health');
+        const ok = await httpGet(port, '/health');
         assert.equal(ok.status, 200, `token ${String(token)}`);
         assert.match(String(ok.headers['content-type']), /^application\/json/);
         assert.deepEqual(JSON.parse(ok.body), { ok: true, reasons: [], uptime_s: 42 });
         health = { ok: false, reasons: ['not connected to a node (disconnected)', 'self-test failed: keccak avx512x8'] };
-        const bad = await get(port, '/health?verbose=1');
+        const bad = await httpGet(port, '/health?verbose=1');
         assert.equal(bad.status, 503);
         assert.deepEqual(JSON.parse(bad.body), { ok: false, reasons: health.reasons, uptime_s: 42 });
-        const head = await get(port, '/health', { method: 'HEAD' });
+        const head = await httpGet(port, '/health', { method: 'HEAD' });
         assert.deepEqual([head.status, head.body], [503, '']);
         // Nothing else left the token's protection.
-        assert.equal((await get(port, '/summary')).status, token ? 401 : 200);
-        assert.equal((await get(port, '/metrics')).status, token ? 401 : 200);
-        assert.equal((await get(port, '/health/extra')).status, token ? 401 : 404);
-        assert.equal((await get(port, '/health', { method: 'POST' })).status, token ? 401 : 405);
+        assert.equal((await httpGet(port, '/summary')).status, token ? 401 : 200);
+        assert.equal((await httpGet(port, '/metrics')).status, token ? 401 : 200);
+        assert.equal((await httpGet(port, '/health/extra')).status, token ? 401 : 404);
+        assert.equal((await httpGet(port, '/health', { method: 'POST' })).status, token ? 401 : 405);
         if (token) {
-          const wrong = await get(port, '/health', { headers: { Authorization: 'Bearer nope' } });
+          const wrong = await httpGet(port, '/health', { headers: { Authorization: 'Bearer nope' } });
           assert.equal(wrong.status, 503, 'a wrong token does not matter on /health');
         }
       });
@@ -208,24 +193,24 @@ describe('stats API', { timeout: 20_000 }, () => {
   it('requires the bearer token when one is set, without logging it', async () => {
     const logger = new MemoryLogger();
     await withServer({ token: 's3cret-token', logger }, async ({ port }) => {
-      const none = await get(port, '/summary');
+      const none = await httpGet(port, '/summary');
       assert.equal(none.status, 401);
       assert.match(String(none.headers['www-authenticate']), /^Bearer/);
-      const wrong = await get(port, '/summary', { headers: { Authorization: 'Bearer s3cret-tokeN' } });
+      const wrong = await httpGet(port, '/summary', { headers: { Authorization: 'Bearer s3cret-tokeN' } });
       assert.equal(wrong.status, 401);
-      const basic = await get(port, '/metrics', { headers: { Authorization: 'Basic s3cret-token' } });
+      const basic = await httpGet(port, '/metrics', { headers: { Authorization: 'Basic s3cret-token' } });
       assert.equal(basic.status, 401);
-      const hidden = await get(port, '/nowhere');
+      const hidden = await httpGet(port, '/nowhere');
       assert.equal(hidden.status, 401, 'no path is revealed before authentication');
-      assert.equal((await get(port, '/history')).status, 401);
+      assert.equal((await httpGet(port, '/history')).status, 401);
       // The dashboard's page holds no data: it is what asks for the token, so it needs none.
-      const page = await get(port, '/');
+      const page = await httpGet(port, '/');
       assert.equal(page.status, 200);
       assert.ok(!page.body.includes('1500'), 'the page carries no figures of its own');
-      const ok = await get(port, '/summary', { headers: { Authorization: 'Bearer s3cret-token' } });
+      const ok = await httpGet(port, '/summary', { headers: { Authorization: 'Bearer s3cret-token' } });
       assert.equal(ok.status, 200);
       assert.equal((JSON.parse(ok.body) as Summary).threads, 3);
-      const metrics = await get(port, '/metrics', { headers: { authorization: 'bearer s3cret-token' } });
+      const metrics = await httpGet(port, '/metrics', { headers: { authorization: 'bearer s3cret-token' } });
       assert.equal(metrics.status, 200);
     });
     assert.ok(logger.lines.length > 0);
@@ -234,16 +219,16 @@ describe('stats API', { timeout: 20_000 }, () => {
 
   it('answers 404 for other paths and 405 for other methods', async () => {
     await withServer({}, async ({ port }) => {
-      const notFound = await get(port, '/index.html');
+      const notFound = await httpGet(port, '/index.html');
       assert.equal(notFound.status, 404);
       assert.match(notFound.body, /\/summary, \/history, \/metrics or \/health/);
-      assert.equal((await get(port, '/history')).status, 404, 'no history source given');
-      assert.equal((await get(port, '/summary/extra')).status, 404);
-      const post = await get(port, '/summary', { method: 'POST' });
+      assert.equal((await httpGet(port, '/history')).status, 404, 'no history source given');
+      assert.equal((await httpGet(port, '/summary/extra')).status, 404);
+      const post = await httpGet(port, '/summary', { method: 'POST' });
       assert.equal(post.status, 405);
       assert.equal(post.headers['allow'], 'GET, HEAD');
-      assert.equal((await get(port, '/summary', { method: 'DELETE' })).status, 405);
-      const head = await get(port, '/summary', { method: 'HEAD' });
+      assert.equal((await httpGet(port, '/summary', { method: 'DELETE' })).status, 405);
+      const head = await httpGet(port, '/summary', { method: 'HEAD' });
       assert.equal(head.status, 200);
       assert.equal(head.body, '');
     });
@@ -252,7 +237,7 @@ describe('stats API', { timeout: 20_000 }, () => {
   it('answers 500 and logs when getSummary throws', async () => {
     const logger = new MemoryLogger();
     await withServer({ logger, current: () => { throw new Error('engine gone'); } }, async ({ port }) => {
-      assert.equal((await get(port, '/summary')).status, 500);
+      assert.equal((await httpGet(port, '/summary')).status, 500);
     });
     assert.ok(logger.lines.some((l) => l.level === 'warn' && l.fields?.['error'] === 'engine gone'));
   });
@@ -296,7 +281,7 @@ describe('stats API', { timeout: 20_000 }, () => {
 describe('stats API dashboard and history', { timeout: 20_000 }, () => {
   it('serves the page, its script and style from the package, with a policy that forbids other origins', async () => {
     await withServer({}, async ({ port }) => {
-      const page = await get(port, '/');
+      const page = await httpGet(port, '/');
       assert.equal(page.status, 200);
       assert.match(String(page.headers['content-type']), /^text\/html/);
       const csp = String(page.headers['content-security-policy']);
@@ -307,7 +292,7 @@ describe('stats API dashboard and history', { timeout: 20_000 }, () => {
       }
       assert.match(page.body, /<svg[^>]*data-chart="hashrate"/);
       for (const asset of ['/dashboard.js', '/dashboard.css']) {
-        const reply = await get(port, asset);
+        const reply = await httpGet(port, asset);
         assert.equal(reply.status, 200, asset);
         // Nothing the page loads may point anywhere but this server (the SVG namespace is a name, not a fetch).
         const urls = (page.body + reply.body).match(/https?:\/\/[^\s"'`)]+/g) ?? [];
@@ -324,7 +309,7 @@ describe('stats API dashboard and history', { timeout: 20_000 }, () => {
       port: 0, getSummary, getHistory: () => history.toJson(), registry: createMetricsRegistry(getSummary), logger: new MemoryLogger(),
     });
     try {
-      const body = JSON.parse((await get(server.port, '/history')).body) as HistoryJson;
+      const body = JSON.parse((await httpGet(server.port, '/history')).body) as HistoryJson;
       assert.deepEqual(body.t, [2000, 3000, 4000]);
       assert.deepEqual(body.accepted, [2, 3, 4]);
       assert.deepEqual(body.hashrate_15m, [null, null, null]);
@@ -388,10 +373,10 @@ describe('dashboard formatters (the page runs these very functions)', () => {
 
   it('puts the formatters into the served script as they are', async () => {
     await withServer({}, async ({ port }) => {
-      const js = (await get(port, '/dashboard.js')).body;
+      const js = (await httpGet(port, '/dashboard.js')).body;
       for (const f of [formatExpectedTime, formatEffort, formatDifficulty]) assert.ok(js.includes(f.toString()), f.name);
       for (const mark of ['best-difficulty', 'expected-block', 'effort', 'health', 'effective-hashrate', 'counted-hashrate']) {
-        assert.ok((await get(port, '/')).body.includes(`data-metric="${mark}"`), mark);
+        assert.ok((await httpGet(port, '/')).body.includes(`data-metric="${mark}"`), mark);
       }
     });
   });

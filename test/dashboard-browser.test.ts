@@ -3,7 +3,7 @@
 // loads nothing from anywhere but the miner.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { httpGet } from './support/net.js';
 import type { Browser, Page } from 'playwright-core';
 import { createMetricsRegistry } from '../src/api/metrics.js';
 import { startApiServer } from '../src/api/server.js';
@@ -23,18 +23,10 @@ const MARKS = ['hashrate-10s', 'accepted', 'rejected', 'stale', 'height', 'conne
   'best-difficulty', 'best-nonce', 'best-height', 'share-difficulty', 'self-check', 'effective-hashrate', 'counted-hashrate',
   'expected-block', 'effort', 'health'] as const;
 
-function getSummaryJson(port: number, token?: string): Promise<Record<string, any>> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
-    const req = request({ host: '127.0.0.1', port, path: '/summary', headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { body += c; });
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`HTTP ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+async function getSummaryJson(port: number, token?: string): Promise<Record<string, any>> {
+  const reply = await httpGet(port, '/summary', { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  if (reply.status !== 200) throw new Error(`HTTP ${reply.status}`);
+  return JSON.parse(reply.body) as Record<string, any>;
 }
 
 /** What the page should show for each mark, from a /summary body. */

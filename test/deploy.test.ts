@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { httpGet } from './support/net.js';
 import os from 'node:os';
 import path from 'node:path';
 import { cliPath, repoRoot } from './support/fixtures.js';
@@ -195,15 +195,8 @@ export function metricNames(expr: string): string[] {
   return names;
 }
 
-function scrape(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path: '/metrics', agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { body += c; });
-      res.on('end', () => resolve(body));
-    }).on('error', reject).end();
-  });
+async function scrape(port: number): Promise<string> {
+  return (await httpGet(port, '/metrics')).body;
 }
 
 test('every metric the rules and the Grafana dashboard use is one a running miner exports', { timeout: 60_000 }, async (t) => {
