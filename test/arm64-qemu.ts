@@ -11,11 +11,13 @@
 // minute, which the timing-sensitive tests running beside it in test:js would feel.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadVectors, repoRoot } from './support/fixtures.js';
+import { runCommand } from './support/run.js';
+import type { RunResult } from './support/run.js';
 import type { VectorLine } from './support/fixtures.js';
 
 type HashLine = Extract<VectorLine, { kind: 'keccak' | 'octopus' }>;
@@ -42,23 +44,8 @@ const missing = [CROSS, QEMU].filter((n) => !onPath(n));
 const skip = missing.length === 0 ? false
   : loudSkip(`${missing.join(' and ')} not installed (apt-get install g++-aarch64-linux-gnu qemu-user; .ci/run does)`);
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function run(command: string, args: readonly string[], options: { cwd?: string; input?: string } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd ?? repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${command} ${args.join(' ')} did not finish in ${STEP_MS} ms; stderr:\n${stderr}`));
-    }, STEP_MS);
-    child.on('error', (err) => { clearTimeout(timer); reject(err); });
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-    child.stdin.end(options.input ?? '');
-  });
+function run(command: string, args: readonly string[], options: { cwd?: string; input?: string } = {}): Promise<RunResult> {
+  return runCommand(command, args, { ...options, timeoutMs: STEP_MS });
 }
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'cfx-arm64-'));

@@ -10,12 +10,14 @@
 // those tests skip, loudly.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { get } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { loadVectors, repoRoot } from './support/fixtures.js';
+import { runCommand } from './support/run.js';
+import type { RunResult } from './support/run.js';
 import { TestNode } from './support/test-node.js';
 import { startMiner } from './support/miner-process.js';
 import type { MinerProcess } from './support/miner-process.js';
@@ -27,22 +29,8 @@ const TARGET = `${process.platform}-${process.arch}`;
 const STEP_MS = 120_000;
 const SOLUTION_WAIT_MS = 60_000;
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function run(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd ?? repoRoot, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${command} ${args.join(' ')} did not finish in ${options.timeoutMs ?? STEP_MS} ms; stderr:\n${stderr}`));
-    }, options.timeoutMs ?? STEP_MS);
-    child.on('error', (err) => { clearTimeout(timer); reject(err); });
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-  });
+function run(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
+  return runCommand(command, args, { ...options, timeoutMs: options.timeoutMs ?? STEP_MS });
 }
 
 function onPath(name: string): string | undefined {
@@ -266,7 +254,7 @@ test('HiveOS: flight sheet -> config, h-run.sh mines, h-stats.sh reports /summar
   const configFile = path.join(root, 'hive', 'miners', 'custom', 'cfx-miner', 'cfx-miner.json');
   try {
     // As HiveOS does it: the manifest, then h-config.sh, sourced, with the flight sheet in scope.
-    const hiveConfig = (sheet: Record<string, string>): Promise<Run> =>
+    const hiveConfig = (sheet: Record<string, string>): Promise<RunResult> =>
       run('bash', ['-c', '. ./h-manifest.conf && . ./h-config.sh'], { cwd: pkg, env: { ...hiveEnv, ...sheet } });
     const sheet = {
       CUSTOM_URL: `stratum+tcp://${host}:${port}, 10.0.0.2:32525`,
