@@ -79,28 +79,20 @@ class Checks {
     const bool amx = cpu_has_amx();
     const std::string simd = avx512 ? "avx512" : "portable";
     bool all = true, other_failed = false, amx_failed = false;
-    auto note = [&](const std::string& name, bool ok, const Clock& c, bool uses_amx) {
+    // Each check gets the name it is reported under (and that tests tamper by), and is timed.
+    auto check = [&](const std::string& name, bool uses_amx, auto&& fn) {
+      const Clock c;
+      const bool ok = fn(name);
       out->push_back({name, ok, c.ms()});
       if (ok) return;
       all = false;
       (uses_amx ? amx_failed : other_failed) = true;
     };
-    {
-      Clock c;
-      note(std::string("keccak-") + (avx512 ? "avx512x8" : "portable"), keccak(), c, false);
-    }
-    {
-      Clock c;
-      note(std::string("poly-") + (amx ? "amx" : simd), poly(avx512, amx), c, amx);
-    }
-    {
-      Clock c;
-      note("light-" + simd, octopus(false), c, false);
-    }
-    {
-      Clock c;
-      note("full-" + simd + (amx ? "-amx" : ""), octopus(true), c, amx);
-    }
+    check(std::string("keccak-") + (avx512 ? "avx512x8" : "portable"), false,
+          [&](const std::string& name) { return keccak(name); });
+    check("poly-" + (amx ? std::string("amx") : simd), amx, [&](const std::string& name) { return poly(name, avx512, amx); });
+    check("light-" + simd, false, [&](const std::string& name) { return octopus(name, false); });
+    check("full-" + simd + (amx ? "-amx" : ""), amx, [&](const std::string& name) { return octopus(name, true); });
     *amx_only_failed = amx_failed && !other_failed;
     return all;
   }
@@ -110,8 +102,7 @@ class Checks {
     if (opts_.tamper) opts_.tamper(name, bytes, len);
   }
 
-  bool keccak() const {
-    const std::string name = std::string("keccak-") + (cpu_has_avx512() ? "avx512x8" : "portable");
+  bool keccak(const std::string& name) const {
     for (const auto& v : kKeccakVectors) {
       uint8_t header[32], want[32], got[8][32];
       from_hex(v.header, header, 32);
@@ -132,8 +123,7 @@ class Checks {
     return true;
   }
 
-  bool poly(bool avx512, bool amx) const {
-    const std::string name = std::string("poly-") + (amx ? "amx" : avx512 ? "avx512" : "portable");
+  bool poly(const std::string& name, bool avx512, bool amx) const {
     for (const auto& v : kPolyVectors) {
       uint8_t header[32];
       from_hex(v.header, header, 32);
@@ -150,10 +140,7 @@ class Checks {
     return true;
   }
 
-  bool octopus(bool full) {
-    const bool avx512 = cpu_has_avx512();
-    const std::string name = (full ? "full-" : "light-") + std::string(avx512 ? "avx512" : "portable") +
-                             (full && cpu_has_amx() ? "-amx" : "");
+  bool octopus(const std::string& name, bool full) {
     small();
     uint8_t header[32];
     std::memcpy(header, kSelfTestHeader, 32);

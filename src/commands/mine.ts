@@ -25,7 +25,7 @@ import { VERSION } from '../version.js';
 import { cpuFeatures, disableKernel, ensureAddon, selfTest } from '../native/index.js';
 import type { SelfTestReport } from '../native/index.js';
 import { BlockOdds, expectedBlockSeconds } from '../miner/shares.js';
-import { SelfRepair } from '../miner/self-repair.js';
+import { SelfRepair, failedNames } from '../miner/self-repair.js';
 
 /** Submits still in flight get this long to be answered when the miner stops (under 1 s in all). */
 const SHUTDOWN_GRACE_MS = 700;
@@ -52,7 +52,7 @@ export async function mineCommand(settings: Settings, warnings: string[]): Promi
   // same): a wrong path is switched off here, and no right path at all is exit 3.
   const report = selfTest();
   if (!report.ok) {
-    throw new NativeLoadError(`self-test: no kernel path gives the known answers (${report.kernels.filter((k) => !k.ok).map((k) => k.name).join(', ')}); ` +
+    throw new NativeLoadError(`self-test: no kernel path gives the known answers (${failedNames(report)}); ` +
       'this CPU or build cannot mine: rebuild the addon (npm run build:native) and report the CPU model');
   }
   registerSecret(settings.password);

@@ -116,6 +116,9 @@ export class MiningEngine {
   private readonly recent = new Map<number, Active>();
   /** Solutions dropped on a full pipeline so far, already added to the shares' work. */
   private droppedHitsSeen = 0;
+  /** The mode and the hashrate (measured, or its guess) the share difficulty was last set for. */
+  private sharesMode: HashMode | undefined;
+  private sharesHps: number | undefined;
 
   constructor(private readonly opts: EngineOptions) {
     this.selfCheck = new SelfCheck({
@@ -286,8 +289,6 @@ export class MiningEngine {
     const bits = this.selfCheck.retarget(this.sharesHps, a.job.difficulty, hps === undefined && modeChanged);
     if (bits !== undefined) this.search.setShareBits(bits);
   }
-  private sharesMode: HashMode | undefined;
-  private sharesHps: number | undefined;
 
   /** Shares from the native threads, of any recent generation: each is re-hashed and counted. */
   private onShares(shares: FoundShare[]): void {
@@ -365,9 +366,10 @@ export class MiningEngine {
     this.counts.checking++;
     let hash: Buffer | undefined;
     try {
-      hash = await recheckHash(shareJob(a), f.nonce);
+      const source = shareJob(a);
+      hash = await recheckHash(source, f.nonce);
       // A solution is a share too: its re-check feeds the self-check (and an invalid one, the repair).
-      this.selfCheck.verdict(shareJob(a), f.nonce, f.hash, hash, this.selfCheck.bits ?? 0);
+      this.selfCheck.verdict(source, f.nonce, f.hash, hash, this.selfCheck.bits ?? 0);
     } catch (err) {
       this.opts.logger.error('cpu', `cannot re-check a solution: ${messageOf(err)}`);
     } finally {

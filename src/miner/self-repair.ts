@@ -53,12 +53,10 @@ export class SelfRepair {
 
   constructor(private readonly opts: SelfRepairOptions) {}
 
-  /** Runs the self-test and records it; the caller decides what a failure at start means. */
-  runSelfTest(): SelfTestReport {
-    const report = this.opts.selfTest();
-    // The kernels that failed before the path that passed: what was replaced, for the summary.
-    this.lastSelfTest = report;
-    return report;
+  /** Runs the self-test again and keeps its report for /summary. */
+  private runSelfTest(): SelfTestReport {
+    this.lastSelfTest = this.opts.selfTest();
+    return this.lastSelfTest;
   }
 
   onInvalid(share: InvalidShare): void {
@@ -147,13 +145,10 @@ export class SelfRepair {
     if (this.unrepaired) reasons.push(this.unrepaired);
     return reasons;
   }
-
-  get repairing(): boolean {
-    return this.rebuilding !== undefined;
-  }
 }
 
-function failedNames(r: SelfTestReport): string {
+/** The checks a self-test report failed, by name, for an error line. */
+export function failedNames(r: SelfTestReport): string {
   const failed = r.kernels.filter((k) => !k.ok).map((k) => k.name);
   return failed.length > 0 ? failed.join(', ') : 'no check failed';
 }

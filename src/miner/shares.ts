@@ -49,8 +49,17 @@ export function floorLog2(difficulty: bigint): number {
 
 /** 2^bits close to hps x SHARE_INTERVAL_S, never above the job's difficulty (nor 2^MAX_SHARE_BITS). */
 export function idealShareBits(hps: number, jobDifficulty: bigint): number {
+  return shareBitsUnder(hps, shareBitsCap(jobDifficulty));
+}
+
+/** The highest share bits a job of this difficulty allows: 2^bits never above it, nor above 2^MAX_SHARE_BITS. */
+function shareBitsCap(jobDifficulty: bigint): number {
+  return Math.min(MAX_SHARE_BITS, floorLog2(jobDifficulty));
+}
+
+function shareBitsUnder(hps: number, cap: number): number {
   const want = hps * SHARE_INTERVAL_S > 1 ? Math.round(Math.log2(hps * SHARE_INTERVAL_S)) : 0;
-  return Math.max(0, Math.min(want, MAX_SHARE_BITS, floorLog2(jobDifficulty)));
+  return Math.max(0, Math.min(want, cap));
 }
 
 export function guessHps(mode: HashMode, threads: number): number {
@@ -129,10 +138,6 @@ export class SelfCheck {
     return this.bitsNow === undefined ? null : 1n << BigInt(this.bitsNow);
   }
 
-  get checksInFlight(): number {
-    return this.inFlight;
-  }
-
   /**
    * The share difficulty for a job of `jobDifficulty` at `hps` (measured, or guessed); returns the
    * new bits when they should change (first time, past the job's difficulty, or RETARGET_BITS away).
@@ -141,11 +146,10 @@ export class SelfCheck {
     // Runs on every job switch: the cap is worked out once per difficulty, not per job.
     if (jobDifficulty !== this.capFor) {
       this.capFor = jobDifficulty;
-      this.cap = Math.min(MAX_SHARE_BITS, floorLog2(jobDifficulty));
+      this.cap = shareBitsCap(jobDifficulty);
     }
     const cap = this.cap;
-    const want = hps * SHARE_INTERVAL_S > 1 ? Math.round(Math.log2(hps * SHARE_INTERVAL_S)) : 0;
-    const ideal = Math.max(0, Math.min(want, cap));
+    const ideal = shareBitsUnder(hps, cap);
     const now = this.bitsNow;
     if (now === undefined || force || now > cap || Math.abs(ideal - now) >= RETARGET_BITS) {
       if (ideal === now) return undefined;
