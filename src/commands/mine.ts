@@ -12,6 +12,7 @@ import type { ConnectionState as ClientState } from '../stratum/client.js';
 import { MiningEngine, shareSummary } from '../miner/engine.js';
 import { StageResources } from '../miner/resources.js';
 import { HashrateMeter } from '../miner/hashrate.js';
+import type { HashrateRates } from '../miner/hashrate.js';
 import { createProgress } from '../ui/progress.js';
 import { attachKeys, KEY_HELP } from '../ui/keys.js';
 import { startApiServer } from '../api/server.js';
@@ -221,48 +222,49 @@ class Miner {
   }
 
   summary(): Summary {
+    const now = performance.now();
+    const rates = this.meter.rates(now);
     const t = this.engine.totals;
     const job = this.engine.currentJob;
     const ep = this.client.endpoint;
     const ds = this.resources.datasetStatus;
     return {
       version: VERSION,
-      uptime_s: Math.round((performance.now() - this.started) / 1000),
+      uptime_s: Math.round((now - this.started) / 1000),
       algo: this.s.algo,
       mode: this.engine.mode === 'idle' ? (this.s.algo === 'keccak' ? 'keccak' : this.s.mode) : this.engine.mode,
       threads: this.s.threads,
-      hashrate: { ...this.meter.rates(performance.now()), threads: this.threadRates.rates10s(performance.now()) },
+      hashrate: { ...rates, threads: this.threadRates.rates10s(now) },
       shares: shareSummary(t),
       job: job ? {
         id: job.jobId, height: job.height ?? this.s.height ?? null, difficulty: job.difficulty,
-        age_s: Math.max(0, Math.round((performance.now() - job.receivedAt) / 1000)),
+        age_s: Math.max(0, Math.round((now - job.receivedAt) / 1000)),
       } : null,
       connection: { host: ep.host, port: ep.port, state: apiState(this.clientState) },
       dataset: ds.state === 'building' ? { state: 'building-dataset', progress: ds.progress }
         : ds.state === 'ready' ? { state: 'ready', progress: 1 } : { state: 'idle', progress: 0 },
-      ...this.trust(),
+      ...this.trust(now, rates),
     };
   }
 
   /** What /summary holds for a miner that may wait weeks for a block (issue 20). */
-  private trust(): Pick<Summary, 'hashes' | 'best' | 'expected_block_s' | 'effort' | 'self_check' | 'self_test' | 'health'> {
-    const now = performance.now();
+  private trust(now: number, rates: HashrateRates): Pick<Summary, 'hashes' | 'best' | 'expected_block_s' | 'effort' | 'self_check' | 'self_test' | 'health'> {
     const sc = this.engine.selfCheck;
     const best = sc.best;
     const st = this.repair.lastSelfTest!;
     return {
       hashes: this.engine.totalHashes(),
       best: best && { difficulty: best.difficulty, nonce: `0x${best.nonce.toString(16)}`, job: best.jobId, height: best.height },
-      expected_block_s: expectedBlockSeconds(this.engine.currentJob?.difficulty, this.meter.rates(now)),
+      expected_block_s: expectedBlockSeconds(this.engine.currentJob?.difficulty, rates),
       effort: this.odds.effort,
       self_check: { share_difficulty: sc.difficulty, checked: sc.checked, invalid: sc.invalid, effective_hps: sc.effectiveHps(now) },
       self_test: { ok: st.ok, kernels: st.kernels.map((k) => ({ name: k.name, ok: k.ok, ms: Math.round(k.ms * 1000) / 1000 })) },
-      health: this.health(now),
+      health: this.health(now, rates),
     };
   }
 
   /** /health: connected, fed by the node, hashing, and the self-test and shares right. */
-  private health(now: number): { ok: boolean; reasons: string[] } {
+  private health(now: number, rates: HashrateRates): { ok: boolean; reasons: string[] } {
     const reasons: string[] = [];
     const connected = this.clientState === 'subscribed';
     if (!connected) reasons.push('not connected to a node');
@@ -271,7 +273,7 @@ class Miner {
     if (jobAgeS !== undefined && jobAgeS > HEALTH_JOB_MAX_AGE_S) reasons.push(`no job from the node for ${Math.round(jobAgeS)} s`);
     if (this.engine.isPaused) reasons.push('paused');
     else if (connected && this.engine.currentJob && now - Math.max(this.connectedAt ?? 0, this.engine.currentJob.receivedAt) > HEALTH_HASHING_GRACE_MS &&
-      !((this.meter.rates(now)['10s'] ?? 0) > 0)) reasons.push('not hashing');
+      !((rates['10s'] ?? 0) > 0)) reasons.push('not hashing');
     if (this.submitsUnanswered) reasons.push('the node did not answer the last submit (a block may have been lost)');
     const pow = this.engine.powMismatch;
     if (pow) reasons.push(`the node answers "Incorrect Nonce" to solutions that passed our own check: it computes another proof of work (check --algo ${pow.algo} and --height)`);
