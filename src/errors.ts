@@ -27,7 +27,10 @@ export class NativeLoadError extends MinerError {
   override readonly exitCode = ExitCode.native;
 }
 
-/** The node refused us (wrong password) or we gave up on every node: exit 4. */
+/**
+ * The node refused our subscribe (a wrong password): exit 4. Nothing else ends a run with it: a
+ * node that is down or unreachable is retried for as long as the miner runs (stratum/client.ts).
+ */
 export class NodeRefusedError extends MinerError {
   override readonly exitCode = ExitCode.refused;
 }
