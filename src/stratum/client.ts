@@ -35,8 +35,8 @@ import { Requests, submitResultOf } from './requests.js';
 import type { Reply } from './requests.js';
 import { BadLineReporter } from './bad-lines.js';
 import { PrimaryProbe } from './failback.js';
-import { CLIENT_DEFAULTS, COUNTER_OF } from './types.js';
-import type { BackoffOptions, ClientStats, ConnectionState, StratumClientEvents, StratumClientOptions } from './types.js';
+import { CLIENT_DEFAULTS, COUNTER_OF, clientTiming } from './types.js';
+import type { BackoffOptions, ClientStats, ClientTiming, ConnectionState, StratumClientEvents, StratumClientOptions } from './types.js';
 
 export type * from './types.js';
 export type { SubmitResult, SubmitStatus } from '../miner/pool.js';
@@ -46,7 +46,7 @@ export class StratumClient extends EventEmitter<StratumClientEvents> implements 
   private readonly worker: string;
   private readonly password: string;
   private readonly logger: Logger;
-  private readonly timing: { requestMs: number; connectMs: number; idleMs: number; probeMs: number; keepAliveMs: number };
+  private readonly timing: ClientTiming;
   private readonly backoffOptions: BackoffOptions;
   private readonly random: () => number;
   private readonly badLines: BadLineReporter;
@@ -76,13 +76,7 @@ export class StratumClient extends EventEmitter<StratumClientEvents> implements 
     this.worker = options.worker;
     this.password = options.password;
     this.logger = options.logger;
-    this.timing = {
-      requestMs: positive(options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs, 'requestTimeoutMs'),
-      connectMs: positive(options.connectTimeoutMs ?? CLIENT_DEFAULTS.connectTimeoutMs, 'connectTimeoutMs'),
-      idleMs: positive(options.idleTimeoutMs ?? CLIENT_DEFAULTS.idleTimeoutMs, 'idleTimeoutMs'),
-      probeMs: positive(options.primaryProbeIntervalMs ?? CLIENT_DEFAULTS.primaryProbeIntervalMs, 'primaryProbeIntervalMs'),
-      keepAliveMs: options.keepAliveMs ?? CLIENT_DEFAULTS.keepAliveMs,
-    };
+    this.timing = clientTiming(options);
     this.backoffOptions = { ...CLIENT_DEFAULTS.backoff, ...options.backoff };
     this.random = options.random ?? Math.random;
     this.badLines = new BadLineReporter(this.logger, options.badLineLog ?? CLIENT_DEFAULTS.badLineLog, this.counters);
@@ -398,9 +392,4 @@ export class StratumClient extends EventEmitter<StratumClientEvents> implements 
     this.stopPrimaryProbe();
     this.conn?.clearTimers();
   }
-}
-
-function positive(value: number, name: string): number {
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number of milliseconds`);
-  return value;
 }

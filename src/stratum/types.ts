@@ -116,3 +116,21 @@ export const CLIENT_DEFAULTS = {
   backoff: { initialMs: 1_000, maxMs: 30_000, jitter: 0.2 },
   badLineLog: { limit: 10, windowMs: 60_000 },
 };
+
+/** The client's timeouts, options over CLIENT_DEFAULTS; a zero, negative or non-finite one is refused. */
+export interface ClientTiming { requestMs: number; connectMs: number; idleMs: number; probeMs: number; keepAliveMs: number }
+
+export function clientTiming(o: StratumClientOptions): ClientTiming {
+  return {
+    requestMs: positive(o.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs, 'requestTimeoutMs'),
+    connectMs: positive(o.connectTimeoutMs ?? CLIENT_DEFAULTS.connectTimeoutMs, 'connectTimeoutMs'),
+    idleMs: positive(o.idleTimeoutMs ?? CLIENT_DEFAULTS.idleTimeoutMs, 'idleTimeoutMs'),
+    probeMs: positive(o.primaryProbeIntervalMs ?? CLIENT_DEFAULTS.primaryProbeIntervalMs, 'primaryProbeIntervalMs'),
+    keepAliveMs: o.keepAliveMs ?? CLIENT_DEFAULTS.keepAliveMs,
+  };
+}
+
+function positive(value: number, name: string): number {
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number of milliseconds`);
+  return value;
+}
