@@ -34,3 +34,20 @@ export function describeControlChar(text: string): string | undefined {
 export function replaceControlChars(text: string, by: (ch: string) => string): string {
   return text.replace(new RegExp(CONTROL_CHAR.source, 'g'), by);
 }
+
+/** Also not control characters, but line breaks to a JSON-lines or log reader: cleaned like them. */
+const LINE_SEPARATORS = /[\u2028\u2029]/g;
+
+/** A node's text made safe for one line: control characters and line separators become spaces. */
+export function cleanText(text: string): string {
+  return replaceControlChars(text, () => ' ').replace(LINE_SEPARATORS, ' ');
+}
+
+/**
+ * The one way text from outside (a node, a flag, a config file) is shortened before a line quotes
+ * it: past `maxChars` it ends in `...`, `maxChars` characters in all. User input is then quoted
+ * with JSON.stringify, which shows a control character escaped; a node's text is cleaned first.
+ */
+export function clipText(text: string, maxChars: number): string {
+  return text.length > maxChars ? `${text.slice(0, maxChars - 3)}...` : text;
+}

@@ -2,6 +2,7 @@
 // and the miner (which connects to them): `host`, `host:port`, `stratum+tcp://host:port`,
 // `[ipv6]:port`, bare IPv6. The default port is written here and nowhere else.
 import net from 'node:net';
+import { clipText } from '../control-chars.js';
 import { UsageError } from '../errors.js';
 
 /** Conflux-Rust's default stratum_port. */
@@ -12,17 +13,13 @@ export interface HostSpec {
   port: number;
 }
 
-function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
-}
-
 const HOST_SPEC_HELP = 'expected host, host:port, stratum+tcp://host:port or [ipv6]:port';
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/;
 
 /** Parses `host`, `host:port`, `stratum+tcp://host:port`, `[::1]:port`; a UsageError otherwise. */
 export function parseHostSpec(spec: string, defaultPort = DEFAULT_PORT): HostSpec {
   let rest = spec.trim();
-  const shown = JSON.stringify(clip(rest, 80));
+  const shown = JSON.stringify(clipText(rest, 80));
   if (rest.includes('@')) {
     // Never echo it: the part before @ may be a password.
     throw new UsageError('credentials in a node address are not supported; give the password with --password');
@@ -54,7 +51,7 @@ export function parseHostSpec(spec: string, defaultPort = DEFAULT_PORT): HostSpe
     portText = parts[1];
   }
   if (host.length === 0) throw new UsageError(`bad node address ${shown}: the host is empty; ${HOST_SPEC_HELP}`);
-  if (!net.isIP(host) && !HOSTNAME.test(host)) throw new UsageError(`bad node address ${shown}: ${JSON.stringify(clip(host, 60))} is not a host name or IP address`);
+  if (!net.isIP(host) && !HOSTNAME.test(host)) throw new UsageError(`bad node address ${shown}: ${JSON.stringify(clipText(host, 60))} is not a host name or IP address`);
   return { host, port: portText === undefined ? defaultPort : parsePort(portText, shown) };
 }
 

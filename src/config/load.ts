@@ -4,7 +4,7 @@ import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, sta
 import type { Stats } from 'node:fs';
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { describeControlChar } from '../control-chars.js';
+import { clipText, describeControlChar } from '../control-chars.js';
 import { UsageError } from '../errors.js';
 import { CONFIG_KEYS, ENV_PREFIX, NON_SETTING_ENV, expectation } from './schema.js';
 import { parseHostSpec } from './hosts.js';
@@ -178,7 +178,7 @@ function fail(info: ConfigKeyInfo, label: string, got: unknown): never {
 
 function show(value: unknown): string {
   const text = value === undefined ? 'nothing' : JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? text.slice(0, 57) + '...' : text;
+  return clipText(text, 60);
 }
 
 const TRUE_WORDS = ['1', 'true', 'yes', 'on'];

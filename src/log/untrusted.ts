@@ -2,7 +2,7 @@
 // joins a log line: control characters out (no terminal escapes or forged lines), length bounded,
 // and a secret the node may echo back masked where it stands as a whole token. Text the miner
 // writes itself never passes through here, so it can never be garbled by a short password.
-import { replaceControlChars } from '../control-chars.js';
+import { cleanText, clipText } from '../control-chars.js';
 
 /** The secrets of this process (the stratum password, the API token): two at most. */
 const secrets = new Set<string>();
@@ -47,7 +47,5 @@ function isWordChar(c: string | undefined): boolean {
 
 /** A node's text, safe to put in a log line. */
 export function fromNode(text: string, maxChars = MAX_QUOTED_CHARS): string {
-  const clean = replaceControlChars(text, () => ' ');
-  const clipped = clean.length > maxChars ? `${clean.slice(0, maxChars - 3)}...` : clean;
-  return maskTokens(clipped, secrets);
+  return maskTokens(clipText(cleanText(text), maxChars), secrets);
 }

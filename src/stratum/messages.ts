@@ -4,6 +4,8 @@
 import type { Job } from '../miner/job.js';
 import { MAX_BOUNDARY, createJob } from '../miner/job.js';
 import { strip0x } from '../hex.js';
+import { cleanText, clipText } from '../control-chars.js';
+import { MAX_QUOTED_CHARS } from '../log/untrusted.js';
 
 export type JsonRpcId = number | string | null;
 
@@ -280,8 +282,7 @@ function describe(v: unknown): string {
   return jsonType(v);
 }
 
-/** Clips an untrusted string and removes control characters so it cannot break a log line. */
-export function clip(s: string, maxChars = 200): string {
-  const clean = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ');
-  return clean.length > maxChars ? `${clean.slice(0, maxChars - 3)}...` : clean;
+/** A node's string, cleaned of control characters and clipped, so it cannot break a log line. */
+export function clip(s: string, maxChars = MAX_QUOTED_CHARS): string {
+  return clipText(cleanText(s), maxChars);
 }
