@@ -1,15 +1,23 @@
 // `cfx-miner bench`: the benchmark as a user runs it (same figures as `npm run bench`), with a
 // progress bar for the dataset build on a terminal.
-import os from 'node:os';
 import { formatBenchForHumans, runBench } from './bench.js';
 import { createLogger } from '../log/logger.js';
 import { createProgress } from '../ui/progress.js';
 import type { Progress } from '../ui/progress.js';
 import { parseHeight } from '../hex.js';
 import { UsageError } from '../errors.js';
+import { loadConfig } from '../config/load.js';
+
+/**
+ * --threads exactly as mining reads it (the schema's range and default, the same one-line
+ * error); the benchmark takes its settings from the command line only, not from the environment
+ * or a config file.
+ */
+function threadsFrom(flag: unknown): number {
+  return loadConfig({ flags: { threads: flag }, env: {} }).settings.threads;
+}
 
 export async function benchCommand(opts: Record<string, string | boolean | undefined>): Promise<number> {
-  const threads = opts.threads === undefined ? os.availableParallelism() : Number(opts.threads);
   const seconds = Number(opts.seconds ?? 5);
   let height: number;
   try {
@@ -17,6 +25,7 @@ export async function benchCommand(opts: Record<string, string | boolean | undef
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  const threads = threadsFrom(opts.threads);
   const mode = (opts.mode ?? 'light') as 'light' | 'full' | 'all';
   const logger = createLogger({ level: 'info', json: false, color: 'auto' });
   let bar: Progress | undefined;
