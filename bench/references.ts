@@ -1,7 +1,7 @@
 // The benchmark's independent references, built apart from the product: the scalar Octopus
 // baseline (test/baseline/, through test/support/baseline.ts) and the probes (bench/native/: a
 // plain scalar keccak PoW loop, the page walk alone over memory of its own). `npm install` builds
-// both ("prepare" -> build:refs); bench/bench.ts hands them to the bench command.
+// both ("prepare" -> build:refs); bench/bench.ts hands them to the bench command as its extras.
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { BenchReferences } from '../src/commands/bench.js';

@@ -6,7 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { hashBatch, hashCommand, verifyCommand } from './commands/hash.js';
 import { mineCommand } from './commands/mine.js';
 import { configCommand } from './commands/config.js';
-import { benchCommand } from './commands/bench-cli.js';
+import { benchCommand, benchOptions } from './commands/bench-cli.js';
 import { secretCommand } from './commands/secret.js';
 import { addSettingOptions, didYouMean, flagsFromCommander, loadConfig } from './config/load.js';
 import { parseHostSpec } from './config/hosts.js';
@@ -38,14 +38,7 @@ function buildProgram(run: (p: Promise<number>) => void): Command {
       run(configCommand(loadConfig({ flags: flagsFromCommander(cmd), configPath: opts.config as string | undefined }), process.stdout));
     });
 
-  program.command('bench')
-    .description('measure hashes per second (keccak, light, full, scalar baseline) and job-switch latency')
-    .addOption(new Option('--mode <mode>', 'what to measure; full builds a real dataset (4+ GiB)').choices(['light', 'full', 'all']).default('light'))
-    .option('-t, --threads <n>', 'search threads (default: number of CPUs)')
-    .option('--seconds <s>', 'seconds per measurement', '5')
-    .option('--height <n>', 'block height whose cache and dataset to use', '0')
-    .option('--no-huge-pages', 'do not ask for huge pages for the dataset')
-    .option('--json', 'print one JSON line on stdout')
+  benchOptions(program.command('bench'))
     .action((opts: Record<string, string | boolean | undefined>) => run(benchCommand(opts)));
 
   program.command('secret')

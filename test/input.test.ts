@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from './support/fixtures.js';
+import { MAX_THREADS } from '../src/config/schema.js';
 import { childEnv, runCli } from './support/miner-process.js';
 import type { CliResult } from './support/miner-process.js';
 
@@ -112,6 +113,13 @@ describe("commander's own errors: one cfx-miner line that points to --help", { t
 
   it('a value outside the choices', async () => {
     usageLine(await runCli(['bench', '--mode', 'fast']), "argument 'fast' is invalid. Allowed choices are light, full, all; see cfx-miner bench --help");
+  });
+
+  it('bench reads --threads through the settings schema: the line mining gives for the same value, before any work', async () => {
+    for (const bad of ['0', String(MAX_THREADS + 1), 'abc', '0x10']) {
+      const mining = usageLine(await runCli(['--worker', 'rig1', '--threads', bad]), 'option --threads', `from 1 to ${MAX_THREADS}`);
+      assert.equal(usageLine(await runCli(['bench', '--threads', bad, '--json'])), mining);
+    }
   });
 
   it('a bare stratum+tcp:// address suggests --host with exactly that address, which --host accepts', async () => {
