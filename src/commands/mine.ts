@@ -8,7 +8,7 @@ import { plural } from '../log/format.js';
 import type { ConsoleLogger } from '../log/logger.js';
 import { StratumClient } from '../stratum/client.js';
 import { formatHost, parseHostSpec } from '../config/hosts.js';
-import type { ConnectionState as ClientState } from '../stratum/client.js';
+import type { ConnectionState } from '../stratum/client.js';
 import { MiningEngine, shareSummary } from '../miner/engine.js';
 import { StageResources } from '../miner/resources.js';
 import { HashrateMeter } from '../miner/hashrate.js';
@@ -16,11 +16,13 @@ import type { HashrateRates } from '../miner/hashrate.js';
 import { createProgress } from '../ui/progress.js';
 import { attachKeys, KEY_HELP } from '../ui/keys.js';
 import { startApiServer } from '../api/server.js';
-import type { ApiServer, ConnectionState as ApiState, Summary } from '../api/server.js';
+import type { ApiServer } from '../api/server.js';
+import { linkState } from '../miner/summary.js';
+import type { Summary } from '../miner/summary.js';
 import { createMetricsRegistry } from '../api/metrics.js';
-import { History, HISTORY_INTERVAL_MS } from '../api/history.js';
+import { History, HISTORY_INTERVAL_MS } from '../miner/history.js';
 import { ThreadHashrates } from '../miner/thread-hashrate.js';
-import { HashingClock, formatBooks, logOdds, logSpeed, logSummary } from '../ui/status.js';
+import { HashingClock, formatBooks, logOdds, logSpeed, logSummary } from '../miner/status.js';
 import { ExitCode, NativeLoadError, UsageError, messageOf } from '../errors.js';
 import { VERSION } from '../version.js';
 import { cpuFeatures, disableKernel, ensureAddon, selfTest } from '../native/index.js';
@@ -78,7 +80,7 @@ class Miner {
   private readonly client: StratumClient;
   private readonly engine: MiningEngine;
   private api: ApiServer | undefined;
-  private clientState: ClientState = 'idle';
+  private clientState: ConnectionState = 'idle';
   private timers: NodeJS.Timeout[] = [];
   private detachKeys: (() => void) | undefined;
   private finish!: (code: number) => void;
@@ -240,7 +242,7 @@ class Miner {
         id: job.jobId, height: job.height ?? this.s.height ?? null, difficulty: job.difficulty,
         age_s: Math.max(0, Math.round((now - job.receivedAt) / 1000)),
       } : null,
-      connection: { host: ep.host, port: ep.port, state: apiState(this.clientState) },
+      connection: { host: ep.host, port: ep.port, state: linkState(this.clientState) },
       dataset: ds.state === 'building' ? { state: 'building-dataset', progress: ds.progress }
         : ds.state === 'ready' ? { state: 'ready', progress: 1 } : { state: 'idle', progress: 0 },
       ...this.trust(now, rates),
@@ -368,15 +370,5 @@ class Miner {
     this.printOdds();
     await this.log.flush();
     this.finish(code);
-  }
-}
-
-function apiState(s: ClientState): ApiState {
-  switch (s) {
-    case 'connecting': return 'connecting';
-    case 'connected': return 'subscribing';
-    case 'subscribed': return 'connected';
-    case 'refused': return 'refused';
-    default: return 'disconnected';
   }
 }
