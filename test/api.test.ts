@@ -12,6 +12,7 @@ import { History, HISTORY_CAPACITY, HISTORY_INTERVAL_MS } from '../src/miner/his
 import type { HistoryJson } from '../src/miner/history.js';
 import { ThreadHashrates } from '../src/miner/thread-hashrate.js';
 import { formatDifficulty, formatEffort, formatExpectedTime } from '../src/api/dashboard.js';
+import { formatHashrate } from '../src/log/format.js';
 
 function summary(overrides: Partial<Summary> = {}): Summary {
   return {
@@ -375,7 +376,7 @@ describe('dashboard formatters (the page runs these very functions)', () => {
   it('puts the formatters into the served script as they are', async () => {
     await withServer({}, async ({ port }) => {
       const js = (await httpGet(port, '/dashboard.js')).body;
-      for (const f of [formatExpectedTime, formatEffort, formatDifficulty]) assert.ok(js.includes(f.toString()), f.name);
+      for (const f of [formatExpectedTime, formatEffort, formatDifficulty, formatHashrate]) assert.ok(js.includes(f.toString()), f.name);
       for (const mark of ['best-difficulty', 'expected-block', 'effort', 'health', 'effective-hashrate', 'counted-hashrate']) {
         assert.ok((await httpGet(port, '/')).body.includes(`data-metric="${mark}"`), mark);
       }

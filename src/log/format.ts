@@ -64,6 +64,14 @@ export function formatTally(s: { accepted: number; rejected: number; stale: numb
   return `${s.accepted}/${s.rejected}/${s.stale}`;
 }
 
+/**
+ * formatHashrate and what it calls, as script source, for the dashboard's page: the browser runs
+ * the very function the log lines use, so the two cannot drift apart.
+ */
+export const FORMAT_HASHRATE_SOURCE = [
+  `var HASHRATE_UNITS = ${JSON.stringify(HASHRATE_UNITS)};`, scaled.toString(), formatHashrate.toString(),
+].join('\n');
+
 function pad2(n: number): string {
   return String(n).padStart(2, '0');
 }
