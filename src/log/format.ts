@@ -1,4 +1,4 @@
-// Number formatting shared by log lines, the progress display and the stats summary, so a
+// Number formatting shared by log lines, the progress display and the dashboard's page, so a
 // hashrate or a size reads the same wherever an operator sees it.
 
 const HASHRATE_UNITS = ['H/s', 'kH/s', 'MH/s', 'GH/s', 'TH/s'] as const;
