@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { createMetricsRegistry } from '../src/api/metrics.js';
 import { startApiServer } from '../src/api/server.js';
-import type { Summary } from '../src/api/server.js';
+import type { Summary } from '../src/miner/summary.js';
 import { MemoryLogger } from './support/memory-logger.js';
 import { summaryFixture } from './support/summary.js';
 import { TestNode } from './support/test-node.js';

@@ -4,13 +4,15 @@ import { httpGet } from './support/net.js';
 import { connect } from 'node:net';
 import { createMetricsRegistry } from '../src/api/metrics.js';
 import { startApiServer } from '../src/api/server.js';
-import type { ApiServer, Summary } from '../src/api/server.js';
+import type { ApiServer } from '../src/api/server.js';
+import type { Summary } from '../src/miner/summary.js';
 import { MemoryLogger } from './support/memory-logger.js';
 import { UsageError } from '../src/errors.js';
-import { History, HISTORY_CAPACITY, HISTORY_INTERVAL_MS } from '../src/api/history.js';
-import type { HistoryJson } from '../src/api/history.js';
+import { History, HISTORY_CAPACITY, HISTORY_INTERVAL_MS } from '../src/miner/history.js';
+import type { HistoryJson } from '../src/miner/history.js';
 import { ThreadHashrates } from '../src/miner/thread-hashrate.js';
 import { formatDifficulty, formatEffort, formatExpectedTime } from '../src/api/dashboard.js';
+import { formatHashrate } from '../src/log/format.js';
 
 function summary(overrides: Partial<Summary> = {}): Summary {
   return {
@@ -325,7 +327,7 @@ describe('History', () => {
     const h = new History(HISTORY_CAPACITY);
     const n = HISTORY_CAPACITY * 2 + 7;
     for (let i = 0; i < n; i++) {
-      h.record({ hashrate: { '10s': i, '60s': null, '15m': null, threads: [] }, shares: { accepted: i, rejected: 0, stale: 0 } }, i);
+      h.record({ hashrate: { '10s': i, '60s': null, '15m': null }, shares: { accepted: i, rejected: 0, stale: 0 } }, i);
     }
     assert.equal(h.size, HISTORY_CAPACITY);
     const json = h.toJson();
@@ -374,7 +376,7 @@ describe('dashboard formatters (the page runs these very functions)', () => {
   it('puts the formatters into the served script as they are', async () => {
     await withServer({}, async ({ port }) => {
       const js = (await httpGet(port, '/dashboard.js')).body;
-      for (const f of [formatExpectedTime, formatEffort, formatDifficulty]) assert.ok(js.includes(f.toString()), f.name);
+      for (const f of [formatExpectedTime, formatEffort, formatDifficulty, formatHashrate]) assert.ok(js.includes(f.toString()), f.name);
       for (const mark of ['best-difficulty', 'expected-block', 'effort', 'health', 'effective-hashrate', 'counted-hashrate']) {
         assert.ok((await httpGet(port, '/')).body.includes(`data-metric="${mark}"`), mark);
       }

@@ -7,8 +7,8 @@ import { httpGet } from './support/net.js';
 import type { Browser, Page } from 'playwright-core';
 import { createMetricsRegistry } from '../src/api/metrics.js';
 import { startApiServer } from '../src/api/server.js';
-import type { Summary } from '../src/api/server.js';
-import { History } from '../src/api/history.js';
+import type { Summary } from '../src/miner/summary.js';
+import { History } from '../src/miner/history.js';
 import { formatHashrate } from '../src/log/format.js';
 import { formatDifficulty, formatEffort, formatExpectedTime } from '../src/api/dashboard.js';
 import { MemoryLogger } from './support/memory-logger.js';
@@ -113,7 +113,7 @@ describe('dashboard in headless chromium', { skip, timeout: 120_000 }, () => {
     };
     const history = new History();
     for (let i = 0; i < 12; i++) {
-      history.record({ hashrate: { '10s': 17_000 + 200 * i, '60s': 17_500, '15m': null, threads: [] },
+      history.record({ hashrate: { '10s': 17_000 + 200 * i, '60s': 17_500, '15m': null },
         shares: { accepted: Math.floor(i / 2), rejected: 0, stale: 0 } }, 1_700_000_000_000 + 5_000 * i);
     }
     const token = 'dash-token-7f3c';

@@ -9,7 +9,7 @@ import { createLogger } from '../src/log/logger.js';
 import { fieldsNotInMessage, formatHashrate, plural } from '../src/log/format.js';
 import { BadLineReporter } from '../src/stratum/bad-lines.js';
 import { MemoryLogger } from './support/memory-logger.js';
-import { HashingClock, formatBooks, logSpeed, logSummary } from '../src/ui/status.js';
+import { HashingClock, formatBooks, logSpeed, logSummary } from '../src/miner/status.js';
 import type { ShareCounts } from '../src/miner/engine.js';
 import { formatBenchForHumans } from '../src/commands/bench.js';
 import { CacheHandle, SearchEngine } from '../src/native/index.js';

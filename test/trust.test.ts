@@ -224,7 +224,7 @@ test('GET /health: 200 while mining, 503 with a reason when the node goes away, 
 });
 
 test('the odds line formats: effort to three digits, the expected time in years past one', async () => {
-  const { formatEffort, formatExpected } = await import('../src/ui/status.js');
+  const { formatEffort, formatExpected } = await import('../src/miner/status.js');
   assert.equal(formatEffort(0), '0%');
   assert.equal(formatEffort(0.000123456), '0.0123%');
   assert.equal(formatEffort(0.4567), '45.7%');

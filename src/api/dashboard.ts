@@ -4,7 +4,9 @@
 // is all a hashrate curve needs, and it costs no dependency. The page holds no data: the script
 // polls /summary and /history, with the bearer token when the server wants one. The few formatters
 // written in TypeScript here are put into the script as their own source text, so the tests
-// compare the page with the very functions it runs.
+// compare the page with the very functions it runs; the hashrate is formatted by the log lines'
+// own formatHashrate, put in the same way.
+import { FORMAT_HASHRATE_SOURCE } from '../log/format.js';
 
 /** Expected time to a block, coarse: '42 s', '12 min', '5 h 3 min', '3 d 4 h', '12 y 40 d', '3.41 M y'; '\u2014' while unknown. */
 export function formatExpectedTime(s: number | null): string {
@@ -183,14 +185,9 @@ const JS = `'use strict';
   var timers = [];
   var $ = function (id) { return document.getElementById(id); };
 
-  // The same units as the miner's log lines (src/log/format.ts formatHashrate).
-  function rate(hps) {
-    if (hps === null || hps === undefined || !isFinite(hps) || hps < 0) return 'n/a';
-    var units = ['H/s', 'kH/s', 'MH/s', 'GH/s', 'TH/s'], i = 0;
-    while (hps >= 1000 && i < units.length - 1) { hps /= 1000; i++; }
-    if (hps.toFixed(2) === '1000.00' && i < units.length - 1) { hps /= 1000; i++; }
-    return hps.toFixed(2) + ' ' + units[i];
-  }
+  // The miner's own formatter (src/log/format.ts formatHashrate), so the page reads as the log lines.
+${FORMAT_HASHRATE_SOURCE}
+  var rate = formatHashrate;
   var si = ${formatDifficulty.toString()};
   function age(s) {
     if (s === null || s === undefined) return '-';

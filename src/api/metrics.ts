@@ -2,7 +2,7 @@
 // can never disagree and the mining code needs no metric calls of its own.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { HashrateWindow } from '../miner/hashrate.js';
-import type { Summary } from './server.js';
+import type { Summary } from '../miner/summary.js';
 
 export interface MetricsOptions {
   /** prom-client's process and Node.js metrics (CPU, memory, event loop lag, GC). Default true. */
@@ -79,7 +79,7 @@ export function createMetricsRegistry(getSummary: () => Summary, opts: MetricsOp
     () => getSummary().job?.age_s ?? null);
   simpleGauge(registers, 'cfx_miner_connected', '1 while subscribed to a node, else 0.',
     () => (getSummary().connection.state === 'connected' ? 1 : 0));
-  simpleGauge(registers, 'cfx_miner_dataset_progress_ratio', 'Progress of the cache or dataset build, 0 to 1.',
+  simpleGauge(registers, 'cfx_miner_dataset_progress_ratio', 'Progress of the full-mode dataset build, 0 to 1 (1 once built, 0 without a dataset).',
     () => getSummary().dataset.progress);
   simpleGauge(registers, 'cfx_miner_uptime_seconds', 'Seconds since the miner started.', () => getSummary().uptime_s);
   new Gauge({

@@ -10,44 +10,10 @@ import type { Registry } from 'prom-client';
 import { MinerError, UsageError, messageOf } from '../errors.js';
 import type { Logger } from '../log/types.js';
 import { fromNode } from '../log/untrusted.js';
-import type { HashrateRates } from '../miner/hashrate.js';
+import type { HistoryJson } from '../miner/history.js';
+import type { Summary } from '../miner/summary.js';
 import { DASHBOARD_ASSETS } from './dashboard.js';
 import { HostAllowList, canonicalAddress, isLoopbackName } from './host-check.js';
-import type { HistoryJson } from './history.js';
-
-export type ConnectionState = 'disconnected' | 'connecting' | 'subscribing' | 'connected' | 'refused';
-export type DatasetState = 'idle' | 'building-cache' | 'building-dataset' | 'ready';
-
-/** What the miner reports; getSummary builds one per request from live state. */
-export interface Summary {
-  version: string;
-  uptime_s: number;
-  algo: string;
-  mode: string;
-  threads: number;
-  /** H/s per window; null until the window has data (HashrateMeter.rates); threads: each thread's 10 s rate. */
-  hashrate: HashrateRates & { threads: (number | null)[] };
-  shares: { accepted: number; rejected: number; stale: number };
-  /** difficulty is exact: a bigint here, a decimal string in the JSON. */
-  job: { id: string; height: number | null; difficulty: bigint; /** seconds since it arrived */ age_s: number } | null;
-  connection: { host: string | null; port: number | null; state: ConnectionState };
-  /** progress: 0..1 of the build in progress (1 when ready). */
-  dataset: { state: DatasetState; progress: number };
-  /** Hashes computed since start, all threads. */
-  hashes: number;
-  /** The best (highest-difficulty) hash since start, re-checked on the host; null before the first share. difficulty = floor((2^256-1)/hash). */
-  best: { difficulty: bigint; nonce: string /* "0x..", hex */; job: string /* job id */; height: number | null } | null;
-  /** Seconds one block is expected to take: job difficulty / hashrate; null without a job or a rate. */
-  expected_block_s: number | null;
-  /** Sum over hashes of 1 / their job's difficulty since start or the last accepted solution (1.0 = one block was expected). */
-  effort: number;
-  /** Internal shares: hashes at share_difficulty re-hashed on the host by an independent path. */
-  self_check: { share_difficulty: bigint | null; checked: number; invalid: number; effective_hps: number | null };
-  /** The start-up self-test of every kernel the CPU selected. */
-  self_test: { ok: boolean; kernels: { name: string; ok: boolean; ms: number }[] };
-  /** What GET /health answers. */
-  health: { ok: boolean; reasons: string[] };
-}
 
 export interface ApiServerOptions {
   /** Default 127.0.0.1. */

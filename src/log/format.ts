@@ -1,4 +1,4 @@
-// Number formatting shared by log lines, the progress display and the stats summary, so a
+// Number formatting shared by log lines, the progress display and the dashboard's page, so a
 // hashrate or a size reads the same wherever an operator sees it.
 
 const HASHRATE_UNITS = ['H/s', 'kH/s', 'MH/s', 'GH/s', 'TH/s'] as const;
@@ -63,6 +63,14 @@ export function plural(n: number | bigint, singular: string, pluralForm = `${sin
 export function formatTally(s: { accepted: number; rejected: number; stale: number }): string {
   return `${s.accepted}/${s.rejected}/${s.stale}`;
 }
+
+/**
+ * formatHashrate and what it calls, as script source, for the dashboard's page: the browser runs
+ * the very function the log lines use, so the two cannot drift apart.
+ */
+export const FORMAT_HASHRATE_SOURCE = [
+  `var HASHRATE_UNITS = ${JSON.stringify(HASHRATE_UNITS)};`, scaled.toString(), formatHashrate.toString(),
+].join('\n');
 
 function pad2(n: number): string {
   return String(n).padStart(2, '0');

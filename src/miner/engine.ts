@@ -14,6 +14,7 @@ import { PowMismatchWatch, SentNonces, isIncorrectNonce } from './verdicts.js';
 import { messageOf } from '../errors.js';
 import { SelfCheck, guessHps, recheckHash } from './shares.js';
 import type { HashMode, InvalidShare, ShareJob } from './shares.js';
+import type { ShareTally } from './summary.js';
 
 export interface EngineOptions {
   algo: Algo;
@@ -610,7 +611,7 @@ export function alreadySolvedBy(reason: string | undefined, nonce: bigint): bool
 }
 
 /** Shares as a pool dashboard shows them: stale = never sent because replaced, or called stale by the node. */
-export function shareSummary(c: ShareCounts): { accepted: number; rejected: number; stale: number } {
+export function shareSummary(c: ShareCounts): ShareTally {
   return { accepted: c.accepted, rejected: c.rejected - c.rejectedStale, stale: c.droppedStale + c.rejectedStale };
 }
 

@@ -1,6 +1,6 @@
-// Hashrate over 10 s, 60 s and 15 min, as xmrig reports it: the engine samples the cumulative
-// hash count about twice a second; each window's rate is the hashes between its oldest and newest
-// samples divided by the time between them. Pure: the caller passes the time.
+// Hashrate over 10 s, 60 s and 15 min, as xmrig reports it: the farm's tick samples the
+// cumulative hash count twice a second; each window's rate is the hashes between its oldest and
+// newest samples divided by the time between them. Pure: the caller passes the time.
 
 export type HashrateWindow = '10s' | '60s' | '15m';
 export type HashrateRates = Record<HashrateWindow, number | null>;

@@ -5,8 +5,11 @@ import type { Logger } from '../log/types.js';
 import type { Job } from '../miner/job.js';
 import type { Endpoint } from './connection.js';
 import type { SubmitResult } from '../miner/pool.js';
+import type { ConnectionState } from '../miner/summary.js';
 
 export type { Endpoint } from './connection.js';
+/** The client's states: the farm reads them, so the miner's room defines them (see miner/summary.ts). */
+export type { ConnectionState } from '../miner/summary.js';
 
 export interface BackoffOptions {
   /** First delay after a failure. */
@@ -44,8 +47,6 @@ export interface StratumClientOptions {
   lateReplyWindowMs?: number;
 }
 
-export type ConnectionState =
-  | 'idle' | 'connecting' | 'connected' | 'subscribed' | 'disconnected' | 'backoff' | 'refused' | 'closed';
 
 export interface StateChange {
   state: ConnectionState;

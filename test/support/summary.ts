@@ -1,5 +1,5 @@
 // A hand-built Summary for the stats API's tests: every field filled, overridable per test.
-import type { Summary } from '../../src/api/server.js';
+import type { Summary } from '../../src/miner/summary.js';
 
 export function summaryFixture(overrides: Partial<Summary> = {}): Summary {
   return {

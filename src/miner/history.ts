@@ -1,7 +1,9 @@
 // The recent past for the dashboard: one sample of the hashrate windows and the share counts
 // every HISTORY_INTERVAL_MS, in a fixed ring, so memory stays the same after a month as after
-// an hour. Pure: the caller passes the summary and the time.
-import type { Summary } from './server.js';
+// an hour. Pure: the caller passes the figures and the time. The farm keeps it; GET /history
+// serves toJson().
+import type { HashrateRates } from './hashrate.js';
+import type { ShareTally } from './summary.js';
 
 /** One sample per 5 s: fine enough to see a dip, coarse enough that a sample costs nothing. */
 export const HISTORY_INTERVAL_MS = 5_000;
@@ -39,7 +41,7 @@ export class History {
     return this.count;
   }
 
-  record(summary: Pick<Summary, 'hashrate' | 'shares'>, nowUnixMs: number): void {
+  record(summary: { hashrate: HashrateRates; shares: ShareTally }, nowUnixMs: number): void {
     const slot = (this.head + this.count) % this.capacity;
     if (this.count === this.capacity) this.head = (this.head + 1) % this.capacity;
     else this.count++;

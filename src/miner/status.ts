@@ -1,18 +1,18 @@
 // The miner's periodic and closing lines: the speed line (or "waiting for the node" while there
 // is no node to mine for), the summary at exit (a short headline plus one detail line), and the
-// solution books. Under --log-json the numbers travel as fields, not only inside `msg`.
+// solution books. Under --log-json the numbers travel as fields, not only inside `msg`. The farm
+// (farm.ts) decides when each is due.
 import type { ConsoleLogger } from '../log/logger.js';
 import type { LogFields } from '../log/types.js';
 import { formatDuration, formatHashrate, plural } from '../log/format.js';
-import type { HashrateRates } from '../miner/hashrate.js';
-import type { ShareCounts } from '../miner/engine.js';
-import { formatDifficulty, shortJobId } from '../miner/job.js';
-
-type Shares = { accepted: number; rejected: number; stale: number };
+import type { HashrateRates } from './hashrate.js';
+import type { ShareCounts } from './engine.js';
+import { formatDifficulty, shortJobId } from './job.js';
+import type { ShareTally } from './summary.js';
 
 export interface SpeedInput {
   rates: HashrateRates;
-  shares: Shares;
+  shares: ShareTally;
   paused: boolean;
   /** Subscribed to a node: there is work to hash. */
   connected: boolean;
@@ -41,7 +41,7 @@ export interface SummaryInput {
   hashingMs: number;
   hashes: number;
   counts: ShareCounts;
-  shares: Shares;
+  shares: ShareTally;
 }
 
 /** Two lines: what an operator wants at a glance, then where every solution went. */
