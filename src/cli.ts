@@ -60,7 +60,7 @@ function buildProgram(run: (p: Promise<number>) => void): Command {
     });
 
   powOptions(program.command('verify'))
-    .description('print "valid" (exit 0) or "invalid" (exit 1) for a nonce against a boundary')
+    .description('print "valid" (exit 0) or "invalid" (exit 5) for a nonce against a boundary')
     .option('--boundary <hex>', 'the target: valid when (hash - lower_bound(nonce)) mod 2^256 < boundary')
     .action((opts: Record<string, string>) => run(verifyCommand(opts, process.stdout)));
 

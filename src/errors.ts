@@ -6,6 +6,11 @@ export const ExitCode = {
   usage: 2,
   native: 3,
   refused: 4,
+  /**
+   * `cfx-miner verify`: the nonce does not meet the boundary. An answer, not a failure, so a
+   * script can tell it from 1 (the check itself could not run).
+   */
+  invalid: 5,
   interrupted: 130,
 } as const;
 

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { cliPath, loadVectors } from './support/fixtures.js';
+import { ExitCode } from '../src/errors.js';
 
 interface Run { code: number | null; stdout: string; stderr: string }
 
@@ -45,7 +46,7 @@ test('hash prints 0x<hash> for single vectors of each algorithm', async () => {
   assert.equal(r2.stdout, `${kec.hash}\n`);
 });
 
-test('verify says valid (exit 0) or invalid (exit 1) by the strict boundary rule', async () => {
+test('verify says valid (exit 0) or invalid (exit 5, not the failure status 1) by the strict boundary rule', async () => {
   const kec = vectors.find((v) => v.kind === 'keccak')!;
   assert.equal(kec.kind, 'keccak');
   const hash = BigInt(kec.hash);
@@ -53,7 +54,9 @@ test('verify says valid (exit 0) or invalid (exit 1) by the strict boundary rule
   const above = await runCli([...base, '--boundary', '0x' + (hash + 1n).toString(16)]);
   assert.deepEqual([above.code, above.stdout], [0, 'valid\n']);
   const equal = await runCli([...base, '--boundary', '0x' + hash.toString(16)]);
-  assert.deepEqual([equal.code, equal.stdout], [1, 'invalid\n']);
+  assert.deepEqual([equal.code, equal.stdout], [ExitCode.invalid, 'invalid\n']);
+  assert.equal(ExitCode.invalid, 5);
+  assert.notEqual(ExitCode.invalid, ExitCode.failure);
 });
 
 test('bad input is one clear line on stderr and exit 2, never a crash', async () => {

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import type { Algo } from '../native/index.js';
 import { parseHeight, parseHex, parseHexUint } from '../hex.js';
 import { Verifier } from '../miner/verify.js';
-import { UsageError, messageOf } from '../errors.js';
+import { ExitCode, UsageError, messageOf } from '../errors.js';
 
 export interface HashArgs {
   algo?: string;
@@ -71,7 +71,7 @@ export async function verifyCommand(args: HashArgs, out: NodeJS.WritableStream):
   const boundary = parseBoundary(args.boundary);
   const { valid } = await new Verifier().verify({ ...q, boundary }, q.nonce);
   out.write(valid ? 'valid\n' : 'invalid\n');
-  return valid ? 0 : 1;
+  return valid ? ExitCode.ok : ExitCode.invalid;
 }
 
 /**
