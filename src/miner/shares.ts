@@ -6,7 +6,8 @@
 // difficulty / time) to hold against the counted one, and invalid shares, which mean a kernel or
 // memory fault (self-repair.ts acts on them). Also here: effort and the expected time to a block.
 import type { CacheHandle, FoundShare } from '../native/index.js';
-import { MAX_SHARE_BITS, hashKeccak, hashOctopusLightAsync } from '../native/index.js';
+import { MAX_SHARE_BITS } from '../native/index.js';
+import { independentHash } from './verify.js';
 import { HashrateMeter } from './hashrate.js';
 import type { HashrateRates } from './hashrate.js';
 import type { Job } from './job.js';
@@ -77,11 +78,9 @@ export interface ShareJob {
   generation: number;
 }
 
-/** Re-hashes a nonce off the event loop for Octopus (light, on a pool thread), or at once for keccak. */
+/** Re-hashes a nonce found for `a` by the independent path (verify.ts), as `cfx-miner verify` does. */
 export function recheckHash(a: ShareJob, nonce: bigint): Promise<Buffer> {
-  return a.algo === 'keccak'
-    ? Promise.resolve(hashKeccak(a.job.powHash, nonce))
-    : hashOctopusLightAsync(a.cache!, a.job.powHash, nonce, a.datasetBytes!);
+  return independentHash(a.algo, a.job.powHash, a.cache, nonce, a.datasetBytes);
 }
 
 export interface Best {
