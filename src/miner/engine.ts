@@ -5,16 +5,21 @@ import type { Algo, CacheHandle, DatasetHandle, FoundNonce, FoundShare } from '.
 import { STAGE_LENGTH, U64_MAX, SearchEngine, stageBytes, meetsBoundary } from '../native/index.js';
 import type { Logger } from '../log/types.js';
 import { RateLimitedLog } from '../log/rate-limit.js';
-import { formatTally } from '../log/format.js';
 import type { Job } from './job.js';
 import { formatDifficulty, sameWork, shortJobId } from './job.js';
 import type { StageResources } from './resources.js';
-import type { SubmitResult, SubmitTarget } from './pool.js';
-import { PowMismatchWatch, SentNonces, isIncorrectNonce } from './verdicts.js';
+import type { SubmitTarget } from './pool.js';
 import { messageOf } from '../errors.js';
 import { SelfCheck, guessHps, recheckHash } from './shares.js';
 import type { HashMode, InvalidShare, ShareJob } from './shares.js';
-import type { ShareTally } from './summary.js';
+import { emptyShareCounts } from './books.js';
+import type { ShareCounts } from './books.js';
+import { Submitter } from './submitter.js';
+
+// The books and the verdict rule moved out of this file; their old import path still works.
+export type { ShareCounts } from './books.js';
+export { booksBalance, shareSummary } from './books.js';
+export { alreadySolvedBy } from './verdicts.js';
 
 export interface EngineOptions {
   algo: Algo;
@@ -37,46 +42,12 @@ export interface EngineOptions {
  */
 const RECENT_GENERATIONS = 8;
 
-// Solutions between the search threads and the node, in two bounded stages. The node makes one
-// block per solution and answers a submit in milliseconds, so a few dozen in flight already means
-// the target is absurdly easy (a test network at difficulty 1): beyond these bounds a solution is
-// dropped and counted (droppedBacklog), never queued, so memory and the event loop stay bounded
-// whatever the node sends.
-/** Solutions waiting for or in their host re-check (an Octopus re-check is a light hash on a pool thread). */
-export const MAX_CHECKING = 8;
-/** Submits sent and not yet answered. */
-export const MAX_SUBMITTING = 32;
-
 /**
- * The books. Every solution found ends in exactly one place:
- * found = submitted + droppedStale + droppedInvalid + droppedBacklog + lost + withheld + checking + inFlight + pending,
- * and submitted = accepted + rejected + timedOut (rejected includes the node's "stale" answers).
- * A verdict that arrives after its submit timed out moves it from timedOut to accepted or rejected.
+ * Solutions waiting for or in their host re-check (an Octopus re-check is a light hash on a pool
+ * thread). Like MAX_SUBMITTING after it, a bound past which a solution is dropped and counted
+ * (droppedBacklog), never queued, so memory and the event loop stay bounded whatever the node sends.
  */
-export interface ShareCounts {
-  found: number;
-  submitted: number;
-  accepted: number;
-  rejected: number;
-  /** Of `rejected`: the node said the job was stale. */
-  rejectedStale: number;
-  timedOut: number;
-  /** Never sent: its job had been replaced before it could go out. */
-  droppedStale: number;
-  /** Never sent: failed the host-side re-check. */
-  droppedInvalid: number;
-  /** Never sent: the pipeline was full (MAX_CHECKING, MAX_SUBMITTING, or the native queue). */
-  droppedBacklog: number;
-  /** The connection dropped before the node answered, and the node came back with other work. */
-  lost: number;
-  /** Never sent: the node was rejecting this miner's proof of work (see MiningEngine.powMismatch). */
-  withheld: number;
-  /** In the host re-check now. */
-  checking: number;
-  inFlight: number;
-  /** Waiting for the connection to return with the same job. */
-  pending: number;
-}
+export const MAX_CHECKING = 8;
 
 interface Active {
   generation: number;
@@ -98,17 +69,9 @@ export class MiningEngine {
   private stopped = false;
   private waitingForHeight = false;
   private startNonce = randomBytes(8).readBigUInt64LE();
-  /** `sent`: the submit was written to a node (it may have taken it), so "already solved" answers our own. */
-  private readonly pending: { job: Job; nonce: bigint; sent: boolean }[] = [];
-  private readonly sentNonces = new SentNonces();
-  private readonly pow = new PowMismatchWatch();
-  /** The job of the last "holding back solutions" line. */
-  private withheldFor: Buffer | undefined;
-  private readonly inFlight = new Set<Promise<void>>();
-  private readonly counts: ShareCounts = {
-    found: 0, submitted: 0, accepted: 0, rejected: 0, rejectedStale: 0, timedOut: 0, droppedStale: 0, droppedInvalid: 0,
-    droppedBacklog: 0, lost: 0, withheld: 0, checking: 0, inFlight: 0, pending: 0,
-  };
+  /** The books: this counts up to the send, the Submitter from the send on. */
+  private readonly counts: ShareCounts = emptyShareCounts();
+  private readonly submitter: Submitter;
   /** Per-solution and per-job lines, which a node controls the rate of. */
   private readonly lines: RateLimitedLog;
   /** Internal shares: best difficulty, effective hashrate, invalid shares. */
@@ -129,6 +92,10 @@ export class MiningEngine {
     this.search = new SearchEngine(opts.threads, (found) => this.onFound(found), (shares) => this.onShares(shares));
     // Deferred: the job line must not lengthen a switch (printing one costs more than the switch).
     this.lines = new RateLimitedLog(opts.logger, { deferOutput: true });
+    this.submitter = new Submitter({
+      algo: opts.algo, fixedHeight: opts.fixedHeight, pool: opts.pool, counts: this.counts, lines: this.lines,
+      latest: () => this.latest, onAccepted: () => this.opts.onAccepted?.(),
+    });
   }
 
   get currentJob(): Job | undefined { return this.latest; }
@@ -143,7 +110,7 @@ export class MiningEngine {
    * Unix ms, `algo` this miner's --algo. Cleared by the next accepted answer. For /health.
    */
   get powMismatch(): { since: number; algo: string } | undefined {
-    const since = this.pow.since;
+    const since = this.submitter.powMismatchSince;
     return since === undefined ? undefined : { since, algo: this.opts.algo };
   }
   totalHashes(): number { return this.search.totalHashes(); }
@@ -173,12 +140,12 @@ export class MiningEngine {
     const latest = this.latest;
     if (latest && this.active?.generation && sameWork(job, latest)) {
       // The node re-sends its current job about once a minute: keep searching where we are.
-      this.resubmitPending(job);
+      this.submitter.resubmitPending(job);
       return;
     }
     const seq = ++this.seq;
     this.latest = job;
-    this.resubmitPending(job);
+    this.submitter.resubmitPending(job);
     const height = job.height ?? this.opts.fixedHeight;
     if (this.opts.algo === 'octopus' && height === undefined) {
       this.pauseSearch();
@@ -351,7 +318,7 @@ export class MiningEngine {
     const a = this.active!;
     for (const f of found) {
       this.counts.found++;
-      if (this.counts.checking >= MAX_CHECKING || this.counts.inFlight >= MAX_SUBMITTING) {
+      if (this.counts.checking >= MAX_CHECKING || this.submitter.full) {
         this.counts.droppedBacklog++;
       } else {
         void this.check(a, f);
@@ -390,142 +357,13 @@ export class MiningEngine {
       this.counts.droppedStale++; // replaced while it was being re-checked
       return;
     }
-    if (this.counts.inFlight >= MAX_SUBMITTING) {
+    if (this.submitter.full) {
       this.counts.droppedBacklog++;
       return;
     }
     this.lines.line('found', 'info', 'share', 'solutions found',
       `solution found for job ${shortJobId(a.job.jobId)}: nonce 0x${f.nonce.toString(16)}`);
-    this.send(a.job, f.nonce);
-  }
-
-  /** `sentBefore`: a resubmit of a solution whose first submit may have reached the node. */
-  private send(job: Job, nonce: bigint, sentBefore = false): void {
-    if (!this.pow.maySend(job.powHash, nonce)) {
-      this.counts.withheld++;
-      if (!this.withheldFor?.equals(job.powHash)) {
-        this.withheldFor = job.powHash; // one line per job: the count is in the books
-        this.lines.line('withheld', 'info', 'share', 'withheld jobs', `holding back solutions for job ${shortJobId(job.jobId)}: ` +
-          'the node rejects this miner\'s proof of work (see the error above); one goes out as a probe on the next job');
-      }
-      return;
-    }
-    const again = this.sentNonces.add(job.powHash, nonce) || sentBefore;
-    this.counts.inFlight++;
-    const late = (r: SubmitResult): void => this.onSubmitResult(job, nonce, r, again, true);
-    const p = this.opts.pool.submit(job, nonce, late).then(
-      (r) => this.onSubmitResult(job, nonce, r, again),
-      (err: unknown) => this.onSubmitResult(job, nonce, { status: 'error', reason: messageOf(err), rttMs: 0 }, again),
-    ).finally(() => {
-      this.counts.inFlight--;
-      this.inFlight.delete(p);
-    });
-    this.inFlight.add(p);
-  }
-
-  /**
-   * The node's answer, or its absence. `sentBefore`: this nonce had gone to the node for this
-   * job before (so "already solved" is our own earlier submit). `late`: a verdict after the
-   * submit was counted timed out; it moves the solution from timed out to its verdict.
-   */
-  private onSubmitResult(job: Job, nonce: bigint, r: SubmitResult, sentBefore: boolean, late = false): void {
-    const rtt = `${Math.round(r.rttMs)} ms`;
-    const id = shortJobId(job.jobId);
-    const solved = r.status === 'rejected' && alreadySolvedBy(r.reason, nonce);
-    // Sent before: a resubmit after a dropped connection, and the node had accepted this very nonce
-    // already. Never sent: another miner was first (the node quotes the submitter's nonce either way).
-    if (solved && sentBefore) r = { ...r, status: 'accepted' };
-    const solvedByOther = solved && !sentBefore;
-    if (r.notSent) this.sentNonces.remove(job.powHash, nonce);
-    this.watchPow(job, nonce, r);
-    if (late) {
-      // Booked again below, with the verdict.
-      this.counts.submitted--;
-      this.counts.timedOut--;
-    }
-    if (r.status === 'disconnected' && this.stopped) {
-      this.counts.lost++; // shutting down: nobody will be here when the node comes back
-      return;
-    }
-    // Late answers are rare and each one corrects the books: their own rate limit, not drowned by the rest.
-    const after = late ? `late answer for job ${id}: ` : '';
-    const key = (kind: string): string => (late ? 'late' : kind);
-    switch (r.status) {
-      case 'accepted':
-        this.counts.submitted++;
-        this.counts.accepted++;
-        this.opts.onAccepted?.();
-        this.lines.line(key('accepted'), 'info', 'share', late ? 'late answers' : 'accepted solutions', late
-          ? `${after}accepted after ${rtt} (${formatTally(shareSummary(this.counts))})`
-          : `accepted (${formatTally(shareSummary(this.counts))}) job ${id} in ${rtt}`);
-        return;
-      case 'rejected':
-      case 'error':
-        this.counts.submitted++;
-        this.counts.rejected++;
-        if (/stale/i.test(r.reason ?? '')) {
-          this.counts.rejectedStale++;
-          this.lines.line(key('stale'), 'warn', 'share', late ? 'late answers' : 'stale answers', late
-            ? `${after}stale (${r.reason}) after ${rtt}`
-            : `stale: job ${id} was replaced at the node (${r.reason}) in ${rtt}`);
-        } else if (solvedByOther) {
-          this.lines.line(key('rejected'), 'warn', 'share', late ? 'late answers' : 'rejections', `${after}rejected job ${id}: another miner had already ` +
-            `sent nonce 0x${nonce.toString(16)}, which this miner never sent before (${r.reason}), in ${rtt}`);
-        } else {
-          this.lines.line(key('rejected'), 'warn', 'share', late ? 'late answers' : 'rejections', late
-            ? `${after}rejected after ${rtt}: ${r.reason ?? 'no reason given'}`
-            : `rejected job ${id}: ${r.reason ?? 'no reason given'} in ${rtt}`);
-        }
-        return;
-      case 'timeout':
-        this.counts.submitted++;
-        this.counts.timedOut++;
-        this.lines.line('timeout', 'warn', 'share', 'unanswered submits', `no answer to a submit for job ${id} within ${rtt}`);
-        return;
-      case 'disconnected':
-        // The node may come back with the same job (window 1): keep it until the next notify says.
-        // Bounded: only submits in flight (at most MAX_SUBMITTING) can come back this way.
-        this.pending.push({ job, nonce, sent: sentBefore || !r.notSent });
-        this.counts.pending = this.pending.length;
-        this.lines.line('pending', 'warn', 'share', 'solutions kept for reconnect',
-          `connection lost before the node answered; keeping the solution for job ${id} until reconnect`);
-    }
-  }
-
-  /** A run of "Incorrect Nonce" for solutions that passed the host re-check: the node's PoW is not ours. */
-  private watchPow(job: Job, nonce: bigint, r: SubmitResult): void {
-    const verdict = r.status === 'accepted' ? 'accepted' : r.status === 'rejected' && isIncorrectNonce(r.reason) ? 'incorrect' : 'other';
-    const latest = this.latest !== undefined && job.powHash.equals(this.latest.powHash);
-    const outcome = this.pow.onAnswer(job.powHash, nonce, verdict, latest);
-    if (outcome === 'cleared') {
-      this.lines.line('pow', 'info', 'share', 'PoW mismatch lines', 'the node accepted a solution again: sending every solution');
-    } else if (outcome === 'error') {
-      const algo = this.opts.algo;
-      // Octopus hashes at a height: a job without one was mined at the fixed --height, which may be wrong.
-      const height = algo === 'octopus' && job.height === undefined
-        ? `, and --height (${this.opts.fixedHeight}): the node's jobs carry no height, so the miner hashes at that one`
-        : '';
-      this.lines.line('pow', 'error', 'share', 'PoW mismatch lines', `the node answered "Incorrect Nonce" to ${this.pow.incorrectInARow} solutions in a row ` +
-        `that passed this miner's own re-check: the node computes a different proof of work than this miner (--algo ${algo}). ` +
-        `Check --algo (octopus for mainnet and most nodes, keccak for a node in test mode)${height}. ` +
-        'Holding solutions back; one goes out as a probe on each new job');
-    }
-  }
-
-  private resubmitPending(job: Job): void {
-    if (this.pending.length === 0) return;
-    const keep = this.pending.splice(0);
-    this.counts.pending = 0;
-    for (const p of keep) {
-      if (sameWork(p.job, job) || p.job.powHash.equals(job.powHash)) {
-        this.lines.line('resubmit', 'info', 'share', 'resubmits', `resubmitting a solution for job ${shortJobId(job.jobId)} after reconnect`);
-        this.send(job, p.nonce, p.sent);
-      } else {
-        this.counts.lost++;
-        this.lines.line('lost', 'warn', 'share', 'lost solutions',
-          `dropped a solution for job ${shortJobId(p.job.jobId)}: the node moved on while we were away`);
-      }
-    }
+    this.submitter.send(a.job, f.nonce);
   }
 
   /** No connection: hashing would only produce solutions nobody can take. */
@@ -550,16 +388,7 @@ export class MiningEngine {
     if (this.stopped) return;
     this.stopped = true;
     this.search.destroy();
-    if (this.inFlight.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled([...this.inFlight]),
-        new Promise((r) => { timer = setTimeout(r, graceMs); }),
-      ]);
-      clearTimeout(timer);
-    }
-    this.counts.lost += this.pending.splice(0).length;
-    this.counts.pending = 0;
+    await this.submitter.stop(graceMs);
     this.lines.close();
   }
 
@@ -593,30 +422,4 @@ function shareJob(a: Active): ShareJob {
 
 function isAbort(err: unknown): boolean {
   return err instanceof Error && err.name === 'AbortError';
-}
-
-/**
- * The node's "Problem already solved with nonce = N" (N decimal or hex) names this nonce. The real
- * node always quotes the submitter's own nonce there, so this says only that the nonce was taken:
- * by this miner's earlier submit, or by another miner (the engine knows which from what it sent).
- */
-export function alreadySolvedBy(reason: string | undefined, nonce: bigint): boolean {
-  const m = /already solved with nonce\s*=\s*(0x[0-9a-f]+|\d+)/i.exec(reason ?? '');
-  if (!m) return false;
-  try {
-    return BigInt(m[1]!) === nonce;
-  } catch {
-    return false;
-  }
-}
-
-/** Shares as a pool dashboard shows them: stale = never sent because replaced, or called stale by the node. */
-export function shareSummary(c: ShareCounts): ShareTally {
-  return { accepted: c.accepted, rejected: c.rejected - c.rejectedStale, stale: c.droppedStale + c.rejectedStale };
-}
-
-/** The two identities of ShareCounts; both hold at every moment the event loop is idle. */
-export function booksBalance(c: ShareCounts): boolean {
-  return c.found === c.submitted + c.droppedStale + c.droppedInvalid + c.droppedBacklog + c.lost + c.withheld + c.checking + c.inFlight + c.pending &&
-    c.submitted === c.accepted + c.rejected + c.timedOut;
 }

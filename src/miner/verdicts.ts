@@ -52,6 +52,21 @@ export class SentNonces {
   }
 }
 
+/**
+ * The node's "Problem already solved with nonce = N" (N decimal or hex) names this nonce. The real
+ * node always quotes the submitter's own nonce there, so this says only that the nonce was taken:
+ * by this miner's earlier submit, or by another miner (SentNonces says which).
+ */
+export function alreadySolvedBy(reason: string | undefined, nonce: bigint): boolean {
+  const m = /already solved with nonce\s*=\s*(0x[0-9a-f]+|\d+)/i.exec(reason ?? '');
+  if (!m) return false;
+  try {
+    return BigInt(m[1]!) === nonce;
+  } catch {
+    return false;
+  }
+}
+
 /** "Incorrect Nonce" answers in a row (for solutions that passed the host re-check) that mean a PoW mismatch. */
 export const POW_MISMATCH_REJECTIONS = 3;
 /**
