@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CacheRegistry } from '../src/miner/caches.js';
 import { StageResources } from '../src/miner/resources.js';
-import { CacheHandle, STAGE_LENGTH } from '../src/native/index.js';
+import { STAGE_LENGTH } from '../src/native/index.js';
 import { waitFor } from './support/wait.js';
 import { MemoryLogger } from './support/memory-logger.js';
 
@@ -16,17 +16,17 @@ test('a cache that would not fit is refused in one line naming the height, befor
   assert.equal(caches.ready(0), undefined);
 });
 
-test('at most `max` caches, held or building: a third stage cancels the oldest build; only() cancels the rest', async () => {
+test('at most `max` caches, held or building: a third stage cancels the oldest build; endBuildsNotWanted() the rest', async () => {
   const log = new MemoryLogger();
   const caches = new CacheRegistry({ max: 2, logger: log });
   const first = caches.get(3);
   const second = caches.get(4);
   const third = caches.get(5);
   await assert.rejects(first, { name: 'AbortError' });
-  caches.only(3); // keeps 3 and 4 (the next stage's cache, for a dataset built ahead): 5 goes
+  caches.endBuildsNotWanted(3); // keeps 3 and 4 (the next stage's cache, for a dataset built ahead): 5 goes
   await assert.rejects(third, { name: 'AbortError' });
   const again = caches.get(5);
-  caches.only(5);
+  caches.endBuildsNotWanted(5);
   await assert.rejects(second, { name: 'AbortError' });
   const c = await again;
   assert.equal(c.stage, 5);
@@ -42,8 +42,12 @@ test('a dataset that would not fit is refused in one line naming the height; min
     mode: 'full', threads: 1, hugePages: false, logger: log, availableBytes: () => 2 * GiB,
     progress: () => ({ update() {}, stop() {} }),
   });
-  const cache = await CacheHandle.build(0);
-  resources.want(42, cache);
+  const building = resources.forJob(42);
+  assert.ok(building instanceof Promise, 'no cache yet: a promise for it');
+  await building;
+  const handles = resources.forJob(42);
+  assert.ok(!(handles instanceof Promise));
+  assert.equal(handles.dataset, undefined);
   const errors = log.lines.filter((l) => l.level === 'error');
   assert.equal(errors.length, 1);
   assert.match(errors[0]!.msg, /^cannot use full mode: the dataset for height 42 \(stage 0\) needs 4\.00 GiB \+ 1\.50 GiB margin, 2\.00 GiB is available; mining in light mode$/);
@@ -60,22 +64,42 @@ test('the next stage\'s dataset is built ahead of time once, while jobs keep com
     progress: () => ({ update() {}, stop() {} }),
   });
   try {
-    const cache = await resources.cache(0);
     const height = STAGE_LENGTH - 1_000; // within PREBUILD_BLOCKS of stage 1
-    resources.only(0);
-    resources.want(height, cache);
+    await resources.forJob(height);
+    resources.forJob(height);
     await waitFor(() => ready.includes(0), 30_000, 'the dataset of the current stage');
     // Jobs of stage 0 every 50 ms while stage 1's cache builds (about a second) and its dataset after.
     for (let i = 0; !ready.includes(1); i++) {
       assert.ok(i < 600, 'the dataset of stage 1 is ready within 30 s');
-      resources.only(0);
-      resources.want(height + i, cache);
+      resources.forJob(height + i);
       await new Promise((r) => setTimeout(r, 50));
     }
     const ahead = log.lines.filter((l) => /building its dataset ahead of time/.test(l.msg));
     assert.equal(ahead.length, 1, 'one line for the build ahead, not one per job');
     assert.equal(log.lines.filter((l) => /building cache for stage 1/.test(l.msg)).length, 1, 'its cache was built once, never restarted');
     assert.ok(resources.datasetIfReady(0) && resources.datasetIfReady(1), 'both datasets held');
+  } finally {
+    await resources.close();
+  }
+});
+
+test('forJob: one answer per job; a new stage ends the other stage\'s build; the same answer object while nothing changed', async () => {
+  const log = new MemoryLogger();
+  const resources = new StageResources({ mode: 'light', threads: 1, hugePages: false, logger: log, progress: () => ({ update() {}, stop() {} }) });
+  try {
+    const first = resources.forJob(3 * STAGE_LENGTH);
+    const second = resources.forJob(5 * STAGE_LENGTH + 7);
+    assert.ok(first instanceof Promise && second instanceof Promise, 'no cache yet: promises');
+    await assert.rejects(first, { name: 'AbortError' }, 'stage 3 is not wanted with jobs of stage 5');
+    const cache = await second;
+    const a = resources.forJob(5 * STAGE_LENGTH + 8);
+    const b = resources.forJob(5 * STAGE_LENGTH + 9);
+    assert.ok(!(a instanceof Promise));
+    assert.equal(a.cache, cache);
+    assert.equal(a.dataset, undefined, 'light mode: never a dataset');
+    assert.equal(b, a, 'the same object for every job while the cache and dataset stay');
+    assert.equal(resources.cacheIfReady(5), cache);
+    assert.equal(log.lines.filter((l) => /ready in/.test(l.msg)).length, 1, 'only the wanted stage was built');
   } finally {
     await resources.close();
   }

@@ -13,7 +13,7 @@ export const CACHE_MARGIN_BYTES = 256 * 2 ** 20;
  * Whether a build for `stage` is still wanted while the jobs are of stage `current`: its own
  * stage, or the next one (a dataset built ahead of the stage change, and the cache it needs; it
  * takes longer than the node's 0.5 s between jobs, so ending it at every job would restart it
- * forever). The one rule for CacheRegistry.only and StageResources.only.
+ * forever). The one rule for CacheRegistry's and StageResources' endBuildsNotWanted.
  */
 export function stillWanted(stage: number, current: number): boolean {
   return stage === current || stage === current + 1;
@@ -54,7 +54,7 @@ export class CacheRegistry {
   /**
    * The cache for a stage. Rejects (allocating nothing) when it would not fit in available
    * memory, naming `height` in the message; rejects with an AbortError when the build is
-   * cancelled (only(), eviction, close()).
+   * cancelled (endBuildsNotWanted(), eviction, close()).
    */
   get(stage: number, height = stage * STAGE_LENGTH): Promise<CacheHandle> {
     const existing = this.entries.get(stage);
@@ -89,7 +89,7 @@ export class CacheRegistry {
   }
 
   /** Cancels every build no longer wanted with jobs of `stage` (stillWanted). Built caches stay (up to max). */
-  only(stage: number): void {
+  endBuildsNotWanted(stage: number): void {
     for (const [s, e] of this.entries) if (!stillWanted(s, stage) && !e.ready) this.drop(s, e);
   }
 

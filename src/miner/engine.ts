@@ -2,12 +2,12 @@
 // on the host and submitted, and the node's answer is counted. Latest job wins, always.
 import { randomBytes } from 'node:crypto';
 import type { Algo, CacheHandle, DatasetHandle, FoundNonce, FoundShare } from '../native/index.js';
-import { STAGE_LENGTH, U64_MAX, SearchEngine, stageBytes, meetsBoundary } from '../native/index.js';
+import { U64_MAX, SearchEngine, stageBytes, meetsBoundary } from '../native/index.js';
 import type { Logger } from '../log/types.js';
 import { RateLimitedLog } from '../log/rate-limit.js';
 import type { Job } from './job.js';
 import { formatDifficulty, sameWork, shortJobId } from './job.js';
-import type { StageResources } from './resources.js';
+import type { StageHandles, StageResources } from './resources.js';
 import type { SubmitTarget } from './pool.js';
 import { messageOf } from '../errors.js';
 import { SelfCheck, guessHps, recheckHash } from './shares.js';
@@ -62,8 +62,6 @@ export class MiningEngine {
   private readonly search: SearchEngine;
   private latest: Job | undefined;
   private seq = 0;
-  /** The stage of the last Octopus job, for StageResources.only(). */
-  private stage: number | undefined;
   private active: Active | undefined;
   private paused = false;
   private stopped = false;
@@ -160,28 +158,23 @@ export class MiningEngine {
     this.lines.line('job', 'info', 'job', 'new jobs', () => `new job ${shortJobId(job.jobId)} height ${height ?? '-'} ` +
       `difficulty ${formatDifficulty(job.difficulty)}`);
     if (this.opts.algo === 'keccak') return this.switchTo({ generation: 0, job, algo: 'keccak' });
-
-    const stage = Math.floor(height! / STAGE_LENGTH);
-    const resources = this.opts.resources;
-    // Builds for any other stage are no longer wanted: they end now (latest job wins). Nothing
-    // starts a build for another stage while jobs stay in one, so this is done on a change only.
-    if (stage !== this.stage) {
-      this.stage = stage;
-      resources.only(stage);
-    }
-    const cache = resources.cacheIfReady(stage);
-    if (!cache) {
-      this.pauseSearch(); // nothing may hash the replaced job while this one's cache builds
-      void this.startWhenCached(job, seq, stage, height!);
-      return;
-    }
-    this.startWith(job, cache, height!);
+    this.startOctopus(job, seq, height!);
   }
 
-  private async startWhenCached(job: Job, seq: number, stage: number, height: number): Promise<void> {
-    let cache: CacheHandle;
+  /** An Octopus job starts at once when its stage's cache is built, else once it is (unless a newer job came). */
+  private startOctopus(job: Job, seq: number, height: number): void {
+    const stage = this.opts.resources.forJob(height);
+    if (stage instanceof Promise) {
+      this.pauseSearch(); // nothing may hash the replaced job while this one's cache builds
+      void this.startWhenCached(job, seq, height, stage);
+      return;
+    }
+    this.switchTo(octopusActive(job, stage));
+  }
+
+  private async startWhenCached(job: Job, seq: number, height: number, building: Promise<CacheHandle>): Promise<void> {
     try {
-      cache = await this.opts.resources.cache(stage, height);
+      await building;
     } catch (err) {
       if (seq !== this.seq || this.stopped || isAbort(err)) return; // a newer job took over
       this.lines.line('cache-error', 'error', 'dag', 'unusable jobs', `${messageOf(err)}; waiting for a job the miner can use`);
@@ -189,7 +182,7 @@ export class MiningEngine {
     }
     if (seq !== this.seq || this.stopped) return; // a newer job arrived meanwhile: it wins
     try {
-      this.startWith(job, cache, height);
+      this.startOctopus(job, seq, height);
     } catch (err) {
       this.cannotStart(err);
     }
@@ -199,25 +192,13 @@ export class MiningEngine {
     this.opts.logger.error('job', `cannot start the job: ${messageOf(err)}`);
   }
 
-  private startWith(job: Job, cache: CacheHandle, height: number): void {
-    this.opts.resources.want(height, cache);
-    const a: Active = { generation: 0, job, algo: 'octopus', cache, datasetBytes: stageBytes(cache.stage).datasetBytes };
-    this.switchTo(this.withDataset(a, height));
-  }
-
   /** The dataset for the current stage became ready: restart the current job in full mode. */
   onDatasetReady(stage: number): void {
     const a = this.active;
     if (!a || a.algo !== 'octopus' || a.cache?.stage !== stage || this.stopped) return;
     this.opts.logger.info('cpu', `switching to full mode (dataset in memory)`);
-    this.switchTo(this.withDataset(withGeneration(a, 0), a.job.height ?? this.opts.fixedHeight!));
-  }
-
-  private withDataset(a: Active, height: number): Active {
-    const dataset = this.opts.resources.datasetIfReady(Math.floor(height / STAGE_LENGTH));
-    // Spelled out, not `{ ...a, dataset, ... }`: `a` has no dataset property, and in V8 11 (Node 20) a
-    // spread followed by a new property builds a new hidden class every time (see StratumClient.onNotify).
-    return dataset ? { generation: a.generation, job: a.job, algo: a.algo, cache: a.cache, dataset, datasetBytes: dataset.bytes } : a;
+    const dataset = this.opts.resources.datasetIfReady(stage);
+    this.switchTo(dataset ? octopusActive(a.job, { cache: a.cache, dataset }) : withGeneration(a, 0));
   }
 
   private switchTo(next: Active): void {
@@ -410,6 +391,15 @@ export class MiningEngine {
  */
 function withGeneration(a: Active, generation: number): Active {
   return { generation, job: a.job, algo: a.algo, cache: a.cache, dataset: a.dataset, datasetBytes: a.datasetBytes };
+}
+
+/**
+ * An Octopus job on its stage's cache, and on its dataset when there is one (full mode). Every
+ * field spelled out in withGeneration's order, never a spread: one hidden class for every job.
+ */
+function octopusActive(job: Job, h: StageHandles): Active {
+  const datasetBytes = h.dataset ? h.dataset.bytes : stageBytes(h.cache.stage).datasetBytes;
+  return { generation: 0, job, algo: 'octopus', cache: h.cache, dataset: h.dataset, datasetBytes };
 }
 
 function modeOf(a: Active): HashMode {

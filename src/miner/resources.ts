@@ -46,6 +46,12 @@ export interface ResourceOptions {
   onDatasetReady?: (stage: number) => void;
 }
 
+/** What a job hashes with: its stage's cache, and the stage's dataset once built (full mode). */
+export interface StageHandles {
+  readonly cache: CacheHandle;
+  readonly dataset: DatasetHandle | undefined;
+}
+
 export type DatasetStatus =
   | { state: 'idle' }
   | { state: 'building'; stage: number; progress: number }
@@ -73,6 +79,10 @@ export class StageResources {
   private prebuild: number | undefined;
   /** Set when full mode was given up for this run (it kept hashing wrong after a rebuild): why. */
   private fullGivenUp: string | undefined;
+  /** The stage of the last forJob(). */
+  private jobStage: number | undefined;
+  /** The last answer of forJob(), given again while its cache and dataset stay the same. */
+  private handles: StageHandles | undefined;
 
   constructor(private readonly opts: ResourceOptions) {
     this.caches = new CacheRegistry({ max: MAX_CACHES, availableBytes: () => this.available(), logger: opts.logger });
@@ -82,6 +92,32 @@ export class StageResources {
     return this.status;
   }
 
+  /**
+   * The one question a job asks, with its height: builds for any other stage end now (latest job
+   * wins; the next stage's dataset, built ahead of time, excepted; built caches stay, MAX_CACHES),
+   * the dataset the stage wants starts building in the background (--mode auto or full), and the
+   * answer is the stage's cache and dataset as they are now; or, while the cache builds, a promise
+   * for it (rejected when it cannot fit, or with an AbortError when cancelled): ask again then.
+   * Synchronous, and without an allocation per job when the cache is ready: it runs on every job
+   * switch (bench: job_switch_loop_block_p99_ms).
+   */
+  forJob(height: number): StageHandles | Promise<CacheHandle> {
+    const stage = Math.floor(height / STAGE_LENGTH);
+    // Nothing starts a build for another stage while jobs stay in one: this is done on a change only.
+    if (stage !== this.jobStage) {
+      this.jobStage = stage;
+      this.endBuildsNotWanted(stage);
+    }
+    const cache = this.caches.ready(stage);
+    if (!cache) return this.caches.get(stage, height);
+    this.startDatasetBuild(height, cache);
+    const dataset = this.datasets.get(stage);
+    const last = this.handles;
+    if (last?.cache === cache && last.dataset === dataset) return last; // one object per change, not per job
+    return (this.handles = { cache, dataset });
+  }
+
+  /** The built cache of a stage, if any (self-repair rebuilds a dataset from it). */
   cacheIfReady(stage: number): CacheHandle | undefined {
     return this.caches.ready(stage);
   }
@@ -89,17 +125,6 @@ export class StageResources {
   /** The cache for a stage (see CacheRegistry.get: shared, bounded, refused when it cannot fit). */
   cache(stage: number, height = stage * STAGE_LENGTH): Promise<CacheHandle> {
     return this.caches.get(stage, height);
-  }
-
-  /**
-   * The latest job is of `stage`: every cache build and dataset build for another stage ends now
-   * (the next stage's dataset, built ahead of time, excepted). Built caches stay (MAX_CACHES).
-   */
-  only(stage: number): void {
-    this.caches.only(stage);
-    const b = this.building;
-    if (b && !stillWanted(b.stage, stage)) b.abort.abort();
-    if (this.prebuild !== undefined && !stillWanted(this.prebuild, stage)) this.prebuild = undefined;
   }
 
   private available(): number {
@@ -110,11 +135,19 @@ export class StageResources {
     return this.datasets.get(stage);
   }
 
+  /** Jobs of `stage` from now on: every cache and dataset build for a stage not wanted with them ends. */
+  private endBuildsNotWanted(stage: number): void {
+    this.caches.endBuildsNotWanted(stage);
+    const b = this.building;
+    if (b && !stillWanted(b.stage, stage)) b.abort.abort();
+    if (this.prebuild !== undefined && !stillWanted(this.prebuild, stage)) this.prebuild = undefined;
+  }
+
   /**
-   * Called for every job: decides whether full mode applies, and starts the dataset build for
-   * this stage (or, near a stage change, the next one) in the background.
+   * For every job: decides whether full mode applies, and starts the dataset build for this
+   * stage (or, near a stage change, the next one) in the background.
    */
-  want(height: number, cache: CacheHandle): void {
+  private startDatasetBuild(height: number, cache: CacheHandle): void {
     if (this.closed || this.opts.mode === 'light' || this.fullGivenUp !== undefined) return;
     const stage = cache.stage;
     if (!this.datasets.has(stage) && this.building?.stage !== stage) {
@@ -236,6 +269,7 @@ export class StageResources {
    */
   close(): Promise<void> {
     this.closed = true;
+    this.handles = undefined;
     this.building?.abort.abort();
     this.caches.close();
     for (const ds of this.datasets.values()) ds.release();
