@@ -1,7 +1,7 @@
 // The life of a job: it arrives, the search switches to it, nonces come back, each is checked
 // on the host and submitted, and the node's answer is counted. Latest job wins, always.
 import { randomBytes } from 'node:crypto';
-import type { Algo, CacheHandle, DatasetHandle, FoundNonce, FoundShare } from '../native/index.js';
+import type { Algo, CacheHandle, DatasetHandle, FoundNonce } from '../native/index.js';
 import { U64_MAX, SearchEngine, stageBytes, meetsBoundary } from '../native/index.js';
 import type { Logger } from '../log/types.js';
 import { RateLimitedLog } from '../log/rate-limit.js';
@@ -10,8 +10,8 @@ import { formatDifficulty, sameWork, shortJobId } from './job.js';
 import type { StageHandles, StageResources } from './resources.js';
 import type { SubmitTarget } from './pool.js';
 import { messageOf } from '../errors.js';
-import { SelfCheck, guessHps, recheckHash } from './shares.js';
-import type { HashMode, InvalidShare, ShareJob } from './shares.js';
+import { SelfCheck, recheckHash } from './shares.js';
+import type { InvalidShare, ShareJob } from './shares.js';
 import { emptyShareCounts } from './books.js';
 import type { ShareCounts } from './books.js';
 import { Submitter } from './submitter.js';
@@ -36,26 +36,15 @@ export interface EngineOptions {
 }
 
 /**
- * Generations whose job a late share can still be re-hashed for. Shares arrive within
- * milliseconds of being found, so the last few jobs cover them; an older one is counted as work
- * and skipped.
- */
-const RECENT_GENERATIONS = 8;
-
-/**
  * Solutions waiting for or in their host re-check (an Octopus re-check is a light hash on a pool
  * thread). Like MAX_SUBMITTING after it, a bound past which a solution is dropped and counted
  * (droppedBacklog), never queued, so memory and the event loop stay bounded whatever the node sends.
  */
 export const MAX_CHECKING = 8;
 
-interface Active {
-  generation: number;
-  job: Job;
-  algo: Algo;
-  cache?: CacheHandle;
+/** The job the search runs (generation 0: not hashing) and what it hashes with; its shares' source too. */
+interface Active extends ShareJob {
   dataset?: DatasetHandle;
-  datasetBytes?: number;
 }
 
 export class MiningEngine {
@@ -74,20 +63,14 @@ export class MiningEngine {
   private readonly lines: RateLimitedLog;
   /** Internal shares: best difficulty, effective hashrate, invalid shares. */
   readonly selfCheck: SelfCheck;
-  /** The jobs of the last RECENT_GENERATIONS generations, oldest first, for their shares. */
-  private readonly recent = new Map<number, Active>();
-  /** Solutions dropped on a full pipeline so far, already added to the shares' work. */
-  private droppedHitsSeen = 0;
-  /** The mode and the hashrate (measured, or its guess) the share difficulty was last set for. */
-  private sharesMode: HashMode | undefined;
-  private sharesHps: number | undefined;
 
   constructor(private readonly opts: EngineOptions) {
     this.selfCheck = new SelfCheck({
       onInvalid: (share) => this.opts.onInvalidShare?.(share),
       heightOf: (job) => job.height ?? this.opts.fixedHeight ?? null,
+      threads: opts.threads,
     });
-    this.search = new SearchEngine(opts.threads, (found) => this.onFound(found), (shares) => this.onShares(shares));
+    this.search = new SearchEngine(opts.threads, (found) => this.onFound(found), (shares) => this.selfCheck.onShares(shares));
     // Deferred: the job line must not lengthen a switch (printing one costs more than the switch).
     this.lines = new RateLimitedLog(opts.logger, { deferOutput: true });
     this.submitter = new Submitter({
@@ -95,28 +78,6 @@ export class MiningEngine {
       latest: () => this.latest, onAccepted: () => this.opts.onAccepted?.(),
     });
   }
-
-  get currentJob(): Job | undefined { return this.latest; }
-  get mode(): 'light' | 'full' | 'keccak' | 'idle' {
-    if (!this.active) return 'idle';
-    return this.active.algo === 'keccak' ? 'keccak' : this.active.dataset ? 'full' : 'light';
-  }
-  get isPaused(): boolean { return this.paused; }
-  /**
-   * Set while the node answers "Incorrect Nonce" to solutions that passed this miner's own
-   * re-check (POW_MISMATCH_REJECTIONS in a row): it computes another proof of work. `since` is
-   * Unix ms, `algo` this miner's --algo. Cleared by the next accepted answer. For /health.
-   */
-  get powMismatch(): { since: number; algo: string } | undefined {
-    const since = this.submitter.powMismatchSince;
-    return since === undefined ? undefined : { since, algo: this.opts.algo };
-  }
-  totalHashes(): number { return this.search.totalHashes(); }
-  threadHashes(): number[] { return this.search.hashCounts(); }
-  /** The search's generation now (0: paused or idle). */
-  get generation(): number { return this.active?.generation ?? 0; }
-  /** When every thread had taken `generation` (performance.now() clock), or undefined. */
-  switchedAt(generation: number): number | undefined { return this.search.switchedAt(generation); }
 
   /**
    * A new job from the node: switch every thread to it now, or as soon as its cache exists.
@@ -157,7 +118,7 @@ export class MiningEngine {
     this.waitingForHeight = false;
     this.lines.line('job', 'info', 'job', 'new jobs', () => `new job ${shortJobId(job.jobId)} height ${height ?? '-'} ` +
       `difficulty ${formatDifficulty(job.difficulty)}`);
-    if (this.opts.algo === 'keccak') return this.switchTo({ generation: 0, job, algo: 'keccak' });
+    if (this.opts.algo === 'keccak') return this.switchTo({ generation: 0, job, algo: 'keccak', mode: 'keccak' });
     this.startOctopus(job, seq, height!);
   }
 
@@ -192,15 +153,6 @@ export class MiningEngine {
     this.opts.logger.error('job', `cannot start the job: ${messageOf(err)}`);
   }
 
-  /** The dataset for the current stage became ready: restart the current job in full mode. */
-  onDatasetReady(stage: number): void {
-    const a = this.active;
-    if (!a || a.algo !== 'octopus' || a.cache?.stage !== stage || this.stopped) return;
-    this.opts.logger.info('cpu', `switching to full mode (dataset in memory)`);
-    const dataset = this.opts.resources.datasetIfReady(stage);
-    this.switchTo(dataset ? octopusActive(a.job, { cache: a.cache, dataset }) : withGeneration(a, 0));
-  }
-
   private switchTo(next: Active): void {
     this.active = next;
     if (this.paused || this.stopped) return;
@@ -213,80 +165,8 @@ export class MiningEngine {
       datasetBytes: next.datasetBytes,
     });
     this.active = withGeneration(next, generation);
-    // Only jobs of the current cache: a share of another stage's job is not worth holding a
-    // second 16-33 MiB cache for (a node that changes stage every job would hold eight).
-    for (const [g, old] of this.recent) if (old.cache !== next.cache) this.recent.delete(g);
-    this.recent.set(generation, this.active);
-    if (this.recent.size > RECENT_GENERATIONS) this.recent.delete(this.recent.keys().next().value!);
+    this.selfCheck.jobStarted(this.active);
     this.retargetShares(undefined);
-  }
-
-  /**
-   * Sets the share difficulty for the current job: about one share a second at `hps` (the
-   * measured rate; undefined: a guess for the mode, as at start and after a mode change).
-   */
-  retargetShares(hps: number | undefined): void {
-    const a = this.active;
-    if (!a || this.stopped) return;
-    const mode = modeOf(a);
-    // A new mode (light -> full is ~50x) starts from its guess; otherwise the last rate stands,
-    // and a new job only applies its own difficulty as the cap.
-    const modeChanged = mode !== this.sharesMode;
-    if (hps !== undefined) this.sharesHps = hps;
-    else if (modeChanged || this.sharesHps === undefined) this.sharesHps = guessHps(mode, this.opts.threads);
-    this.sharesMode = mode;
-    const bits = this.selfCheck.retarget(this.sharesHps, a.job.difficulty, hps === undefined && modeChanged);
-    if (bits !== undefined) this.search.setShareBits(bits);
-  }
-
-  /** Shares from the native threads, of any recent generation: each is re-hashed and counted. */
-  private onShares(shares: FoundShare[]): void {
-    for (const s of shares) {
-      const a = this.recent.get(s.generation);
-      this.selfCheck.onShare(s, a && shareJob(a));
-    }
-  }
-
-  /**
-   * Hits the pipeline dropped before any check (a full native queue, a full re-check stage):
-   * still work the search did, added to the shares' effective hashrate at the current difficulty.
-   */
-  sampleShares(nowMs: number): void {
-    const d = this.search.dropped;
-    const hits = d.full + d.shares + this.counts.droppedBacklog;
-    if (this.selfCheck.bits !== undefined) this.selfCheck.addWork(hits - this.droppedHitsSeen, this.selfCheck.bits);
-    this.droppedHitsSeen = hits;
-    this.selfCheck.sample(nowMs);
-  }
-
-  /**
-   * Starts the current job again from scratch: new batchers, so a kernel switched off since
-   * (disableKernel, the self-test) is no longer used. Returns the new generation (0: not hashing).
-   */
-  restartSearch(): number {
-    const a = this.active;
-    if (!a || this.stopped) return 0;
-    this.switchTo(withGeneration(a, 0));
-    return this.active?.generation ?? 0;
-  }
-
-  /**
-   * Stops using the dataset of `stage` now (it is damaged, or full mode is given up): the current
-   * job goes on in light mode. The search threads drop their reference at their next look.
-   */
-  leaveFullMode(stage: number): number {
-    const a = this.active;
-    if (!a || a.algo !== 'octopus' || a.cache?.stage !== stage || !a.dataset || this.stopped) return 0;
-    const light: Active = {
-      generation: 0, job: a.job, algo: a.algo, cache: a.cache, dataset: undefined, datasetBytes: a.dataset.bytes,
-    };
-    this.switchTo(light);
-    return this.active?.generation ?? 0;
-  }
-
-  private pauseSearch(): void {
-    if (this.active) this.active = withGeneration(this.active, 0);
-    this.search.pause();
   }
 
   /**
@@ -315,10 +195,9 @@ export class MiningEngine {
     this.counts.checking++;
     let hash: Buffer | undefined;
     try {
-      const source = shareJob(a);
-      hash = await recheckHash(source, f.nonce);
+      hash = await recheckHash(a, f.nonce);
       // A solution is a share too: its re-check feeds the self-check (and an invalid one, the repair).
-      this.selfCheck.verdict(source, f.nonce, f.hash, hash, this.selfCheck.bits ?? 0);
+      this.selfCheck.verdict(a, f.nonce, f.hash, hash, this.selfCheck.bits ?? 0);
     } catch (err) {
       this.opts.logger.error('cpu', `cannot re-check a solution: ${messageOf(err)}`);
     } finally {
@@ -347,23 +226,6 @@ export class MiningEngine {
     this.submitter.send(a.job, f.nonce);
   }
 
-  /** No connection: hashing would only produce solutions nobody can take. */
-  onDisconnected(): void {
-    if (this.stopped || this.paused) return;
-    this.pauseSearch();
-  }
-
-  pause(): void {
-    this.paused = true;
-    this.pauseSearch();
-  }
-
-  resume(): void {
-    if (!this.paused) return;
-    this.paused = false;
-    if (this.active) this.switchTo(withGeneration(this.active, 0));
-  }
-
   /** Stops every thread now, then waits up to `graceMs` for answers to submits in flight. */
   async stop(graceMs: number): Promise<void> {
     if (this.stopped) return;
@@ -383,6 +245,100 @@ export class MiningEngine {
       droppedBacklog: this.counts.droppedBacklog + dropped.full,
     };
   }
+
+  get currentJob(): Job | undefined { return this.latest; }
+  get mode(): 'light' | 'full' | 'keccak' | 'idle' {
+    return this.active?.mode ?? 'idle';
+  }
+  get isPaused(): boolean { return this.paused; }
+  /**
+   * Set while the node answers "Incorrect Nonce" to solutions that passed this miner's own
+   * re-check (POW_MISMATCH_REJECTIONS in a row): it computes another proof of work. `since` is
+   * Unix ms, `algo` this miner's --algo. Cleared by the next accepted answer. For /health.
+   */
+  get powMismatch(): { since: number; algo: string } | undefined {
+    const since = this.submitter.powMismatchSince;
+    return since === undefined ? undefined : { since, algo: this.opts.algo };
+  }
+  totalHashes(): number { return this.search.totalHashes(); }
+  threadHashes(): number[] { return this.search.hashCounts(); }
+  /** The search's generation now (0: paused or idle). */
+  get generation(): number { return this.active?.generation ?? 0; }
+  /** When every thread had taken `generation` (performance.now() clock), or undefined. */
+  switchedAt(generation: number): number | undefined { return this.search.switchedAt(generation); }
+
+  /** The dataset for the current stage became ready: restart the current job in full mode. */
+  onDatasetReady(stage: number): void {
+    const a = this.active;
+    if (!a || a.algo !== 'octopus' || a.cache?.stage !== stage || this.stopped) return;
+    this.opts.logger.info('cpu', `switching to full mode (dataset in memory)`);
+    const dataset = this.opts.resources.datasetIfReady(stage);
+    this.switchTo(dataset ? octopusActive(a.job, { cache: a.cache, dataset }) : withGeneration(a, 0));
+  }
+
+  /**
+   * Sets the share difficulty for the current job: about one share a second at `hps` (the
+   * measured rate; undefined: a guess for the mode, as at start and after a mode change).
+   */
+  retargetShares(hps: number | undefined): void {
+    const a = this.active;
+    if (!a || this.stopped) return;
+    const bits = this.selfCheck.retarget(a.mode, hps, a.job.difficulty);
+    if (bits !== undefined) this.search.setShareBits(bits);
+  }
+
+  /** Samples the shares' work; the hits dropped before any check count as work too. */
+  sampleShares(nowMs: number): void {
+    const d = this.search.dropped;
+    this.selfCheck.sample(nowMs, d.full + d.shares + this.counts.droppedBacklog);
+  }
+
+  /**
+   * Starts the current job again from scratch: new batchers, so a kernel switched off since
+   * (disableKernel, the self-test) is no longer used. Returns the new generation (0: not hashing).
+   */
+  restartSearch(): number {
+    const a = this.active;
+    if (!a || this.stopped) return 0;
+    this.switchTo(withGeneration(a, 0));
+    return this.active?.generation ?? 0;
+  }
+
+  /**
+   * Stops using the dataset of `stage` now (it is damaged, or full mode is given up): the current
+   * job goes on in light mode. The search threads drop their reference at their next look.
+   */
+  leaveFullMode(stage: number): number {
+    const a = this.active;
+    if (!a || a.algo !== 'octopus' || a.cache?.stage !== stage || !a.dataset || this.stopped) return 0;
+    const light: Active = {
+      generation: 0, job: a.job, algo: a.algo, mode: 'light', cache: a.cache, dataset: undefined, datasetBytes: a.dataset.bytes,
+    };
+    this.switchTo(light);
+    return this.active?.generation ?? 0;
+  }
+
+  private pauseSearch(): void {
+    if (this.active) this.active = withGeneration(this.active, 0);
+    this.search.pause();
+  }
+
+  /** No connection: hashing would only produce solutions nobody can take. */
+  onDisconnected(): void {
+    if (this.stopped || this.paused) return;
+    this.pauseSearch();
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.pauseSearch();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.active) this.switchTo(withGeneration(this.active, 0));
+  }
 }
 
 /**
@@ -390,7 +346,7 @@ export class MiningEngine {
  * hidden class per job on Node 20 (see StratumClient.onNotify), which only a full GC frees.
  */
 function withGeneration(a: Active, generation: number): Active {
-  return { generation, job: a.job, algo: a.algo, cache: a.cache, dataset: a.dataset, datasetBytes: a.datasetBytes };
+  return { generation, job: a.job, algo: a.algo, mode: a.mode, cache: a.cache, dataset: a.dataset, datasetBytes: a.datasetBytes };
 }
 
 /**
@@ -399,15 +355,7 @@ function withGeneration(a: Active, generation: number): Active {
  */
 function octopusActive(job: Job, h: StageHandles): Active {
   const datasetBytes = h.dataset ? h.dataset.bytes : stageBytes(h.cache.stage).datasetBytes;
-  return { generation: 0, job, algo: 'octopus', cache: h.cache, dataset: h.dataset, datasetBytes };
-}
-
-function modeOf(a: Active): HashMode {
-  return a.algo === 'keccak' ? 'keccak' : a.dataset ? 'full' : 'light';
-}
-
-function shareJob(a: Active): ShareJob {
-  return { job: a.job, algo: a.algo, cache: a.cache, datasetBytes: a.datasetBytes, mode: modeOf(a), generation: a.generation };
+  return { generation: 0, job, algo: 'octopus', mode: h.dataset ? 'full' : 'light', cache: h.cache, dataset: h.dataset, datasetBytes };
 }
 
 function isAbort(err: unknown): boolean {

@@ -30,6 +30,12 @@ export const SHARE_CHECK_INTERVAL_MS = 1000;
  * noisy 10 s hashrate does not change it every tick (a factor 4 either way: 0.25 to 4 shares/s).
  */
 export const RETARGET_BITS = 2;
+/**
+ * Generations whose job a late share can still be re-hashed for. Shares arrive within
+ * milliseconds of being found, so the last few jobs cover them; an older one is counted as work
+ * and skipped.
+ */
+export const RECENT_GENERATIONS = 8;
 /** Per-thread guesses before a rate is measured: a conservative low end of what one thread does. */
 const GUESS_HPS_PER_THREAD = { keccak: 4e6, light: 5e3, full: 2e5 } as const;
 
@@ -104,6 +110,8 @@ export interface SelfCheckOptions {
   onInvalid: (share: InvalidShare) => void;
   /** The height of a job (the job's own, or --height for 3-param notifies). */
   heightOf: (job: Job) => number | null;
+  /** Search threads, for the hashrate guess before one is measured. */
+  threads: number;
 }
 
 /**
@@ -125,6 +133,13 @@ export class SelfCheck {
   private bitsNow: number | undefined;
   private capFor = 0n;
   private cap = 0;
+  /** The mode and the hashrate (measured, or its guess) the share difficulty was last set for. */
+  private modeNow: HashMode | undefined;
+  private hpsNow: number | undefined;
+  /** Hits dropped before any check, as last sampled (already in `work`). */
+  private droppedSeen = 0;
+  /** The jobs of the last RECENT_GENERATIONS generations, oldest first, for their shares. */
+  private readonly recent = new Map<number, ShareJob>();
 
   constructor(private readonly opts: SelfCheckOptions) {}
 
@@ -138,17 +153,26 @@ export class SelfCheck {
   }
 
   /**
-   * The share difficulty for a job of `jobDifficulty` at `hps` (measured, or guessed); returns the
-   * new bits when they should change (first time, past the job's difficulty, or RETARGET_BITS away).
+   * The share difficulty for a job of `jobDifficulty` hashed in `mode`: about one share a second
+   * at `hps` (the measured rate; undefined: a guess for the mode, as at start and after a mode
+   * change). Returns the new bits when they should change (first time, past the job's
+   * difficulty, RETARGET_BITS away, or a new mode's guess).
    */
-  retarget(hps: number, jobDifficulty: bigint, force = false): number | undefined {
+  retarget(mode: HashMode, hps: number | undefined, jobDifficulty: bigint): number | undefined {
+    // A new mode (light -> full is ~50x) starts from its guess; otherwise the last rate stands,
+    // and a new job only applies its own difficulty as the cap.
+    const modeChanged = mode !== this.modeNow;
+    if (hps !== undefined) this.hpsNow = hps;
+    else if (modeChanged || this.hpsNow === undefined) this.hpsNow = guessHps(mode, this.opts.threads);
+    this.modeNow = mode;
+    const force = hps === undefined && modeChanged;
     // Runs on every job switch: the cap is worked out once per difficulty, not per job.
     if (jobDifficulty !== this.capFor) {
       this.capFor = jobDifficulty;
       this.cap = shareBitsCap(jobDifficulty);
     }
     const cap = this.cap;
-    const ideal = shareBitsUnder(hps, cap);
+    const ideal = shareBitsUnder(this.hpsNow, cap);
     const now = this.bitsNow;
     if (now === undefined || force || now > cap || Math.abs(ideal - now) >= RETARGET_BITS) {
       if (ideal === now) return undefined;
@@ -158,8 +182,22 @@ export class SelfCheck {
     return undefined;
   }
 
+  /** The search started `job` under `job.generation`: shares found from now on may be of it. */
+  jobStarted(job: ShareJob): void {
+    // Only jobs of the current cache: a share of another stage's job is not worth holding a
+    // second 16-33 MiB cache for (a node that changes stage every job would hold eight).
+    for (const [g, old] of this.recent) if (old.cache !== job.cache) this.recent.delete(g);
+    this.recent.set(job.generation, job);
+    if (this.recent.size > RECENT_GENERATIONS) this.recent.delete(this.recent.keys().next().value!);
+  }
+
+  /** Shares from the search, of any recent generation: each is re-hashed (or skipped) and counted. */
+  onShares(shares: FoundShare[]): void {
+    for (const s of shares) this.onShare(s, this.recent.get(s.generation));
+  }
+
   /** A share from the search, with the job it was found for (undefined: too old to re-hash). */
-  onShare(share: FoundShare, source: ShareJob | undefined): void {
+  private onShare(share: FoundShare, source: ShareJob | undefined): void {
     this.work += 2 ** share.bits;
     const now = performance.now();
     const routine = this.inFlight === 0 && now - this.lastCheckAt >= SHARE_CHECK_INTERVAL_MS;
@@ -175,11 +213,6 @@ export class SelfCheck {
       (hash) => this.verdict(source, share.nonce, share.hash, hash),
       () => { this.skipped++; }, // a cache released under it (shutting down): nothing to learn
     ).finally(() => { this.inFlight--; });
-  }
-
-  /** Hits that were never checked (dropped on a full queue or pipeline): still work done, at `bits`. */
-  addWork(hits: number, bits: number): void {
-    if (hits > 0) this.work += hits * 2 ** bits;
   }
 
   /**
@@ -201,7 +234,15 @@ export class SelfCheck {
     return true;
   }
 
-  sample(nowMs: number): void {
+  /**
+   * Samples the shares' work for the effective hashrate. `droppedHits`: the running total of hits
+   * dropped before any check (a full native queue, a full re-check stage), still work the search
+   * did, added at the share difficulty in force.
+   */
+  sample(nowMs: number, droppedHits: number): void {
+    const hits = droppedHits - this.droppedSeen;
+    if (this.bitsNow !== undefined && hits > 0) this.work += hits * 2 ** this.bitsNow;
+    this.droppedSeen = droppedHits;
     this.meter.sample(this.work, nowMs);
   }
 
