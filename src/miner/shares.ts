@@ -116,7 +116,8 @@ export interface SelfCheckOptions {
 
 /**
  * The share side of the books. Everything it holds is a fixed number of fields, a bounded meter
- * (HashrateMeter's ring) and at most MAX_SHARE_CHECKS promises: nothing grows with uptime.
+ * (HashrateMeter's ring), at most RECENT_GENERATIONS jobs and at most MAX_SHARE_CHECKS promises:
+ * nothing grows with uptime.
  */
 export class SelfCheck {
   /** Shares re-checked and found right (solutions included: each is a share too). */
