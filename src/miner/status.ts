@@ -6,7 +6,7 @@ import type { ConsoleLogger } from '../log/logger.js';
 import type { LogFields } from '../log/types.js';
 import { formatDuration, formatHashrate, plural } from '../log/format.js';
 import type { HashrateRates } from './hashrate.js';
-import type { ShareCounts } from './engine.js';
+import type { ShareCounts } from './books.js';
 import { formatDifficulty, shortJobId } from './job.js';
 import type { ShareTally } from './summary.js';
 

@@ -25,7 +25,7 @@ export function linkState(s: ConnectionState): LinkState {
   }
 }
 
-/** The node's answers as a pool dashboard shows them (MiningEngine's shareSummary): stale covers both kinds. */
+/** The node's answers as a pool dashboard shows them (books.ts shareSummary): stale covers both kinds. */
 export interface ShareTally {
   accepted: number;
   rejected: number;
