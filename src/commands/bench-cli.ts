@@ -5,7 +5,7 @@ import { formatBenchForHumans, runBench } from './bench.js';
 import { createLogger } from '../log/logger.js';
 import { createProgress } from '../ui/progress.js';
 import type { Progress } from '../ui/progress.js';
-import { parseHeight } from '../hex.js';
+import { parseHeight } from '../native/limits.js';
 import { UsageError } from '../errors.js';
 
 export async function benchCommand(opts: Record<string, string | boolean | undefined>): Promise<number> {

@@ -11,7 +11,7 @@ import { formatDifficulty, sameWork, shortJobId } from './job.js';
 import type { StageResources } from './resources.js';
 import type { SubmitResult, SubmitTarget } from './pool.js';
 import { PowMismatchWatch, SentNonces, isIncorrectNonce } from './verdicts.js';
-import { messageOf } from '../errors.js';
+import { AbortError, messageOf } from '../errors.js';
 import { SelfCheck, guessHps, recheckHash } from './shares.js';
 import type { HashMode, InvalidShare, ShareJob } from './shares.js';
 
@@ -591,7 +591,7 @@ function shareJob(a: Active): ShareJob {
 }
 
 function isAbort(err: unknown): boolean {
-  return err instanceof Error && err.name === 'AbortError';
+  return err instanceof AbortError;
 }
 
 /**
