@@ -281,7 +281,6 @@ test('native: every addon entry point rejects bad arguments with a TypeError or 
     { name: 'hashKeccak', valid: [h32, Buffer.alloc(32)], bad: [BAD_BUFFERS, BAD_BUFFERS] },
     // Any length is a valid input to keccak256, the empty Buffer included: only non-Buffers are bad.
     { name: 'keccak256', valid: [Buffer.alloc(0)], bad: [[undefined, null, 'x', {}, [], 5, 5n]] },
-    { name: 'hashOctopusLight', valid: [cache, h32, 0n, 256], bad: [notCache, BAD_BUFFERS, BAD_NUMBERS, badBytes] },
     { name: 'hashOctopusLightAsync', valid: [cache, h32, 0n, 256], bad: [notCache, BAD_BUFFERS, BAD_NUMBERS, badBytes] },
     { name: 'cancelAllBuilds', valid: [], bad: [] },
     { name: 'meetsBoundary', valid: [h32, Buffer.alloc(32), Buffer.alloc(32, 0xff)], bad: [BAD_BUFFERS, BAD_BUFFERS, BAD_BUFFERS] },
@@ -298,6 +297,7 @@ test('native: every addon entry point rejects bad arguments with a TypeError or 
       name: 'fillDatasetItems', valid: [dataset, cache, 0, 1],
       bad: [notDataset, notCache, [...BAD_NUMBERS, datasetItems + 1], [...BAD_NUMBERS, datasetItems + 1]],
     },
+    { name: 'hashOctopusLight', valid: [cache, h32, 0n, 256], bad: [notCache, BAD_BUFFERS, BAD_NUMBERS, badBytes] },
     { name: 'octopusTrace', valid: [cache, h32, 0n, 256], bad: [notCache, BAD_BUFFERS, BAD_NUMBERS, badBytes] },
     { name: 'hashOctopusFull', valid: [dataset, h32, 0n], bad: [notDataset, BAD_BUFFERS, BAD_NUMBERS] },
   ];
@@ -383,7 +383,8 @@ test('native: dataset sizes that are not a multiple of 256 are refused by every 
   // The rule, as allocDataset, buildDataset and SearchEngine.start apply it.
   assert.throws(() => hooks.allocDataset!(300, 0), RangeError);
   assert.throws(() => a.buildDataset!(cache.handle, { bytes: 300, threads: 1 }), RangeError);
-  assert.throws(() => a.hashOctopusLight!(cache.handle, h32, 0n, 300), RangeError, 'hashOctopusLight takes 300');
+  assert.throws(() => a.hashOctopusLightAsync!(cache.handle, h32, 0n, 300), RangeError, 'hashOctopusLightAsync takes 300');
+  assert.throws(() => hooks.hashOctopusLight!(cache.handle, h32, 0n, 300), RangeError, 'hashOctopusLight takes 300');
   assert.throws(() => hooks.octopusTrace!(cache.handle, h32, 0n, 300), RangeError, 'octopusTrace takes 300');
 });
 

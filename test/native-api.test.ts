@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  CacheHandle, DatasetHandle, STAGE_LENGTH, SearchEngine, cpuFeatures, hashKeccak, hashOctopusLight, limits, meetsBoundary,
+  CacheHandle, DatasetHandle, STAGE_LENGTH, SearchEngine, cpuFeatures, hashKeccak, limits, meetsBoundary,
   parseHeight, sizesForHeight, U256_MAX,
 } from '../src/native/index.js';
 import { diagnoseLoadError, elfArch, loadAddon } from '../src/native/loader.js';
@@ -17,7 +17,7 @@ import { parseHex, parseHexUint } from '../src/hex.js';
 import { loadConfig } from '../src/config/load.js';
 import { baseline } from './support/baseline.js';
 import { repoRoot } from './support/fixtures.js';
-import { testHooks } from './support/native-hooks.js';
+import { hashOctopusLight, testHooks } from './support/native-hooks.js';
 
 const header = Buffer.alloc(32, 7);
 
@@ -41,7 +41,7 @@ test('the addon refuses wrong types, lengths and handles', async () => {
   const a = loadAddon() as unknown as Record<string, (...args: unknown[]) => unknown>;
   assert.throws(() => a.hashKeccak!(Buffer.alloc(31), Buffer.alloc(32)), { name: 'RangeError', message: /header must be 32 bytes/ });
   assert.throws(() => a.hashKeccak!('x', Buffer.alloc(32)), { name: 'TypeError' });
-  assert.throws(() => a.hashOctopusLight!({}, header, 0n, 256), { name: 'TypeError', message: /not a valid handle/ });
+  assert.throws(() => a.hashOctopusLightAsync!({}, header, 0n, 256), { name: 'TypeError', message: /not a valid handle/ });
   assert.throws(() => a.sizes!(-1), RangeError);
   assert.throws(() => a.sizes!(limits().maxHeight + 1), RangeError);
   assert.throws(() => a.sizes!('1'), TypeError);
@@ -49,10 +49,10 @@ test('the addon refuses wrong types, lengths and handles', async () => {
   const token = a.newCancelToken!();
   const cache = await CacheHandle.build(0);
   // A cancel token is not a cache: tags keep handles apart.
-  assert.throws(() => a.hashOctopusLight!(token, header, 0n, 256), { name: 'TypeError' });
-  assert.throws(() => a.hashOctopusLight!(cache.handle, header, -1n, 256), RangeError);
-  assert.throws(() => a.hashOctopusLight!(cache.handle, header, 1n << 64n, 256), RangeError);
-  assert.throws(() => a.hashOctopusLight!(cache.handle, header, 0n, 0), RangeError);
+  assert.throws(() => a.hashOctopusLightAsync!(token, header, 0n, 256), { name: 'TypeError' });
+  assert.throws(() => a.hashOctopusLightAsync!(cache.handle, header, -1n, 256), RangeError);
+  assert.throws(() => a.hashOctopusLightAsync!(cache.handle, header, 1n << 64n, 256), RangeError);
+  assert.throws(() => a.hashOctopusLightAsync!(cache.handle, header, 0n, 0), RangeError);
   assert.throws(() => hashOctopusLight(cache, header, 0n, 300), { name: 'RangeError', message: 'dataset bytes must be a multiple of 256' });
   assert.throws(() => hashOctopusLight(cache, header, 0n, 100), { name: 'RangeError', message: /dataset bytes must be from 256 to/ });
   assert.throws(() => hashKeccak(header, -1n), RangeError);
@@ -151,8 +151,8 @@ test('one past each limit is refused at the binding and by the config; the limit
   assert.throws(() => engine(l.maxThreads + 1), { name: 'RangeError', message: `threads must be from 1 to ${l.maxThreads}` });
   assert.throws(() => a.sizes(l.maxHeight + 1, false), { name: 'RangeError', message: `height must be from 0 to ${l.maxHeight}` });
   a.sizes(l.maxHeight, false);
-  assert.throws(() => a.hashOctopusLight(cache.handle, header, 0n, l.maxDatasetBytes + l.pageBytes), RangeError);
-  a.hashOctopusLight(cache.handle, header, 0n, l.maxDatasetBytes); // a 1 TiB dataset is defined (light mode reads 128 items)
+  assert.throws(() => a.hashOctopusLightAsync(cache.handle, header, 0n, l.maxDatasetBytes + l.pageBytes), RangeError);
+  await a.hashOctopusLightAsync(cache.handle, header, 0n, l.maxDatasetBytes); // a 1 TiB dataset is defined (light mode reads 128 items)
   const one = new SearchEngine(1, () => {});
   try {
     assert.throws(() => one.setShareBits(l.maxShareBits + 1), { name: 'RangeError', message: `bits must be from 0 to ${l.maxShareBits}` });
@@ -176,12 +176,14 @@ test('one past each limit is refused at the binding and by the config; the limit
 test('the product addon exports only what the product calls; the test hooks live in their own addon', () => {
   assert.deepEqual(Object.keys(loadAddon()).sort(), [
     'SearchEngine', 'buildCache', 'buildDataset', 'cacheInfo', 'cancel', 'cancelAllBuilds', 'cpuFeatures', 'datasetInfo',
-    'disableKernel', 'hashKeccak', 'hashOctopusLight', 'hashOctopusLightAsync', 'keccak256', 'limits', 'meetsBoundary',
+    'disableKernel', 'hashKeccak', 'hashOctopusLightAsync', 'keccak256', 'limits', 'meetsBoundary',
     'newCancelToken', 'releaseDataset', 'selfTest', 'sizes',
   ]);
   const methods = Object.getOwnPropertyNames(loadAddon().SearchEngine.prototype).filter((k) => k !== 'constructor').sort();
   assert.deepEqual(methods, ['destroy', 'dropped', 'generation', 'hashCounts', 'pause', 'setShareBits', 'start', 'switchedAt']);
-  assert.deepEqual(Object.keys(testHooks()).sort(), ['allocDataset', 'cacheNode', 'dagItem', 'fillDatasetItems', 'hashOctopusFull', 'octopusTrace']);
+  assert.deepEqual(Object.keys(testHooks()).sort(), [
+    'allocDataset', 'cacheNode', 'dagItem', 'fillDatasetItems', 'hashOctopusFull', 'hashOctopusLight', 'octopusTrace',
+  ]);
 });
 
 // ---- the loader's diagnosis, on the errors Node really throws -------------------------------

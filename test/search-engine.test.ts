@@ -2,9 +2,9 @@
 // callback, job switches that leave nothing of the old job behind, and a clean stop.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CacheHandle, SearchEngine, hashKeccak, hashOctopusLight, meetsBoundary } from '../src/native/index.js';
+import { CacheHandle, SearchEngine, hashKeccak, meetsBoundary } from '../src/native/index.js';
 import type { FoundNonce } from '../src/native/index.js';
-import { switched } from './support/native-hooks.js';
+import { hashOctopusLight, switched } from './support/native-hooks.js';
 import { waitFor } from './support/wait.js';
 
 const easy = (difficulty: bigint) => (1n << 256n) / difficulty;

@@ -3,10 +3,10 @@
 // small datasets built from the real cache.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CacheHandle, DatasetHandle, STAGE_LENGTH, hashKeccak, hashOctopusLight, sizesForHeight } from '../src/native/index.js';
+import { CacheHandle, DatasetHandle, STAGE_LENGTH, hashKeccak, sizesForHeight } from '../src/native/index.js';
 import { parseHex } from '../src/hex.js';
 import { loadVectors } from './support/fixtures.js';
-import { allocateDataset, cacheNode, dagItem, fillDataset, hashOctopusFull, octopusTrace } from './support/native-hooks.js';
+import { allocateDataset, cacheNode, dagItem, fillDataset, hashOctopusFull, hashOctopusLight, octopusTrace } from './support/native-hooks.js';
 
 const vectors = loadVectors();
 const caches = new Map<number, Promise<CacheHandle>>();

@@ -97,13 +97,6 @@ Napi::Value Keccak256(const Napi::CallbackInfo& info) {
   return copy_buffer(info.Env(), out, 32);
 }
 
-Napi::Value HashOctopusLight(const Napi::CallbackInfo& info) {
-  const LightArgs a = light_args(info);
-  uint8_t out[32];
-  cfx::octopus_hash_light(a.header, a.nonce, *a.cache, a.dataset_bytes, out);
-  return copy_buffer(info.Env(), out, 32);
-}
-
 Napi::Value MeetsBoundary(const Napi::CallbackInfo& info) {
   const uint8_t* hash = buffer_arg(info, 0, 32, "hash");
   const cfx::U256 nonce = cfx::u256_from_le(buffer_arg(info, 1, 32, "nonce"));
@@ -169,7 +162,6 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("releaseDataset", Napi::Function::New(env, ReleaseDataset));
   exports.Set("hashKeccak", Napi::Function::New(env, HashKeccak));
   exports.Set("keccak256", Napi::Function::New(env, Keccak256));
-  exports.Set("hashOctopusLight", Napi::Function::New(env, HashOctopusLight));
   exports.Set("meetsBoundary", Napi::Function::New(env, MeetsBoundary));
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeatures));
   exports.Set("selfTest", Napi::Function::New(env, SelfTest));

@@ -44,7 +44,6 @@ export interface Addon {
   releaseDataset(dataset: object): void;
   hashKeccak(header: Buffer, nonceLe32: Buffer): Buffer;
   keccak256(data: Buffer): Buffer;
-  hashOctopusLight(cache: object, header: Buffer, nonce: bigint, datasetBytes: number): Buffer;
   hashOctopusLightAsync(cache: object, header: Buffer, nonce: bigint, datasetBytes: number): Promise<Buffer>;
   meetsBoundary(hash: Buffer, nonceLe32: Buffer, boundaryBe32: Buffer): boolean;
   cpuFeatures(): { avx512: boolean; keccakImpl: string; polyImpl: string };

@@ -3,7 +3,6 @@
 import { U256_MAX, u256ToBe, u256ToLe } from '../hex.js';
 import type { SelfTestReport } from './contract.js';
 import type { CacheHandle } from './handles.js';
-import { stageBytes } from './handles.js';
 import { loadAddon } from './loader.js';
 import { U64_MAX } from './params.js';
 
@@ -27,17 +26,14 @@ function nonce256(nonce: bigint): bigint {
 }
 
 /** The low 64 bits of a 256-bit nonce: what Octopus hashes (as the node does). */
-function octopusNonce(nonce: bigint): bigint {
+export function octopusNonce(nonce: bigint): bigint {
   return nonce256(nonce) & U64_MAX;
 }
 
-/** Octopus in light mode, over `datasetBytes` (default: the real size for the cache's stage). */
-export function hashOctopusLight(cache: CacheHandle, header: Buffer, nonce: bigint, datasetBytes?: number): Buffer {
-  const bytes = datasetBytes ?? stageBytes(cache.stage).datasetBytes;
-  return loadAddon().hashOctopusLight(cache.handle, header, octopusNonce(nonce), bytes);
-}
-
-/** hashOctopusLight on a pool thread: the event loop is not held while the 128 items are computed. */
+/**
+ * Octopus in light mode, on a pool thread: the event loop is not held while the 128 items are
+ * computed. The hash uses the nonce's low 64 bits (as the node does).
+ */
 export function hashOctopusLightAsync(cache: CacheHandle, header: Buffer, nonce: bigint, datasetBytes: number): Promise<Buffer> {
   return loadAddon().hashOctopusLightAsync(cache.handle, header, octopusNonce(nonce), datasetBytes);
 }

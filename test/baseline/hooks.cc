@@ -1,7 +1,8 @@
 // The test-only entry points, as their own addon (test/baseline/binding.gyp, target
 // cfx_test_hooks; built by `npm run build:refs`, never shipped): what the tests read of a cache,
-// a dataset filled item by item, the Octopus trace and the full-mode hash of one nonce. The
-// product addon (native/binding) exports none of these.
+// a dataset filled item by item, the light hash on the JS thread, the Octopus trace and the
+// full-mode hash of one nonce. The product addon (native/binding) exports none of these: the
+// product hashes one nonce only off the JS thread (hashOctopusLightAsync).
 //
 // Caches and datasets cross between the two addons as the binding's type-tagged handles: this
 // target compiles the same native/core sources with the same compiler and includes the same
@@ -64,6 +65,13 @@ Napi::Value HashOctopusFull(const Napi::CallbackInfo& info) {
   return copy_buffer(info.Env(), out, 32);
 }
 
+Napi::Value HashOctopusLight(const Napi::CallbackInfo& info) {
+  const LightArgs a = light_args(info);
+  uint8_t out[32];
+  cfx::octopus_hash_light(a.header, a.nonce, *a.cache, a.dataset_bytes, out);
+  return copy_buffer(info.Env(), out, 32);
+}
+
 Napi::Value OctopusTrace(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const LightArgs l = light_args(info);
@@ -91,8 +99,13 @@ Napi::Value OctopusTrace(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   const std::pair<const char*, Napi::Value (*)(const Napi::CallbackInfo&)> hooks[] = {
-      {"cacheNode", CacheNode},   {"dagItem", DagItem},           {"allocDataset", AllocDataset},
-      {"fillDatasetItems", FillDatasetItems}, {"octopusTrace", OctopusTrace}, {"hashOctopusFull", HashOctopusFull},
+      {"cacheNode", CacheNode},
+      {"dagItem", DagItem},
+      {"allocDataset", AllocDataset},
+      {"fillDatasetItems", FillDatasetItems},
+      {"hashOctopusLight", HashOctopusLight},
+      {"octopusTrace", OctopusTrace},
+      {"hashOctopusFull", HashOctopusFull},
   };
   for (const auto& [name, fn] : hooks) exports.Set(name, Napi::Function::New(env, fn));
   return exports;

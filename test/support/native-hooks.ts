@@ -5,7 +5,7 @@
 // reads after the fact (switchedAt) and never waits for.
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { CacheHandle, DatasetHandle, SearchEngine, stageBytes } from '../../src/native/index.js';
+import { CacheHandle, DatasetHandle, SearchEngine, octopusNonce, stageBytes } from '../../src/native/index.js';
 import { repoRoot } from './fixtures.js';
 import { waitFor } from './wait.js';
 
@@ -18,6 +18,7 @@ export interface TestHooks {
   cacheNode(cache: object, index: number): Buffer;
   dagItem(cache: object, index: number): Buffer;
   allocDataset(bytes: number, stage: number): object;
+  hashOctopusLight(cache: object, header: Buffer, nonce: bigint, datasetBytes: number): Buffer;
   fillDatasetItems(dataset: object, cache: object, first: number, count: number): void;
   octopusTrace(cache: object, header: Buffer, nonce: bigint, datasetBytes: number): OctopusTrace;
   hashOctopusFull(dataset: object, header: Buffer, nonce: bigint): Buffer;
@@ -54,14 +55,17 @@ export function fillDataset(dataset: DatasetHandle, cache: CacheHandle, firstIte
   testHooks().fillDatasetItems(dataset.handle, cache.handle, firstItem, count);
 }
 
-const U64_MAX = (1n << 64n) - 1n;
+/** Octopus in light mode on this thread, over `datasetBytes` (default: the real size for the cache's stage). */
+export function hashOctopusLight(cache: CacheHandle, header: Buffer, nonce: bigint, datasetBytes?: number): Buffer {
+  return testHooks().hashOctopusLight(cache.handle, header, octopusNonce(nonce), datasetBytes ?? stageBytes(cache.stage).datasetBytes);
+}
 
 export function octopusTrace(cache: CacheHandle, header: Buffer, nonce: bigint, datasetBytes?: number): OctopusTrace {
-  return testHooks().octopusTrace(cache.handle, header, nonce & U64_MAX, datasetBytes ?? stageBytes(cache.stage).datasetBytes);
+  return testHooks().octopusTrace(cache.handle, header, octopusNonce(nonce), datasetBytes ?? stageBytes(cache.stage).datasetBytes);
 }
 
 export function hashOctopusFull(dataset: DatasetHandle, header: Buffer, nonce: bigint): Buffer {
-  return testHooks().hashOctopusFull(dataset.handle, header, nonce & U64_MAX);
+  return testHooks().hashOctopusFull(dataset.handle, header, octopusNonce(nonce));
 }
 
 /** Resolves once every thread works on the engine's current generation (idle after a pause). */
