@@ -53,3 +53,15 @@ export function messageOf(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/**
+ * A native build (cache, dataset) given up because its signal was aborted: a newer job or the
+ * shutdown took over, so it is no failure and has no exit code. The native wrappers throw it;
+ * callers test `instanceof AbortError` (its name stays 'AbortError', as DOM and Node name theirs).
+ */
+export class AbortError extends Error {
+  constructor(message = 'cancelled', options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AbortError';
+  }
+}

@@ -1,7 +1,10 @@
-// Hex, 256-bit and height values from users and from the network, parsed in one place (the CLI,
-// the config loader and the stratum messages all use these). Errors are TypeError/RangeError;
-// each input boundary turns them into its own kind (UsageError, a bad-line report).
-import { MAX_HEIGHT, U256_MAX } from './native/params.js';
+// Hex and 256-bit values: pure maths, no I/O, importing nothing. `cfx-miner hash` parses its
+// arguments with these, the job and the stratum messages take strip0x; errors are
+// TypeError/RangeError, which each input boundary turns into its own kind (UsageError, a bad-line
+// report). Heights have their rule where their limit is: native/limits.ts.
+
+/** 2^256 - 1: the largest 256-bit value (a boundary, a hash, a nonce); its only name. */
+export const U256_MAX = (1n << 256n) - 1n;
 
 /** The digits of a hex string without an optional 0x/0X prefix. */
 export function strip0x(value: string): string {
@@ -29,23 +32,13 @@ export function parseHexUint(value: string, what: string, bits: number): bigint 
   return BigInt('0x' + (stripped || '0'));
 }
 
-export function parseHeight(value: unknown, what = 'height'): number {
-  let n: number;
-  if (typeof value === 'number') n = value;
-  else if (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value)) n = Number(value.trim());
-  else if (typeof value === 'bigint') n = Number(value);
-  else throw new TypeError(`${what} must be a whole number, got ${short(String(value))}`);
-  if (!Number.isInteger(n) || n < 0 || n > MAX_HEIGHT) {
-    throw new RangeError(`${what} must be a whole number from 0 to ${MAX_HEIGHT}, got ${short(String(value))}`);
-  }
-  return n;
-}
-
-function short(s: string): string {
+/** `s` cut to 80 characters for an error message. */
+export function short(s: string): string {
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
 export function u256ToBe(v: bigint): Buffer {
+  if (typeof v !== 'bigint') throw new TypeError('value must be a bigint');
   if (v < 0n || v > U256_MAX) throw new RangeError('value does not fit in 256 bits');
   return Buffer.from(v.toString(16).padStart(64, '0'), 'hex');
 }

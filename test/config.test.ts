@@ -8,6 +8,7 @@ import { UsageError } from '../src/errors.js';
 import { addSettingOptions, flagsFromCommander, loadConfig, requireWorker } from '../src/config/load.js';
 import { CONFIG_KEYS, maskedSettings } from '../src/config/schema.js';
 import { DEFAULT_PORT, parseHostSpec } from '../src/config/hosts.js';
+import { limits } from '../src/native/index.js';
 
 let dir = '';
 before(() => { dir = mkdtempSync(path.join(os.tmpdir(), 'cfx-miner-config-')); });
@@ -55,7 +56,7 @@ describe('precedence', () => {
   it('has the documented defaults', () => {
     const { settings, sources, configPath, warnings } = loadConfig({ env: {} });
     assert.deepEqual(settings, {
-      hosts: ['127.0.0.1'], port: 32525, worker: undefined, password: '', threads: Math.min(1024, os.availableParallelism()),
+      hosts: ['127.0.0.1'], port: 32525, worker: undefined, password: '', threads: Math.min(limits().maxThreads, os.availableParallelism()),
       algo: 'octopus', mode: 'auto', height: undefined, httpPort: undefined, httpHost: '127.0.0.1',
       httpToken: undefined, httpAllowHost: [], logJson: false, quiet: false, verbose: false, color: undefined, hugePages: true,
       requestTimeoutMs: 10_000, printIntervalS: 10,
@@ -109,7 +110,7 @@ describe('bad input', () => {
 
   it('rejects wrong types in the file', () => {
     const cases: [unknown, string][] = [
-      [{ threads: 'x' }, '"threads" must be a whole number from 1 to 1024, got "x"'],
+      [{ threads: 'x' }, `"threads" must be a whole number from 1 to ${limits().maxThreads}, got "x"`],
       [{ threads: 2.5 }, 'got 2.5'],
       [{ threads: 0 }, 'got 0'],
       [{ port: 70000 }, '"port" must be a whole number from 1 to 65535'],

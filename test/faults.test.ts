@@ -16,8 +16,9 @@ import { MemoryLogger } from './support/memory-logger.js';
 import type { Job } from '../src/miner/job.js';
 import { StratumClient } from '../src/stratum/client.js';
 import type { StateChange } from '../src/stratum/client.js';
-import { CacheHandle, DatasetHandle, SearchEngine, hashKeccak } from '../src/native/index.js';
-import { loadAddon } from '../src/native/addon.js';
+import { CacheHandle, DatasetHandle, SearchEngine, hashKeccak, limits } from '../src/native/index.js';
+import { loadAddon } from '../src/native/loader.js';
+import { allocateDataset, fillDataset, testHooks } from './support/native-hooks.js';
 import { repoRoot } from './support/fixtures.js';
 import { TestNode } from './support/test-node.js';
 import type { SubmitRecord } from './support/test-node.js';
@@ -152,13 +153,14 @@ test('half-open: when the idle timeout fires first, the outstanding submit ends 
 
 test('native: a dataset larger than this machine\'s memory is refused with a clear error before any of it is built', {
 }, async () => {
-  assert.ok(os.totalmem() < 2 ** 40, 'this test needs a machine with less than 1 TiB of memory');
+  const max = limits().maxDatasetBytes;
+  assert.ok(os.totalmem() < max, 'this test needs a machine with less memory than the largest dataset');
   const cache = await CacheHandle.build(0);
   const abort = new AbortController();
   let progressSeen: [number, number] | undefined;
   // Safety net: if the build starts, it is cancelled at its first progress report (a few MiB in).
   const p = DatasetHandle.build(cache, {
-    bytes: 2 ** 40, threads: 1, signal: abort.signal,
+    bytes: max, threads: 1, signal: abort.signal,
     onProgress: (done, total) => { progressSeen ??= [done, total]; abort.abort(); },
   });
   const err = await p.then(() => undefined, (e: unknown) => e as Error);
@@ -171,15 +173,17 @@ test('native: a dataset larger than this machine\'s memory is refused with a cle
 test('native: under an address-space limit, cache and dataset allocations fail as errors and the process carries on', async (t) => {
   if (process.platform !== 'linux') return t.skip('needs a POSIX shell with ulimit -v (Linux)');
   const indexUrl = pathToFileURL(path.join(repoRoot, 'dist', 'src', 'native', 'index.js')).href;
+  const hooksUrl = pathToFileURL(path.join(repoRoot, 'dist', 'test', 'support', 'native-hooks.js')).href;
   const script = `
     import { CacheHandle, DatasetHandle, hashKeccak } from ${JSON.stringify(indexUrl)};
+    import { allocateDataset } from ${JSON.stringify(hooksUrl)};
     const out = {};
     const outcome = async (f) => { try { await f(); return 'succeeded'; } catch (e) { return [e.name, e.message]; } };
     const cache = await CacheHandle.build(0);
     const abort = new AbortController();
     out.build = await outcome(() => DatasetHandle.build(cache, { bytes: 8 * 2 ** 30, threads: 1, signal: abort.signal,
       onProgress: () => { out.buildStarted = true; abort.abort(); } }));
-    out.allocate = await outcome(() => DatasetHandle.allocate(0, 8 * 2 ** 30));
+    out.allocate = await outcome(() => allocateDataset(0, 8 * 2 ** 30));
     out.bigCache = await outcome(() => CacheHandle.build(2097152));
     out.after = hashKeccak(Buffer.alloc(32), 1n).toString('hex');
     console.log(JSON.stringify(out));
@@ -245,75 +249,89 @@ function describe(v: unknown): string {
 async function handles(): Promise<{ cache: object; dataset: object; released: object; token: object; datasetItems: number }> {
   const a = loadAddon();
   const cache = await CacheHandle.build(0);
-  const ds = DatasetHandle.allocate(0, 1 << 16);
-  const released = DatasetHandle.allocate(0, 256);
+  const ds = allocateDataset(0, 1 << 16);
+  const released = allocateDataset(0, 256);
   released.release();
   return { cache: cache.handle, dataset: ds.handle, released: released.handle, token: a.newCancelToken(), datasetItems: (1 << 16) / 64 };
 }
 
 test('native: every addon entry point rejects bad arguments with a TypeError or RangeError', async () => {
   const a = loadAddon() as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const hooks = testHooks() as unknown as Record<string, (...args: unknown[]) => unknown>;
   const { cache, dataset, released, token, datasetItems } = await handles();
   const h32 = Buffer.alloc(32, 1);
   const notCache = [undefined, null, {}, 'x', 5, token, dataset, h32];
   const notDataset = [undefined, null, {}, 'x', 5, token, cache, h32];
   const notToken = [null, {}, 'x', 5, cache, dataset];
-  const maxStage = 2 ** 40 / 524_288;
+  const l = limits();
+  const maxStage = l.maxHeight / l.stageLength;
+  const badBytes = [...BAD_NUMBERS, 0, 100, l.maxDatasetBytes + l.pageBytes];
   const cases: Case[] = [
-    { name: 'sizes', valid: [0], bad: [[...BAD_NUMBERS, 2 ** 40 + 1]] },
+    { name: 'sizes', valid: [0], bad: [[...BAD_NUMBERS, l.maxHeight + 1]] },
     { name: 'newCancelToken', valid: [], bad: [] },
     { name: 'cancel', valid: [a.newCancelToken!()], bad: [[undefined, ...notToken]] },
     { name: 'buildCache', valid: [0, undefined, token], bad: [[...BAD_NUMBERS, maxStage + 1], [], notToken] },
     { name: 'cacheInfo', valid: [cache], bad: [notCache] },
-    { name: 'cacheNode', valid: [cache, 0], bad: [notCache, [...BAD_NUMBERS, 2 ** 40]] },
-    { name: 'dagItem', valid: [cache, 0], bad: [notCache, [...BAD_NUMBERS, 2 ** 32]] },
     {
-      name: 'buildDataset', valid: [cache, 256, 1, false, undefined, token],
-      bad: [notCache, [...BAD_NUMBERS, 0, 100, 2 ** 40 + 256], [...BAD_NUMBERS, 0, 1025], [], [], notToken],
-    },
-    { name: 'allocDataset', valid: [256, 0], bad: [[...BAD_NUMBERS, 0, 100, 2 ** 40 + 256], [...BAD_NUMBERS, maxStage + 1]] },
-    {
-      name: 'fillDatasetItems', valid: [dataset, cache, 0, 1],
-      bad: [notDataset, notCache, [...BAD_NUMBERS, datasetItems + 1], [...BAD_NUMBERS, datasetItems + 1]],
+      name: 'buildDataset', valid: [cache, { bytes: 256, threads: 1, hugePages: false, onProgress: undefined, cancel: token }],
+      bad: [notCache, [undefined, null, 5, 'x']],
     },
     { name: 'datasetInfo', valid: [dataset], bad: [notDataset] },
     { name: 'releaseDataset', valid: [released], bad: [notDataset] },
     { name: 'hashKeccak', valid: [h32, Buffer.alloc(32)], bad: [BAD_BUFFERS, BAD_BUFFERS] },
     // Any length is a valid input to keccak256, the empty Buffer included: only non-Buffers are bad.
     { name: 'keccak256', valid: [Buffer.alloc(0)], bad: [[undefined, null, 'x', {}, [], 5, 5n]] },
-    { name: 'hashOctopusLight', valid: [cache, h32, 0n, 256], bad: [notCache, BAD_BUFFERS, BAD_NUMBERS, [...BAD_NUMBERS, 0, 255, 2 ** 40 + 256]] },
-    {
-      name: 'hashOctopusLightAsync', valid: [cache, h32, 0n, 256],
-      bad: [notCache, BAD_BUFFERS, BAD_NUMBERS, [...BAD_NUMBERS, 0, 255, 2 ** 40 + 256]],
-    },
+    { name: 'hashOctopusLightAsync', valid: [cache, h32, 0n, 256], bad: [notCache, BAD_BUFFERS, BAD_NUMBERS, badBytes] },
     { name: 'cancelAllBuilds', valid: [], bad: [] },
-    { name: 'octopusTrace', valid: [cache, h32, 0n, 256], bad: [notCache, BAD_BUFFERS, BAD_NUMBERS, [...BAD_NUMBERS, 0, 255, 2 ** 40 + 256]] },
-    { name: 'hashOctopusFull', valid: [dataset, h32, 0n], bad: [notDataset, BAD_BUFFERS, BAD_NUMBERS] },
     { name: 'meetsBoundary', valid: [h32, Buffer.alloc(32), Buffer.alloc(32, 0xff)], bad: [BAD_BUFFERS, BAD_BUFFERS, BAD_BUFFERS] },
     { name: 'selfTest', valid: [], bad: [] },
     // Its valid call would switch a kernel off for this whole process: only the bad ones run.
     { name: 'disableKernel', valid: ['amx'], bad: [[undefined, null, 5, {}, '', 'sse', 'AMX']] },
   ];
+  // The test hooks' own addon, on the product's handles.
+  const hookCases: Case[] = [
+    { name: 'cacheNode', valid: [cache, 0], bad: [notCache, [...BAD_NUMBERS, l.maxHeight]] },
+    { name: 'dagItem', valid: [cache, 0], bad: [notCache, [...BAD_NUMBERS, 2 ** 32]] },
+    { name: 'allocDataset', valid: [256, 0], bad: [badBytes, [...BAD_NUMBERS, maxStage + 1]] },
+    {
+      name: 'fillDatasetItems', valid: [dataset, cache, 0, 1],
+      bad: [notDataset, notCache, [...BAD_NUMBERS, datasetItems + 1], [...BAD_NUMBERS, datasetItems + 1]],
+    },
+    { name: 'hashOctopusLight', valid: [cache, h32, 0n, 256], bad: [notCache, BAD_BUFFERS, BAD_NUMBERS, badBytes] },
+    { name: 'octopusTrace', valid: [cache, h32, 0n, 256], bad: [notCache, BAD_BUFFERS, BAD_NUMBERS, badBytes] },
+    { name: 'hashOctopusFull', valid: [dataset, h32, 0n], bad: [notDataset, BAD_BUFFERS, BAD_NUMBERS] },
+  ];
   const exported = Object.keys(a).filter((k) => typeof a[k] === 'function' && k !== 'SearchEngine' && k !== 'cpuFeatures');
   assert.deepEqual(exported.filter((k) => !cases.some((c) => c.name === k)), [], 'every exported function has a case here');
+  assert.deepEqual(Object.keys(hooks).filter((k) => !hookCases.some((c) => c.name === k)), [], 'every hook has a case here');
   const findings: string[] = [];
-  for (const c of cases) {
-    // The valid call works, so each failure below is caused by the one bad value.
-    if (c.name !== 'releaseDataset' && c.name !== 'disableKernel') {
-      const r = a[c.name]!(...c.valid);
-      if (r instanceof Promise) await r;
+  for (const [fns, list] of [[a, cases], [hooks, hookCases]] as const) {
+    for (const c of list) {
+      // The valid call works, so each failure below is caused by the one bad value.
+      if (c.name !== 'releaseDataset' && c.name !== 'disableKernel') {
+        const r = fns[c.name]!(...c.valid);
+        if (r instanceof Promise) await r;
+      }
+      findings.push(...await badArgumentFindings(fns[c.name]!, c));
     }
-    findings.push(...await badArgumentFindings(a[c.name]!, c));
+  }
+  // buildDataset's options, one field at a time (the baton is read field by field).
+  const options = { bytes: 256, threads: 1, hugePages: false, onProgress: undefined, cancel: token };
+  const badFields: [string, unknown[]][] = [['bytes', badBytes], ['threads', [...BAD_NUMBERS, 0, l.maxThreads + 1]], ['cancel', notToken]];
+  for (const [field, values] of badFields) {
+    findings.push(...await badArgumentFindings((v) => a.buildDataset!(cache, { ...options, [field]: v }), {
+      name: `buildDataset ${field}`, valid: [undefined], bad: [values],
+    }));
   }
   // A released dataset is a state error (plain Error naming it), not a crash.
-  assert.throws(() => a.hashOctopusFull!(released, h32, 0n), { message: /released/ });
+  assert.throws(() => hooks.hashOctopusFull!(released, h32, 0n), { message: /released/ });
   assert.throws(() => a.datasetInfo!(released), { message: /released/ });
-  assert.throws(() => a.fillDatasetItems!(released, cache, 0, 1), { message: /released/ });
+  assert.throws(() => hooks.fillDatasetItems!(released, cache, 0, 1), { message: /released/ });
 
   // The search engine: constructor, start() fields, calls after destroy().
   const Engine = loadAddon().SearchEngine as unknown as new (...args: unknown[]) => Record<string, (...args: unknown[]) => unknown>;
   findings.push(...await badArgumentFindings((...args) => new Engine(...args).destroy!(), {
-    name: 'new SearchEngine', valid: [1, () => {}], bad: [[...BAD_NUMBERS, 0, 1025], [undefined, null, 5, {}, 'x']],
+    name: 'new SearchEngine', valid: [1, () => {}], bad: [[...BAD_NUMBERS, 0, l.maxThreads + 1], [undefined, null, 5, {}, 'x']],
   }));
   assert.throws(() => (Engine as unknown as (...args: unknown[]) => unknown)(1, () => {}), TypeError, 'SearchEngine without new');
   const engine = new Engine(1, () => {});
@@ -331,15 +349,15 @@ test('native: every addon entry point rejects bad arguments with a TypeError or 
     findings.push(...await badArgumentFindings((...args) => engine.start!(...args), {
       name: 'start (octopus)', valid: octopus,
       bad: [[], [], [], [], [undefined, null, {}, 5, token, dataset], [null, {}, 5, token, cache],
-        [undefined, ...BAD_NUMBERS, 0, 255, 300, 2 ** 40 + 256]],
+        [undefined, ...badBytes, 255, 300]],
     }));
     assert.throws(() => engine.start!(1, h32, one, 0n, cache, released, 1 << 16), { message: /released/ });
     // The valid starts work, so each failure above is caused by its one bad argument.
     engine.start!(...keccak);
     engine.start!(...octopus);
     engine.start!(1, h32, one, 0n, cache, dataset, 1 << 16);
-    findings.push(...await badArgumentFindings((g) => engine.switchedAt!(g), { name: 'switchedAt', valid: [1], bad: [[...BAD_NUMBERS, 0]] }));
-    findings.push(...await badArgumentFindings((b) => engine.setShareBits!(b), { name: 'setShareBits', valid: [20], bad: [[...BAD_NUMBERS, 64, 256]] }));
+    findings.push(...await badArgumentFindings((g) => engine.switchedAt!(g), { name: 'switchedAt', valid: [1], bad: [[...BAD_NUMBERS, 2 ** 53 + 2]] }));
+    findings.push(...await badArgumentFindings((b) => engine.setShareBits!(b), { name: 'setShareBits', valid: [20], bad: [[...BAD_NUMBERS, l.maxShareBits + 1, 256]] }));
   } finally {
     engine.destroy!();
   }
@@ -350,7 +368,6 @@ test('native: every addon entry point rejects bad arguments with a TypeError or 
   // A stopped engine still reports what it did (one thread here): the totals stay true.
   assert.equal((engine.hashCounts!() as number[]).length, 1);
   assert.deepEqual(Object.keys(engine.dropped!() as object).sort(), ['full', 'shares', 'stale']);
-  assert.throws(() => engine.waitSwitched!(10), { message: /destroyed/ });
   assert.throws(() => engine.switchedAt!(1), { message: /destroyed/ });
 
   // (Sizes that are not a multiple of 256 are a known gap, tested on their own below.)
@@ -362,18 +379,20 @@ test('native: dataset sizes that are not a multiple of 256 are refused by every 
   const a = loadAddon() as unknown as Record<string, (...args: unknown[]) => unknown>;
   const cache = await CacheHandle.build(0);
   const h32 = Buffer.alloc(32, 1);
+  const hooks = testHooks() as unknown as Record<string, (...args: unknown[]) => unknown>;
   // The rule, as allocDataset, buildDataset and SearchEngine.start apply it.
-  assert.throws(() => a.allocDataset!(300, 0), RangeError);
-  assert.throws(() => a.buildDataset!(cache.handle, 300, 1, false), RangeError);
-  assert.throws(() => a.hashOctopusLight!(cache.handle, h32, 0n, 300), RangeError, 'hashOctopusLight takes 300');
-  assert.throws(() => a.octopusTrace!(cache.handle, h32, 0n, 300), RangeError, 'octopusTrace takes 300');
+  assert.throws(() => hooks.allocDataset!(300, 0), RangeError);
+  assert.throws(() => a.buildDataset!(cache.handle, { bytes: 300, threads: 1 }), RangeError);
+  assert.throws(() => a.hashOctopusLightAsync!(cache.handle, h32, 0n, 300), RangeError, 'hashOctopusLightAsync takes 300');
+  assert.throws(() => hooks.hashOctopusLight!(cache.handle, h32, 0n, 300), RangeError, 'hashOctopusLight takes 300');
+  assert.throws(() => hooks.octopusTrace!(cache.handle, h32, 0n, 300), RangeError, 'octopusTrace takes 300');
 });
 
 test('native: a dataset released while the search uses it stays alive for the search; the handle itself is dead', async () => {
   const cache = await CacheHandle.build(0);
   const bytes = 1 << 20;
-  const ds = DatasetHandle.allocate(0, bytes);
-  ds.fill(cache, 0, bytes / 64);
+  const ds = allocateDataset(0, bytes);
+  fillDataset(ds, cache, 0, bytes / 64);
   const engine = new SearchEngine(1, () => {});
   try {
     // Boundary 1: no solutions, only hashing.
@@ -381,7 +400,7 @@ test('native: a dataset released while the search uses it stays alive for the se
     ds.release();
     const before = engine.totalHashes();
     await waitFor(() => engine.totalHashes() > before + 1_000, 10_000, 'the search to keep hashing on the released dataset');
-    assert.throws(() => loadAddon().hashOctopusFull(ds.handle, Buffer.alloc(32), 0n), /released/);
+    assert.throws(() => testHooks().hashOctopusFull(ds.handle, Buffer.alloc(32), 0n), /released/);
     assert.throws(() => engine.start({ algo: 'octopus', header: Buffer.alloc(32), boundary: 1n, startNonce: 0n, cache, dataset: ds }), /released/);
   } finally {
     engine.destroy();

@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
-import { CacheHandle, DatasetHandle, STAGE_LENGTH, hashOctopusFull, sizesForHeight } from '../src/native/index.js';
+import { CacheHandle, DatasetHandle, STAGE_LENGTH, sizesForHeight } from '../src/native/index.js';
+import { hashOctopusFull } from './support/native-hooks.js';
 import { parseHex } from '../src/hex.js';
 import { loadVectors } from './support/fixtures.js';
 

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from './support/fixtures.js';
-import { MAX_THREADS } from '../src/config/schema.js';
+import { limits } from '../src/native/index.js';
 import { childEnv, runCli } from './support/miner-process.js';
 import type { CliResult } from './support/miner-process.js';
 
@@ -116,8 +116,8 @@ describe("commander's own errors: one cfx-miner line that points to --help", { t
   });
 
   it('bench reads --threads through the settings schema: the line mining gives for the same value, before any work', async () => {
-    for (const bad of ['0', String(MAX_THREADS + 1), 'abc', '0x10']) {
-      const mining = usageLine(await runCli(['--worker', 'rig1', '--threads', bad]), 'option --threads', `from 1 to ${MAX_THREADS}`);
+    for (const bad of ['0', String(limits().maxThreads + 1), 'abc', '0x10']) {
+      const mining = usageLine(await runCli(['--worker', 'rig1', '--threads', bad]), 'option --threads', `from 1 to ${limits().maxThreads}`);
       assert.equal(usageLine(await runCli(['bench', '--threads', bad, '--json'])), mining);
     }
   });

@@ -5,7 +5,9 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { MemoryLogger } from './support/memory-logger.js';
-import { MAX_BOUNDARY, TWO_POW_256 } from '../src/miner/job.js';
+import { TWO_POW_256 } from '../src/miner/job.js';
+import { U256_MAX } from '../src/hex.js';
+import { limits } from '../src/native/index.js';
 import type { Job } from '../src/miner/job.js';
 import type { ResponseMessage } from '../src/stratum/messages.js';
 import { interpretSubmitReply, interpretSubscribeReply, parseLine } from '../src/stratum/messages.js';
@@ -40,11 +42,11 @@ function oracleNotify(params: unknown): Expected | undefined {
   const bound = oracleHex(b);
   if (job === undefined || job.length > 128 || pow === undefined || pow.length !== 64 || bound === undefined) return undefined;
   const boundary = BigInt(`0x${bound}`);
-  if (boundary < 1n || boundary > MAX_BOUNDARY) return undefined;
+  if (boundary < 1n || boundary > U256_MAX) return undefined;
   let height: number | undefined;
   if (four) {
-    if (typeof h === 'string' && /^[0-9]+$/.test(h) && BigInt(h) <= BigInt(Number.MAX_SAFE_INTEGER)) height = Number(h);
-    else if (typeof h === 'number' && Number.isSafeInteger(h) && h >= 0) height = h;
+    if (typeof h === 'string' && /^[0-9]+$/.test(h) && BigInt(h) <= BigInt(limits().maxHeight)) height = Number(h);
+    else if (typeof h === 'number' && Number.isInteger(h) && h >= 0 && h <= limits().maxHeight) height = h;
     else return undefined;
   }
   return { jobId: `0x${job.toLowerCase()}`, height, powHash: pow.toLowerCase(), boundary };
@@ -73,9 +75,9 @@ const hexDigits = (min: number, max: number): fc.Arbitrary<string> =>
 
 const validParams = fc.record({
   jobId: hexDigits(64, 64),
-  height: fc.oneof(fc.nat({ max: 10_000_000 }), fc.constant(Number.MAX_SAFE_INTEGER)),
+  height: fc.oneof(fc.nat({ max: 10_000_000 }), fc.constant(limits().maxHeight)),
   powHash: hexDigits(64, 64),
-  boundary: fc.bigInt({ min: 1n, max: MAX_BOUNDARY }),
+  boundary: fc.bigInt({ min: 1n, max: U256_MAX }),
   threeParams: fc.boolean(),
   numericHeight: fc.boolean(),
 }).map((r) => {

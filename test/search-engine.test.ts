@@ -2,8 +2,9 @@
 // callback, job switches that leave nothing of the old job behind, and a clean stop.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CacheHandle, SearchEngine, hashKeccak, hashOctopusLight, meetsBoundary } from '../src/native/index.js';
+import { CacheHandle, SearchEngine, hashKeccak, meetsBoundary } from '../src/native/index.js';
 import type { FoundNonce } from '../src/native/index.js';
+import { hashOctopusLight, switched } from './support/native-hooks.js';
 import { waitFor } from './support/wait.js';
 
 const easy = (difficulty: bigint) => (1n << 256n) / difficulty;
@@ -56,11 +57,13 @@ test('replacing the job many times a second: no solution of an old job reaches J
       const header = headerFor(1000 + i);
       current = engine.start({ algo: 'keccak', header, boundary: easy(64n), startNonce: BigInt(i) << 32n });
       headers.set(current, header);
-      // Let the event loop deliver whatever arrives before the next switch (5 ms apart = 200/s).
-      await new Promise((r) => setTimeout(r, 5));
+      // The next switch once this job's first solution came through (a few ms at difficulty 64):
+      // the threads are then deep in this job, with more of its solutions on the way.
+      const gen = current;
+      await waitFor(() => found.some((f) => f.generation === gen), 10_000, `a solution of job ${i}`);
     }
     engine.pause();
-    await new Promise((r) => setTimeout(r, 20));
+    await switched(engine);
     assert.ok(found.length > 0, 'solutions found between switches');
     // start() does not wait for the threads, so solutions of a replaced job do reach the native
     // queue; the engine must have dropped (and counted) them rather than delivered them.
@@ -100,19 +103,26 @@ test('pause and destroy stop every thread', async () => {
   engine.start({ algo: 'keccak', header: headerFor(5), boundary: easy(1n << 40n), startNonce: 0n });
   await waitFor(() => engine.totalHashes() > 10_000, 10_000);
   engine.pause(); // returns at once; the threads stop at their next abort check
-  assert.equal(engine.waitSwitched(5_000), true, 'every thread acknowledges the pause');
+  await switched(engine); // every thread acknowledges the pause (switchedAt(0))
   const after = engine.totalHashes();
-  await new Promise((r) => setTimeout(r, 50));
+  // Another engine's thread is the clock: a hundred thousand of its hashes pass, none of ours.
+  const clock = new SearchEngine(1, () => {});
+  try {
+    clock.start({ algo: 'keccak', header: headerFor(7), boundary: 1n, startNonce: 0n });
+    await waitFor(() => clock.totalHashes() > 100_000, 10_000, 'the clock engine to hash');
+  } finally {
+    clock.destroy();
+  }
   assert.equal(engine.totalHashes(), after, 'no hashing once the pause was acknowledged');
   const before = performance.now();
   const gen = engine.start({ algo: 'keccak', header: headerFor(6), boundary: easy(1n << 40n), startNonce: 0n });
-  assert.equal(engine.waitSwitched(5_000), true);
+  await switched(engine);
   const at = engine.switchedAt(gen);
   assert.ok(at !== undefined && at >= before - 0.01 && at <= performance.now() + 0.01,
     `switchedAt ${at} lies between start() (${before}) and now, on performance.now()'s clock`);
   assert.equal(engine.switchedAt(gen - 1), undefined, 'the pause before it was replaced');
   assert.equal(engine.switchedAt(gen + 1), undefined, 'not published yet');
-  assert.equal(engine.switchedAt(0), undefined);
+  assert.equal(engine.switchedAt(0), undefined, 'no thread is idle any more');
   assert.equal(engine.switchedAt(1.5), undefined);
   engine.destroy();
   engine.destroy();

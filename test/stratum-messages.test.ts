@@ -5,8 +5,10 @@ import {
   buildSubmit, buildSubscribe, clip, interpretSubmitReply, interpretSubscribeReply, parseLine,
 } from '../src/stratum/messages.js';
 import {
-  MAX_BOUNDARY, TWO_POW_256, boundaryFromDifficulty, createJob, difficultyFromBoundary, formatDifficulty, sameWork, shortJobId,
+  TWO_POW_256, boundaryFromDifficulty, createJob, difficultyFromBoundary, formatDifficulty, sameWork, shortJobId,
 } from '../src/miner/job.js';
+import { U256_MAX } from '../src/hex.js';
+import { limits } from '../src/native/index.js';
 
 const HASH = 'ab'.repeat(32);
 const HASH2 = '0123456789abcdef'.repeat(4);
@@ -66,7 +68,7 @@ test('notify normalizes job id case, accepts a numeric height, leading-zero boun
   })));
   assert.equal(n.job.jobId, `0x${HASH}`);
   assert.equal(n.job.height, 7);
-  assert.equal(n.job.boundary, MAX_BOUNDARY);
+  assert.equal(n.job.boundary, U256_MAX);
   assert.equal(n.job.difficulty, 1n);
   assert.equal(n.id, undefined);
   assert.equal(typeof n.job.receivedAt, 'number');
@@ -76,8 +78,13 @@ test('notify heights at the edges', () => {
   const ok = (h: unknown): number | undefined => asNotify(parseLine(notifyLine([`0x${HASH}`, h, `0x${HASH}`, '0xff']))).job.height;
   assert.equal(ok('0'), 0);
   assert.equal(ok('0000123'), 123);
-  assert.equal(ok(String(Number.MAX_SAFE_INTEGER)), Number.MAX_SAFE_INTEGER);
-  assert.equal(ok(Number.MAX_SAFE_INTEGER), Number.MAX_SAFE_INTEGER);
+  // The one height rule (native/limits.ts): up to the core's limit, as the CLI and config take it.
+  const max = limits().maxHeight;
+  assert.equal(ok(String(max)), max);
+  assert.equal(ok(max), max);
+  for (const past of [String(max + 1), max + 1, String(Number.MAX_SAFE_INTEGER), '9'.repeat(30)]) {
+    assert.match(asInvalid(parseLine(notifyLine([`0x${HASH}`, past, `0x${HASH}`, '0xff']))).reason, /height is larger than/, String(past));
+  }
 });
 
 test('every invalid notify field gives a typed error naming it', () => {
@@ -96,9 +103,9 @@ test('every invalid notify field gives a typed error naming it', () => {
     [withParam(1, -5), /height is negative/],
     [withParam(1, '1.5'), /height is not a decimal/],
     [withParam(1, 1.5), /not a whole number/],
-    [withParam(1, '9007199254740992'), /larger than 2\^53-1/],
-    [withParam(1, '99999999999999999999999999'), /larger than 2\^53-1/],
-    [withParam(1, 1e300), /larger than 2\^53-1/],
+    [withParam(1, '9007199254740992'), /height is larger than/],
+    [withParam(1, '99999999999999999999999999'), /height is larger than/],
+    [withParam(1, 1e300), /height is larger than/],
     [withParam(1, 'abc'), /height is not a decimal/],
     [withParam(1, ''), /height is not a decimal/],
     [withParam(1, ' 12'), /height is not a decimal/],
@@ -247,7 +254,7 @@ test('submit request: 0x job id, nonce without leading zeros, 0x pow hash', () =
   const line = buildSubmit(7, 'rig1', `0x${HASH.toUpperCase()}`, 0x00abcn, hash);
   assert.equal(line, `{"jsonrpc":"2.0","method":"mining.submit","params":["rig1","0x${HASH}","0xabc","0x${HASH2}"],"id":7}`);
   assert.equal(JSON.parse(buildSubmit(1, 'w', HASH, 0n, hash)).params[2], '0x0');
-  assert.equal(JSON.parse(buildSubmit(1, 'w', HASH, MAX_BOUNDARY, hash)).params[2], `0x${'f'.repeat(64)}`);
+  assert.equal(JSON.parse(buildSubmit(1, 'w', HASH, U256_MAX, hash)).params[2], `0x${'f'.repeat(64)}`);
   assert.equal(JSON.parse(buildSubmit(1, 'w', HASH, (1n << 64n) - 1n, hash)).params[2], '0xffffffffffffffff');
   assert.throws(() => buildSubmit(1, 'w', HASH, -1n, hash), RangeError);
   assert.throws(() => buildSubmit(1, 'w', HASH, TWO_POW_256, hash), RangeError);
@@ -264,12 +271,12 @@ test('a notify round-trips into the submit the node expects', () => {
 // job helpers
 
 test('difficulty and boundary', () => {
-  assert.equal(difficultyFromBoundary(MAX_BOUNDARY), 1n);
+  assert.equal(difficultyFromBoundary(U256_MAX), 1n);
   assert.equal(difficultyFromBoundary(1n), TWO_POW_256);
   assert.equal(difficultyFromBoundary(TWO_POW_256 / 1000n), 1000n);
   assert.throws(() => difficultyFromBoundary(0n), RangeError);
   assert.throws(() => difficultyFromBoundary(TWO_POW_256), RangeError);
-  assert.equal(boundaryFromDifficulty(1n), MAX_BOUNDARY);
+  assert.equal(boundaryFromDifficulty(1n), U256_MAX);
   assert.equal(boundaryFromDifficulty(2n), 1n << 255n);
   assert.equal(boundaryFromDifficulty(3n), TWO_POW_256 / 3n);
   assert.equal(boundaryFromDifficulty(TWO_POW_256), 1n);

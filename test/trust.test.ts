@@ -18,7 +18,7 @@ import { StageResources } from '../src/miner/resources.js';
 import { SelfRepair } from '../src/miner/self-repair.js';
 import { BlockOdds, expectedBlockSeconds, floorLog2, hashDifficulty, idealShareBits } from '../src/miner/shares.js';
 import { CacheHandle, cpuFeatures, disableKernel, selfTest } from '../src/native/index.js';
-import { loadAddon } from '../src/native/addon.js';
+import { fillDataset, switched } from './support/native-hooks.js';
 
 const U256_MAX = (1n << 256n) - 1n;
 
@@ -167,7 +167,7 @@ test('a dataset damaged after its build: invalid shares, the self-test, a rebuil
   // Damage: an eighth of the items recomputed from another stage's cache, while the threads read them.
   const dataset = resources.datasetIfReady(0)!;
   const wrong = await CacheHandle.build(1);
-  loadAddon().fillDatasetItems(dataset.handle, wrong.handle, 0, datasetBytes / 64 / 8);
+  fillDataset(dataset, wrong, 0, datasetBytes / 64 / 8);
   const damagedAt = performance.now();
 
   await waitFor(() => log.lines.some((l) => /the dataset for stage 0 looks damaged in memory: rebuilding it/.test(l.msg)), 60_000, 'the rebuild');
@@ -238,7 +238,8 @@ test('the odds line formats: effort to three digits, the expected time in years 
 });
 
 test('Octopus shares from the search: each re-hashes the same, meets 2^bits, and they come at the rate 2^bits says', async () => {
-  const { SearchEngine, hashOctopusLight } = await import('../src/native/index.js');
+  const { SearchEngine } = await import('../src/native/index.js');
+  const { hashOctopusLight } = await import('./support/native-hooks.js');
   const cache = await CacheHandle.build(0);
   const bits = 8;
   const shares: { nonce: bigint; hash: Buffer; bits: number }[] = [];
@@ -249,7 +250,7 @@ test('Octopus shares from the search: each re-hashes the same, meets 2^bits, and
     engine.start({ algo: 'octopus', header: Buffer.alloc(32, 9), boundary: 1n, startNonce: 1n << 40n, cache, datasetBytes: 1 << 20 });
     await waitFor(() => shares.length >= 200, 120_000, '200 shares');
     engine.pause();
-    engine.waitSwitched();
+    await switched(engine);
     const hashes = engine.totalHashes();
     // Poisson: 2^bits hashes a share on average; 200+ shares put the ratio within 30% at 4 sigma.
     const ratio = (shares.length * 2 ** bits) / hashes;

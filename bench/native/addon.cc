@@ -8,6 +8,7 @@
 #include <string>
 
 #include "../../native/binding/convert.h"  // the addon edge's argument checks (header-only)
+#include "../../native/core/params.h"      // the limits, written once
 #include "probes.h"
 
 namespace {
@@ -15,9 +16,8 @@ namespace {
 using cfx::Dataset;
 using cfx_binding::uint_arg;
 
-constexpr uint64_t kMaxThreads = 1024;
+using cfx::kMaxThreads;
 constexpr uint64_t kMaxMilliseconds = 3'600'000;
-constexpr uint64_t kMaxBytes = (uint64_t(1) << 40) + 256;
 constexpr napi_type_tag kMemoryTag = {0x6366786d696e6572ULL, 0x77616c6b6d656d01ULL};
 
 struct WalkMemory {
@@ -47,8 +47,7 @@ Napi::Value KeccakScalarHps(const Napi::CallbackInfo& info) {
 
 // walkMemory(bytes, threads, hugePages) -> memory for the page walk (blocks while it fills).
 Napi::Value WalkMemoryNew(const Napi::CallbackInfo& info) {
-  const uint64_t bytes = uint_arg(info, 0, "bytes", 256, kMaxBytes);
-  if (bytes % 256 != 0) throw Napi::RangeError::New(info.Env(), "bytes must be a multiple of 256");
+  const uint64_t bytes = cfx_binding::dataset_bytes_arg(info, 0, "bytes");
   const auto threads = static_cast<unsigned>(uint_arg(info, 1, "threads", 1, kMaxThreads));
   const bool huge = info.Length() > 2 && info[2].ToBoolean().Value();
   std::unique_ptr<Dataset> memory;

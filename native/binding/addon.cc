@@ -24,11 +24,17 @@ using cfx::Dataset;
 
 uint64_t height_arg(const Napi::CallbackInfo& info, size_t i) { return uint_arg(info, i, "height", 0, cfx::kMaxHeight); }
 
-// A dataset size the hash is defined over: whole 256-byte pages, below 1 TiB.
-uint64_t dataset_bytes_arg(const Napi::CallbackInfo& info, size_t i) {
-  const uint64_t bytes = uint_arg(info, i, "dataset bytes", cfx::kPageBytes, uint64_t(1) << 40);
-  if (bytes % cfx::kPageBytes) throw range_error(info.Env(), "dataset bytes must be a multiple of 256");
-  return bytes;
+// The limits of native/core/params.h, for every JS layer to check against (written only there).
+Napi::Object Limits(Napi::Env env) {
+  auto o = Napi::Object::New(env);
+  o.Set("maxThreads", double(cfx::kMaxThreads));
+  o.Set("maxHeight", double(cfx::kMaxHeight));
+  o.Set("maxDatasetBytes", double(cfx::kMaxDatasetBytes));
+  o.Set("stageLength", double(cfx::kStageLength));
+  o.Set("maxShareBits", double(cfx::kMaxShareBits));
+  o.Set("pageBytes", double(cfx::kPageBytes));
+  o.Freeze();
+  return o;
 }
 
 Napi::Value Sizes(const Napi::CallbackInfo& info) {
@@ -54,36 +60,6 @@ Napi::Value CacheInfo(const Napi::CallbackInfo& info) {
   o.Set("bytes", double(cache->bytes()));
   o.Set("nodes", double(cache->node_count()));
   return o;
-}
-
-Napi::Value CacheNode(const Napi::CallbackInfo& info) {
-  auto cache = handle_arg<Cache>(info, 0, "cache");
-  const uint64_t i = uint_arg(info, 1, "index", 0, cache->node_count() - 1);
-  return copy_buffer(info.Env(), cache->nodes()[i].bytes, 64);
-}
-
-Napi::Value DagItem(const Napi::CallbackInfo& info) {
-  auto cache = handle_arg<Cache>(info, 0, "cache");
-  const uint32_t i = static_cast<uint32_t>(uint_arg(info, 1, "index", 0, UINT32_MAX));
-  cfx::Node item;
-  cfx::dag_item(*cache, i, &item);
-  return copy_buffer(info.Env(), item.bytes, 64);
-}
-
-Napi::Value AllocDataset(const Napi::CallbackInfo& info) {
-  const uint64_t bytes = dataset_bytes_arg(info, 0);
-  const uint64_t stage = uint_arg(info, 1, "stage", 0, cfx::kMaxHeight / cfx::kStageLength);
-  // No huge pages: tests fill a handful of items of a sparse mapping.
-  return guarded(info.Env(), [&] { return wrap_handle<Dataset>(info.Env(), std::make_shared<Dataset>(bytes, stage, false)); });
-}
-
-Napi::Value FillDatasetItems(const Napi::CallbackInfo& info) {
-  auto ds = handle_arg<Dataset>(info, 0, "dataset");
-  auto cache = handle_arg<Cache>(info, 1, "cache");
-  const uint64_t first = uint_arg(info, 2, "first", 0, ds->item_count());
-  const uint64_t count = uint_arg(info, 3, "count", 0, ds->item_count() - first);
-  ds->generate_range(*cache, first, count);
-  return info.Env().Undefined();
 }
 
 Napi::Value DatasetInfo(const Napi::CallbackInfo& info) {
@@ -119,53 +95,6 @@ Napi::Value Keccak256(const Napi::CallbackInfo& info) {
   uint8_t out[32];
   cfx::keccak256(data.Data(), data.Length(), out);
   return copy_buffer(info.Env(), out, 32);
-}
-
-Napi::Value HashOctopusLight(const Napi::CallbackInfo& info) {
-  auto cache = handle_arg<Cache>(info, 0, "cache");
-  const uint8_t* header = buffer_arg(info, 1, 32, "header");
-  const uint64_t nonce = uint_arg(info, 2, "nonce", 0, UINT64_MAX);
-  const uint64_t bytes = dataset_bytes_arg(info, 3);
-  uint8_t out[32];
-  cfx::octopus_hash_light(header, nonce, *cache, bytes, out);
-  return copy_buffer(info.Env(), out, 32);
-}
-
-Napi::Value HashOctopusFull(const Napi::CallbackInfo& info) {
-  auto ds = handle_arg<Dataset>(info, 0, "dataset");
-  const uint8_t* header = buffer_arg(info, 1, 32, "header");
-  const uint64_t nonce = uint_arg(info, 2, "nonce", 0, UINT64_MAX);
-  uint8_t out[32];
-  cfx::octopus_hash_full(header, nonce, ds->items(), ds->bytes(), out);
-  return copy_buffer(info.Env(), out, 32);
-}
-
-Napi::Value OctopusTrace(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  auto cache = handle_arg<Cache>(info, 0, "cache");
-  const uint8_t* header = buffer_arg(info, 1, 32, "header");
-  const uint64_t nonce = uint_arg(info, 2, "nonce", 0, UINT64_MAX);
-  const uint64_t bytes = dataset_bytes_arg(info, 3);
-  cfx::OctopusJob job(header);
-  cfx::OctopusTrace trace;
-  uint8_t out[32];
-  cfx::octopus_hash_light(header, nonce, *cache, bytes, out, &trace);
-  auto o = Napi::Object::New(env);
-  o.Set("a", job.a);
-  o.Set("b", job.b);
-  o.Set("c", job.c);
-  o.Set("w", job.w);
-  o.Set("digest", Napi::BigInt::New(env, trace.digest));
-  auto values = Napi::Array::New(env, cfx::kAccesses);
-  auto pages = Napi::Array::New(env, cfx::kAccesses);
-  for (uint32_t i = 0; i < cfx::kAccesses; ++i) {
-    values.Set(i, trace.values[i]);
-    pages.Set(i, trace.pages[i]);
-  }
-  o.Set("values", values);
-  o.Set("pages", pages);
-  o.Set("hash", copy_buffer(env, out, 32));
-  return o;
 }
 
 Napi::Value MeetsBoundary(const Napi::CallbackInfo& info) {
@@ -226,19 +155,13 @@ Napi::Value DisableKernel(const Napi::CallbackInfo& info) {
 
 static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   using namespace cfx_binding;
+  exports.Set("limits", Limits(env));
   exports.Set("sizes", Napi::Function::New(env, Sizes));
   exports.Set("cacheInfo", Napi::Function::New(env, CacheInfo));
-  exports.Set("cacheNode", Napi::Function::New(env, CacheNode));
-  exports.Set("dagItem", Napi::Function::New(env, DagItem));
-  exports.Set("allocDataset", Napi::Function::New(env, AllocDataset));
-  exports.Set("fillDatasetItems", Napi::Function::New(env, FillDatasetItems));
   exports.Set("datasetInfo", Napi::Function::New(env, DatasetInfo));
   exports.Set("releaseDataset", Napi::Function::New(env, ReleaseDataset));
   exports.Set("hashKeccak", Napi::Function::New(env, HashKeccak));
   exports.Set("keccak256", Napi::Function::New(env, Keccak256));
-  exports.Set("hashOctopusLight", Napi::Function::New(env, HashOctopusLight));
-  exports.Set("hashOctopusFull", Napi::Function::New(env, HashOctopusFull));
-  exports.Set("octopusTrace", Napi::Function::New(env, OctopusTrace));
   exports.Set("meetsBoundary", Napi::Function::New(env, MeetsBoundary));
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeatures));
   exports.Set("selfTest", Napi::Function::New(env, SelfTest));

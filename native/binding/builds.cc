@@ -97,12 +97,14 @@ class BuildWorker : public Napi::AsyncProgressWorker<Progress> {
     } done{cancel_};
     // Cancelled while it waited for a pool thread (the process is exiting, or its stage is no
     // longer wanted): not one byte is allocated.
-    if (cancel_->is_set()) return SetError("cancelled");
+    if (cancel_->is_set()) return;
     try {
       result_ = job_([&](uint64_t done, uint64_t total) {
         Progress p{done, total};
         progress.Send(&p, 1);
       }, cancel_.get());
+    } catch (const cfx::Cancelled&) {
+      // resolved with undefined below: a cancellation is no failure, and its own outcome
     } catch (const std::bad_alloc&) {
       SetError("not enough memory for the " + what_);
     } catch (const std::exception& e) {
@@ -117,8 +119,11 @@ class BuildWorker : public Napi::AsyncProgressWorker<Progress> {
     progress_fn_.Call({Napi::Number::New(Env(), double(p.done)), Napi::Number::New(Env(), double(p.total))});
   }
 
+  // A cancelled build resolves to undefined (the JS wrapper turns that into its AbortError):
+  // no message string has to be matched across the boundary to tell it from a failure.
   void OnOK() override {
     Napi::HandleScope scope(Env());
+    if (!result_) return deferred_.Resolve(Env().Undefined());
     const int64_t bytes = external_bytes(*result_);
     deferred_.Resolve(wrap_handle<T>(Env(), std::move(result_), bytes));
   }
@@ -164,26 +169,31 @@ Napi::Value BuildCache(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+// buildDataset(cache, {bytes, threads, hugePages, onProgress, cancel}): one options object (the
+// baton) read here, on the JS thread; the worker gets plain copies.
 Napi::Value BuildDataset(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
   auto cache = handle_arg<Cache>(info, 0, "cache");
-  const uint64_t bytes = uint_arg(info, 1, "dataset bytes", cfx::kPageBytes, uint64_t(1) << 40);
-  if (bytes % cfx::kPageBytes) throw range_error(info.Env(), "dataset bytes must be a multiple of 256");
-  const unsigned threads = static_cast<unsigned>(uint_arg(info, 2, "threads", 1, 1024));
+  if (info.Length() < 2 || !info[1].IsObject()) throw type_error(env, "dataset options must be an object");
+  const auto opts = info[1].As<Napi::Object>();
+  const uint64_t bytes = dataset_bytes_value(env, opts.Get("bytes"), "dataset bytes");
+  const unsigned threads = threads_value(env, opts.Get("threads"));
   // The mapping is lazy, so an impossible size would only fail when the OOM killer comes.
   const uint64_t physical = uint64_t(sysconf(_SC_PHYS_PAGES)) * uint64_t(sysconf(_SC_PAGESIZE));
   if (bytes > physical)
-    throw range_error(info.Env(), "a dataset of " + std::to_string(bytes >> 20) + " MiB is larger than this machine's memory (" +
-                                      std::to_string(physical >> 20) + " MiB)");
-  const bool huge = info.Length() > 3 && info[3].ToBoolean().Value();
-  auto cancel = cancel_arg(info, 5);
+    throw range_error(env, "a dataset of " + std::to_string(bytes >> 20) + " MiB is larger than this machine's memory (" +
+                               std::to_string(physical >> 20) + " MiB)");
+  const bool huge = opts.Get("hugePages").ToBoolean().Value();
+  const Napi::Value token = opts.Get("cancel");
+  auto cancel = token.IsUndefined() ? std::make_shared<CancelFlag>() : handle_value<CancelFlag>(env, token, "cancel token")->ptr;
   auto* w = new BuildWorker<Dataset>(
-      info.Env(),
+      env,
       [cache, bytes, threads, huge](const cfx::ProgressFn& p, const CancelFlag* c) {
         auto ds = std::make_shared<Dataset>(bytes, cache->stage(), huge);
         ds->generate(*cache, threads, p, c);
         return ds;
       },
-      info.Length() > 4 ? info[4] : info.Env().Undefined(), cancel, "dataset");
+      opts.Get("onProgress"), cancel, "dataset");
   auto promise = w->promise();
   w->Queue();
   return promise;

@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "../core/params.h"
+
 namespace cfx {
 class Cache;
 class Dataset;
@@ -55,6 +57,22 @@ inline uint64_t uint_value(Napi::Env env, const Napi::Value& v, const char* name
 inline uint64_t uint_arg(const Napi::CallbackInfo& info, size_t i, const char* name, uint64_t min, uint64_t max) {
   if (info.Length() <= i) throw type_error(info.Env(), std::string(name) + " is missing");
   return uint_value(info.Env(), info[i], name, min, max);
+}
+
+// A dataset size the hash is defined over: whole 256-byte pages, at most cfx::kMaxDatasetBytes.
+inline uint64_t dataset_bytes_value(Napi::Env env, const Napi::Value& v, const char* name) {
+  const uint64_t bytes = uint_value(env, v, name, cfx::kPageBytes, cfx::kMaxDatasetBytes);
+  if (bytes % cfx::kPageBytes) throw range_error(env, std::string(name) + " must be a multiple of 256");
+  return bytes;
+}
+
+inline uint64_t dataset_bytes_arg(const Napi::CallbackInfo& info, size_t i, const char* name = "dataset bytes") {
+  if (info.Length() <= i) throw type_error(info.Env(), std::string(name) + " is missing");
+  return dataset_bytes_value(info.Env(), info[i], name);
+}
+
+inline unsigned threads_value(Napi::Env env, const Napi::Value& v, const char* name = "threads") {
+  return static_cast<unsigned>(uint_value(env, v, name, 1, cfx::kMaxThreads));
 }
 
 inline Napi::Buffer<uint8_t> copy_buffer(Napi::Env env, const uint8_t* data, size_t len) {
@@ -116,6 +134,22 @@ std::shared_ptr<T> handle_arg(const Napi::CallbackInfo& info, size_t i, const ch
   auto* h = handle_value<T>(info.Env(), info[i], name);
   if (!h->ptr) throw Napi::Error::New(info.Env(), std::string(name) + " has been released");
   return h->ptr;
+}
+
+// (cache, header, nonce, datasetBytes): the arguments of every light-mode hash, read on the JS
+// thread (the header still points into its Buffer: copy it before leaving the thread).
+struct LightArgs {
+  std::shared_ptr<cfx::Cache> cache;
+  const uint8_t* header;
+  uint64_t nonce;
+  uint64_t dataset_bytes;
+};
+
+inline LightArgs light_args(const Napi::CallbackInfo& info) {
+  auto cache = handle_arg<cfx::Cache>(info, 0, "cache");
+  const uint8_t* header = buffer_arg(info, 1, 32, "header");
+  const uint64_t nonce = uint_arg(info, 2, "nonce", 0, UINT64_MAX);
+  return LightArgs{std::move(cache), header, nonce, dataset_bytes_arg(info, 3)};
 }
 
 // Runs `fn`, turning core exceptions into JS errors with a message a user can act on.

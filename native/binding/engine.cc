@@ -76,13 +76,13 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
                         InstanceMethod<&EngineWrap::HashCounts>("hashCounts"),
                         InstanceMethod<&EngineWrap::Dropped>("dropped"),
                         InstanceMethod<&EngineWrap::SetShareBits>("setShareBits"),
-                        InstanceMethod<&EngineWrap::WaitSwitched>("waitSwitched"),
                         InstanceMethod<&EngineWrap::SwitchedAt>("switchedAt")});
   }
 
   explicit EngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EngineWrap>(info) {
     Napi::Env env = info.Env();
-    const unsigned threads = static_cast<unsigned>(uint_arg(info, 0, "threads", 1, 1024));
+    if (info.Length() < 1) throw type_error(env, "threads is missing");
+    const unsigned threads = threads_value(env, info[0]);
     if (info.Length() < 2 || !info[1].IsFunction()) throw type_error(env, "onSolutions must be a function");
     tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "cfx-miner solutions", 0, 1);
     tsfn_.Unref(env);  // the socket, not this, keeps a miner's process alive
@@ -145,7 +145,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
         if (!ds->ptr) throw Napi::Error::New(env, "dataset has been released");
         job.dataset = ds->ptr;
       }
-      job.dataset_bytes = uint_arg(info, 6, "datasetBytes", 256, uint64_t(1) << 40);
+      job.dataset_bytes = dataset_bytes_arg(info, 6, "datasetBytes");
     }
     const uint64_t gen = guarded(env, [&] { return engine(env).start(job); });
     return Napi::Number::New(env, double(gen));
@@ -189,17 +189,11 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     return info.Env().Undefined();
   }
 
-  // Blocks until every thread is on the current generation; tests and the benchmark only.
-  Napi::Value WaitSwitched(const Napi::CallbackInfo& info) {
-    const uint64_t ms = uint_arg(info, 0, "timeoutMs", 0, 60000);
-    const bool ok = guarded(info.Env(), [&] { return engine(info.Env()).wait_switched(ms); });
-    return Napi::Boolean::New(info.Env(), ok);
-  }
-
-  // When every thread had taken generation N (steady_clock ns, as a double: exact for 104 days
-  // of uptime, then to 2 ns), or -1 while one has not. Never waits.
+  // When every thread had taken generation N, 0 being "gone idle" after pause() (steady_clock ns,
+  // as a double: exact for 104 days of uptime, then to 2 ns), or -1 while one has not. Never
+  // waits: a test waits for a switch by asking until it is answered.
   Napi::Value SwitchedAt(const Napi::CallbackInfo& info) {
-    const uint64_t gen = uint_arg(info, 0, "generation", 1, uint64_t(1) << 53);
+    const uint64_t gen = uint_arg(info, 0, "generation", 0, uint64_t(1) << 53);
     const int64_t ns = guarded(info.Env(), [&] { return engine(info.Env()).switched_at_ns(gen); });
     return Napi::Number::New(info.Env(), double(ns));
   }

@@ -47,12 +47,8 @@ class LightHashWorker : public Napi::AsyncWorker {
 };
 
 Napi::Value HashOctopusLightAsync(const Napi::CallbackInfo& info) {
-  auto cache = handle_arg<cfx::Cache>(info, 0, "cache");
-  const uint8_t* header = buffer_arg(info, 1, 32, "header");
-  const uint64_t nonce = uint_arg(info, 2, "nonce", 0, UINT64_MAX);
-  const uint64_t bytes = uint_arg(info, 3, "dataset bytes", cfx::kPageBytes, uint64_t(1) << 40);
-  if (bytes % cfx::kPageBytes) throw range_error(info.Env(), "dataset bytes must be a multiple of 256");
-  auto* w = new LightHashWorker(info.Env(), std::move(cache), header, nonce, bytes);
+  LightArgs a = light_args(info);
+  auto* w = new LightHashWorker(info.Env(), std::move(a.cache), a.header, a.nonce, a.dataset_bytes);
   auto promise = w->promise();
   w->Queue();
   return promise;

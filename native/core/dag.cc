@@ -235,7 +235,7 @@ std::shared_ptr<Cache> Cache::build_nodes(uint64_t stage, uint64_t n, const Prog
   uint64_t done = 0;
   auto tick = [&]() {
     if (++done % kProgressStep == 0) {
-      if (cancel && cancel->is_set()) throw std::runtime_error("cancelled");
+      if (cancel && cancel->is_set()) throw Cancelled();
       if (progress) progress(done, total);
     }
   };
@@ -396,7 +396,7 @@ void Dataset::generate(const Cache& cache, unsigned threads, const ProgressFn& p
   }
   for (auto& th : pool) th.join();  // join() makes every worker's writes visible here
   if (error) std::rethrow_exception(error);
-  if (cancel && cancel->is_set() && done.load() < total) throw std::runtime_error("cancelled");
+  if (cancel && cancel->is_set() && done.load() < total) throw Cancelled();
   if (progress) progress(total, total);
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 
 namespace cfx {
 
@@ -24,6 +25,12 @@ struct CancelFlag {
   bool is_set() const { return cancelled.load(std::memory_order_relaxed); }  // a hint; no data rides on it
 };
 
+// What a build throws when its CancelFlag was set: its own type, so the binding tells a
+// cancellation from a failure without reading the message.
+struct Cancelled : std::runtime_error {
+  Cancelled() : std::runtime_error("cancelled") {}
+};
+
 // Frees a node array that was mapped with mmap.
 struct NodeUnmap {
   uint64_t bytes = 0;
@@ -33,7 +40,7 @@ struct NodeUnmap {
 class Cache {
  public:
   // Builds the cache for `stage`. Throws std::bad_alloc when memory is short and
-  // std::runtime_error("cancelled") when `cancel` is set during the build.
+  // Cancelled when `cancel` is set during the build.
   static std::shared_ptr<Cache> build(uint64_t stage, const ProgressFn& progress = {},
                                       const CancelFlag* cancel = nullptr);
   // A cache of `node_count` nodes (>= 1) made by the same algorithm from `stage`'s seed: not
@@ -101,14 +108,15 @@ class Dataset {
  public:
   enum class HugePages { kNone, kTransparent, kExplicit };
 
-  // Reserves `bytes` (a multiple of 256). Throws std::bad_alloc when the mapping fails.
-  // `populate` false leaves pages untouched until written (tests fill only some items).
+  // Reserves `bytes` (a multiple of 256); pages stay untouched until written (tests fill only
+  // some items). `try_huge_pages` asks for explicit, then transparent huge pages; false maps
+  // plain pages. Throws std::bad_alloc when the mapping fails.
   explicit Dataset(uint64_t bytes, uint64_t stage, bool try_huge_pages = true);
   ~Dataset();
   Dataset(const Dataset&) = delete;
   Dataset& operator=(const Dataset&) = delete;
 
-  // Computes every item from `cache` on `threads` threads. Throws std::runtime_error("cancelled").
+  // Computes every item from `cache` on `threads` threads. Throws Cancelled.
   void generate(const Cache& cache, unsigned threads, const ProgressFn& progress = {},
                 const CancelFlag* cancel = nullptr);
   // Computes items [first, first + count) on the calling thread (also used by tests).

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <new>
 
+#include "aligned.h"
 #include "cpu.h"
 #include "keccak_x8.h"
 #include "poly_batch.h"
@@ -58,18 +59,6 @@ inline void final_input(const Node& seed, const uint32_t mix[64], uint8_t in[96]
     const uint32_t c = fnv(reduced[i], reduced[i + 8]);
     std::memcpy(in + 64 + 4 * i, &c, 4);
   }
-}
-
-template <class T>
-struct FreeDeleter {
-  void operator()(T* p) const { std::free(p); }
-};
-
-template <class T>
-std::unique_ptr<T[], FreeDeleter<T>> alloc_aligned(size_t count) {
-  void* p = std::aligned_alloc(64, (count * sizeof(T) + 63) / 64 * 64);
-  if (!p) throw std::bad_alloc();
-  return std::unique_ptr<T[], FreeDeleter<T>>(static_cast<T*>(p));
 }
 
 // What the block loops read; the rows come from PolyBatch (row i: value_i of every nonce).
@@ -291,8 +280,8 @@ struct OctopusBatcher::Impl {
   uint32_t block;
   PolyBatch poly;
   FastMod32 pages;
-  std::unique_ptr<Node[], FreeDeleter<Node>> seeds;
-  std::unique_ptr<uint32_t[], FreeDeleter<uint32_t>> first_pages;
+  AlignedArray<Node> seeds;
+  AlignedArray<uint32_t> first_pages;
 };
 
 uint32_t OctopusBatcher::Impl::hash_full(uint64_t first, uint32_t count, uint8_t (*out)[32],

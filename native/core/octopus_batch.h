@@ -15,11 +15,16 @@ namespace cfx {
 struct AbortCheck {
   const std::atomic<uint64_t>* generation = nullptr;
   uint64_t mine = 0;
-  // Tests: when set, now() also fires from its (*looks_left)-th call on (counting down), so an
-  // abort lands at a chosen point of a computation instead of wherever a timer thread lands it.
+#ifdef CFX_CORE_TEST_HOOKS
+  // Only in the core tests' build (native/test/Makefile defines CFX_CORE_TEST_HOOKS): when set,
+  // now() also fires from its (*looks_left)-th call on (counting down), so an abort lands at a
+  // chosen point of a computation instead of wherever a timer thread lands it.
   uint32_t* looks_left = nullptr;
+#endif
   bool now() const {
+#ifdef CFX_CORE_TEST_HOOKS
     if (looks_left && (*looks_left == 0 || --*looks_left == 0)) return true;
+#endif
     return generation && generation->load(std::memory_order_acquire) != mine;
   }
 };

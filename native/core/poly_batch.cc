@@ -19,14 +19,6 @@ constexpr uint32_t kInner = 64;               // base powers x^0 .. x^63
 constexpr uint32_t kOuter = kN / kInner;      // 16 outer powers x^(64 t)
 constexpr uint32_t kGroup = 6;                // warps per register block (4 * 6 accumulators of 8 doubles)
 
-template <class T>
-T* alloc_aligned(size_t count) {
-  size_t bytes = (count * sizeof(T) + 63) / 64 * 64;  // aligned_alloc wants a multiple of 64
-  void* p = std::aligned_alloc(64, bytes);
-  if (!p) throw std::bad_alloc();
-  return static_cast<T*>(p);
-}
-
 inline uint64_t rotl(uint64_t x, unsigned b) { return (x << b) | (x >> (64 - b)); }
 
 // ---- portable kernels: plain loops the compiler vectorises as far as the target allows
@@ -471,25 +463,23 @@ void build_tables_portable(const uint32_t* points, double* base, double* outer) 
 
 }  // namespace
 
-void PolyBatch::Free::operator()(void* p) const { std::free(p); }
-
 PolyBatch::PolyBatch(const OctopusJob& job, uint32_t max_warps, bool use_avx512, bool use_amx)
     : max_warps_(max_warps ? max_warps : 1),
       avx512_(use_avx512 && CFX_HAVE_AVX512_KERNELS),
       amx_(avx512_ && use_amx && cpu_has_amx()) {  // never without the OS permission it asks for
   std::memcpy(sip_, job.v, sizeof(sip_));
-  base_.reset(alloc_aligned<double>(size_t(kPanels) * kInner * kWarp));
-  outer_.reset(alloc_aligned<double>(size_t(kPanels) * kOuter * kWarp));
-  coeffs_.reset(alloc_aligned<double>(size_t(max_warps_) * kN));
-  values_.reset(alloc_aligned<uint32_t>(size_t(kAccesses) * max_warps_ * kWarp));
+  base_ = alloc_aligned<double>(size_t(kPanels) * kInner * kWarp);
+  outer_ = alloc_aligned<double>(size_t(kPanels) * kOuter * kWarp);
+  coeffs_ = alloc_aligned<double>(size_t(max_warps_) * kN);
+  values_ = alloc_aligned<uint32_t>(size_t(kAccesses) * max_warps_ * kWarp);
   build_tables(job);
 #if CFX_HAVE_AMX_KERNELS
   if (amx_) {
-    btab_.reset(alloc_aligned<uint8_t>(size_t(kPanels) * kHalves * kBHalf));
-    otab_.reset(alloc_aligned<double>(size_t(kPanels) * kHalves * kOHalf));
+    btab_ = alloc_aligned<uint8_t>(size_t(kPanels) * kHalves * kBHalf);
+    otab_ = alloc_aligned<double>(size_t(kPanels) * kHalves * kOHalf);
     // Whole tiles of warps; the rows past the loaded warps are zero at first, then stale.
     const size_t plane = amx_plane_bytes();
-    dbytes_.reset(alloc_aligned<uint8_t>(3 * plane));
+    dbytes_ = alloc_aligned<uint8_t>(3 * plane);
     std::memset(dbytes_.get(), 0, 3 * plane);
     build_amx_tables(job.points, btab_.get(), otab_.get());
   }

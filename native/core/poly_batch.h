@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "aligned.h"
 #include "cpu.h"
 #include "octopus.h"
 #include "params.h"
@@ -69,9 +70,6 @@ class PolyBatch {
   bool uses_amx() const { return amx_; }
 
  private:
-  struct Free {
-    void operator()(void* p) const;
-  };
   void build_tables(const OctopusJob& job);
   size_t amx_plane_bytes() const;  // one byte plane of the coefficients: whole tiles of warps
 
@@ -83,15 +81,15 @@ class PolyBatch {
   // Panel i holds the 32 points that access i of a warp's 32 nonces uses (nonce r uses the point
   // k = r + 32 i): base_[(i * 64 + s) * 32 + r] = x_k^s and outer_[(i * 16 + t) * 32 + r] =
   // x_k^(64 t), all mod p.
-  std::unique_ptr<double[], Free> base_;
-  std::unique_ptr<double[], Free> outer_;
-  std::unique_ptr<double[], Free> coeffs_;    // [warp][j], j = 0..1023, as d[j]
-  std::unique_ptr<uint32_t[], Free> values_;  // [i][nonce]
+  AlignedArray<double> base_;
+  AlignedArray<double> outer_;
+  AlignedArray<double> coeffs_;    // [warp][j], j = 0..1023, as d[j]
+  AlignedArray<uint32_t> values_;  // [i][nonce]
   // AMX only: the B tiles and O table of every half panel, and the coefficients as bytes
   // [u][warp][j] (poly_batch.cc).
-  std::unique_ptr<uint8_t[], Free> btab_;
-  std::unique_ptr<double[], Free> otab_;
-  std::unique_ptr<uint8_t[], Free> dbytes_;
+  AlignedArray<uint8_t> btab_;
+  AlignedArray<double> otab_;
+  AlignedArray<uint8_t> dbytes_;
 };
 
 }  // namespace cfx

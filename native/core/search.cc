@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 
 #include "cpu.h"
 #include "keccak_x8.h"
@@ -86,7 +87,8 @@ struct JobState {
 };
 
 SearchEngine::SearchEngine(unsigned threads, std::function<void()> on_solution) : on_solution_(std::move(on_solution)) {
-  if (threads == 0 || threads > 1024) throw std::invalid_argument("threads must be 1 to 1024");
+  if (threads == 0 || threads > kMaxThreads)
+    throw std::invalid_argument("threads must be 1 to " + std::to_string(kMaxThreads));
   workers_.reserve(threads);
   try {
     for (unsigned i = 0; i < threads; ++i) {
@@ -144,11 +146,13 @@ int64_t SearchEngine::last_ack_ns(uint64_t gen) const {
   return last;
 }
 
+#ifdef CFX_CORE_TEST_HOOKS
 bool SearchEngine::wait_switched(uint64_t timeout_ms) {
   std::unique_lock<std::mutex> lock(mu_);
   return ack_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
                           [&] { return last_ack_ns(generation_.load(std::memory_order_relaxed)) >= 0; });
 }
+#endif
 
 int64_t SearchEngine::switched_at_ns(uint64_t gen) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -282,11 +286,13 @@ void SearchEngine::run(Worker* self) {
       if (shutting_down_) return;
       adopted = generation_.load(std::memory_order_relaxed);  // written under mu_, so relaxed is enough here
       state = job_;
-      self->acked.store(adopted, std::memory_order_relaxed);  // under mu_: wait_switched reads it there
+      self->acked.store(adopted, std::memory_order_relaxed);  // under mu_: switched_at_ns reads it there
       self->acked_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                            std::chrono::steady_clock::now().time_since_epoch()).count();
     }
+#ifdef CFX_CORE_TEST_HOOKS
     ack_cv_.notify_all();
+#endif
     left.reset();
     if (!state) continue;  // paused: wait for the next job
 

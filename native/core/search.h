@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "dag.h"
+#include "params.h"
 #include "u256.h"
 
 namespace cfx {
@@ -47,7 +48,7 @@ struct Solution {
 // of two, 2^share_bits), so the miner can re-check its own kernels and count its real work while
 // no block is found (README, "Self-checks"). hash < 2^256 / 2^k is exactly "the top 64 bits are
 // below 2^(64-k)": one compare of the word the loops already compare with the boundary's.
-constexpr uint32_t kMaxShareBits = 63;
+// The bits run from 0 to kMaxShareBits (params.h).
 inline uint64_t share_top_max(uint32_t bits) { return bits == 0 ? UINT64_MAX : (uint64_t(1) << (64 - bits)) - 1; }
 
 class SearchEngine {
@@ -64,9 +65,12 @@ class SearchEngine {
   uint64_t start(const SearchJob& job);
   // Leaves the threads idle (generation 0 is "no job"), again without waiting.
   void pause();
-  // Waits until every thread has switched to the current generation (or `timeout_ms` passed);
-  // true when they all have. For tests and the benchmark's switch latency, never the event loop.
+#ifdef CFX_CORE_TEST_HOOKS
+  // The core tests' build only (native/test/Makefile): waits until every thread has switched to
+  // the current generation (or `timeout_ms` passed); true when they all have. The product reads
+  // switched_at_ns() after the fact instead and never waits.
   bool wait_switched(uint64_t timeout_ms);
+#endif
   // When the last thread took generation `gen`, in std::chrono::steady_clock nanoseconds
   // (CLOCK_MONOTONIC on Linux, the clock of libuv's uv_hrtime), or -1 while some thread has not
   // (yet, or ever: a newer job came first). Never waits: a switch's latency, read after the fact.
@@ -120,9 +124,11 @@ class SearchEngine {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::function<void()> on_solution_;
 
-  std::mutex mu_;                      // guards job_, shutting_down_; pairs with the two condvars
+  std::mutex mu_;                      // guards job_, shutting_down_, each worker's acked_ns; pairs with the condvars
   std::condition_variable job_cv_;     // workers wait here for a job
+#ifdef CFX_CORE_TEST_HOOKS
   std::condition_variable ack_cv_;     // wait_switched() waits here for acknowledgements
+#endif
   std::shared_ptr<JobState> job_;  // null: no job (paused)
   bool shutting_down_ = false;
   std::atomic<uint64_t> generation_{0};

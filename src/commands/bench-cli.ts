@@ -8,7 +8,7 @@ import type { BenchExtras, BenchOptions } from './bench.js';
 import { createLogger } from '../log/logger.js';
 import { createProgress } from '../ui/progress.js';
 import type { Progress } from '../ui/progress.js';
-import { parseHeight } from '../hex.js';
+import { parseHeight } from '../native/limits.js';
 import { UsageError } from '../errors.js';
 import { configKey } from '../config/schema.js';
 import { loadConfig } from '../config/load.js';

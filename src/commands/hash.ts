@@ -2,7 +2,8 @@
 // batch mode (JSON lines on stdin) that reuses one cache per stage.
 import { createInterface } from 'node:readline';
 import type { Algo } from '../native/index.js';
-import { parseHeight, parseHex, parseHexUint } from '../hex.js';
+import { parseHex, parseHexUint } from '../hex.js';
+import { parseHeight } from '../native/limits.js';
 import { Verifier } from '../miner/verify.js';
 import { ExitCode, UsageError, messageOf } from '../errors.js';
 

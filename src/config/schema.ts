@@ -2,6 +2,7 @@
 // The CLI's --help, the README table and the loader are all built from CONFIG_KEYS.
 import os from 'node:os';
 import { DEFAULT_PORT } from './hosts.js';
+import { limits } from '../native/limits.js';
 
 export type Algo = 'octopus' | 'keccak';
 export type MiningMode = 'auto' | 'light' | 'full';
@@ -75,10 +76,8 @@ export const ENV_PREFIX = 'CFX_MINER_';
 export const NON_SETTING_ENV = [
   'CFX_MINER_CONFIG', 'CFX_MINER_FULL_TESTS', 'CFX_MINER_FULL_STAGES', 'CFX_MINER_NO_AVX512',
 ] as const;
-export const MAX_THREADS = 1024;
-
 function defaultThreads(): number {
-  return Math.min(MAX_THREADS, Math.max(1, os.availableParallelism()));
+  return Math.min(limits().maxThreads, Math.max(1, os.availableParallelism()));
 }
 
 type KeySpec = Omit<ConfigKeyInfo, 'key' | 'flagName' | 'flagAttr' | 'env' | 'secret' | 'flags'> & {
@@ -90,6 +89,11 @@ type KeySpec = Omit<ConfigKeyInfo, 'key' | 'flagName' | 'flagAttr' | 'env' | 'se
 };
 
 const int = (min: number, max: number): ValueKind => ({ kind: 'int', min, max });
+/**
+ * A bound the native core sets (native/core/params.h): read from the addon when a value is
+ * checked, so --help and other settings' usage errors do not need a loadable addon.
+ */
+const nativeInt = (min: number, max: () => number): ValueKind => ({ kind: 'int', min, get max() { return max(); } });
 /**
  * Every string setting has a length bound: it travels in every subscribe line, and no sane
  * password, token or address comes near 1 KiB (the node's own line limit is far above it).
@@ -126,7 +130,7 @@ const SPECS: { [K in SettingKey]: KeySpec } = {
     description: 'stratum password; prefer CFX_MINER_PASSWORD or the config file (flags show in ps)',
   },
   threads: {
-    short: '-t', arg: '<n>', value: int(1, MAX_THREADS), defaultValue: defaultThreads,
+    short: '-t', arg: '<n>', value: nativeInt(1, () => limits().maxThreads), defaultValue: defaultThreads,
     defaultText: 'number of CPUs', description: 'search threads',
   },
   algo: {
@@ -140,7 +144,7 @@ const SPECS: { [K in SettingKey]: KeySpec } = {
     description: 'full builds the multi-GiB dataset, light hashes from the cache; auto picks by free memory',
   },
   height: {
-    arg: '<n>', value: int(0, 2 ** 40), defaultValue: constant(undefined), defaultText: 'none',
+    arg: '<n>', value: nativeInt(0, () => limits().maxHeight), defaultValue: constant(undefined), defaultText: 'none',
     description: 'block height for nodes that send mining.notify without one',
   },
   httpPort: {
@@ -215,7 +219,7 @@ export function configKey(key: SettingKey): ConfigKeyInfo {
   return info;
 }
 
-/** What a valid value looks like, for error messages: `'a whole number from 1 to 1024'`. */
+/** What a valid value looks like, for error messages: `'a whole number from 1 to 65535'`. */
 export function expectation(kind: ValueKind): string {
   switch (kind.kind) {
     case 'int': return `a whole number from ${kind.min} to ${kind.max}`;

@@ -3,6 +3,7 @@
 // building (least recently used first out, a build in progress cancelled), and a cache that
 // would not fit in available memory refused before a byte is allocated.
 import { CacheHandle, STAGE_LENGTH, stageBytes } from '../native/index.js';
+import { AbortError } from '../errors.js';
 import { formatBytes } from '../log/format.js';
 import type { Logger } from '../log/types.js';
 
@@ -113,7 +114,5 @@ export class CacheRegistry {
 }
 
 function abortError(): Error {
-  const e = new Error('closed');
-  e.name = 'AbortError';
-  return e;
+  return new AbortError('closed');
 }

@@ -9,7 +9,7 @@ import type { Job } from './job.js';
 import { formatDifficulty, sameWork, shortJobId } from './job.js';
 import type { StageHandles, StageResources } from './resources.js';
 import type { SubmitTarget } from './pool.js';
-import { messageOf } from '../errors.js';
+import { AbortError, messageOf } from '../errors.js';
 import { SelfCheck, recheckHash } from './shares.js';
 import type { InvalidShare, ShareJob } from './shares.js';
 import { emptyShareCounts } from './books.js';
@@ -359,5 +359,5 @@ function octopusActive(job: Job, h: StageHandles): Active {
 }
 
 function isAbort(err: unknown): boolean {
-  return err instanceof Error && err.name === 'AbortError';
+  return err instanceof AbortError;
 }

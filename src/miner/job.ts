@@ -1,9 +1,8 @@
 // A mining job as the rest of the miner sees it: built from a validated mining.notify, with the
 // boundary and the difficulty it implies. 256-bit values stay bigint; nothing here does I/O.
-import { strip0x } from '../hex.js';
+import { U256_MAX, strip0x } from '../hex.js';
 
 export const TWO_POW_256 = 1n << 256n;
-export const MAX_BOUNDARY = TWO_POW_256 - 1n;
 
 export interface Job {
   /** As received, normalized to lowercase with a `0x` prefix; echoed back in mining.submit. */
@@ -42,7 +41,7 @@ export function createJob(fields: JobFields): Job {
 
 /** floor(2^256 / boundary); a boundary of 2^256-1 (accept everything) is difficulty 1. */
 export function difficultyFromBoundary(boundary: bigint): bigint {
-  if (boundary <= 0n || boundary > MAX_BOUNDARY) throw new RangeError('boundary must be from 1 to 2^256-1');
+  if (boundary <= 0n || boundary > U256_MAX) throw new RangeError('boundary must be from 1 to 2^256-1');
   return TWO_POW_256 / boundary;
 }
 
@@ -51,7 +50,7 @@ export function boundaryFromDifficulty(difficulty: bigint): bigint {
   // Past 2^256 the boundary would be 0: no nonce could ever be valid.
   if (difficulty < 1n || difficulty > TWO_POW_256) throw new RangeError('difficulty must be from 1 to 2^256');
   const boundary = TWO_POW_256 / difficulty;
-  return boundary > MAX_BOUNDARY ? MAX_BOUNDARY : boundary;
+  return boundary > U256_MAX ? U256_MAX : boundary;
 }
 
 const UNITS = ['', 'K', 'M', 'G', 'T', 'P', 'E', 'Z', 'Y'];

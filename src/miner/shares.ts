@@ -6,7 +6,8 @@
 // difficulty / time) to hold against the counted one, and invalid shares, which mean a kernel or
 // memory fault (self-repair.ts acts on them). Also here: effort and the expected time to a block.
 import type { CacheHandle, FoundShare } from '../native/index.js';
-import { MAX_SHARE_BITS } from '../native/index.js';
+import { limits } from '../native/index.js';
+import { U256_MAX } from '../hex.js';
 import { independentHash } from './verify.js';
 import { HashrateMeter } from './hashrate.js';
 import type { HashrateRates } from './hashrate.js';
@@ -41,8 +42,6 @@ const GUESS_HPS_PER_THREAD = { keccak: 4e6, light: 5e3, full: 2e5 } as const;
 
 export type HashMode = keyof typeof GUESS_HPS_PER_THREAD;
 
-const U256_MAX = (1n << 256n) - 1n;
-
 /** floor((2^256 - 1) / hash): the difficulty a hash meets (the node checks the hash itself: our nonces are below 2^64). */
 export function hashDifficulty(hash: Buffer): bigint {
   const h = BigInt(`0x${hash.toString('hex')}`);
@@ -54,14 +53,14 @@ export function floorLog2(difficulty: bigint): number {
   return difficulty <= 1n ? 0 : difficulty.toString(2).length - 1;
 }
 
-/** 2^bits close to hps x SHARE_INTERVAL_S, never above the job's difficulty (nor 2^MAX_SHARE_BITS). */
+/** 2^bits close to hps x SHARE_INTERVAL_S, never above the job's difficulty (nor 2^limits().maxShareBits). */
 export function idealShareBits(hps: number, jobDifficulty: bigint): number {
   return shareBitsUnder(hps, shareBitsCap(jobDifficulty));
 }
 
-/** The highest share bits a job of this difficulty allows: 2^bits never above it, nor above 2^MAX_SHARE_BITS. */
+/** The highest share bits a job of this difficulty allows: 2^bits never above it, nor above 2^limits().maxShareBits. */
 function shareBitsCap(jobDifficulty: bigint): number {
-  return Math.min(MAX_SHARE_BITS, floorLog2(jobDifficulty));
+  return Math.min(limits().maxShareBits, floorLog2(jobDifficulty));
 }
 
 function shareBitsUnder(hps: number, cap: number): number {

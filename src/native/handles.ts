@@ -1,14 +1,15 @@
 // Stage sizes, and the cache and dataset as handles: built on native threads, cancellable,
-// shared by the search and the host-side re-check.
-import { parseHeight } from '../hex.js';
-import { checkDatasetBytes, loadAddon } from './addon.js';
-import { MAX_HEIGHT, STAGE_LENGTH } from './params.js';
+// shared by the search and the host-side re-check. The binding checks every argument.
+import { AbortError } from '../errors.js';
+import { parseHeight } from './limits.js';
+import { loadAddon } from './loader.js';
+import { STAGE_LENGTH } from './params.js';
 import type { HugePages } from './params.js';
 
 export interface StageSizes { stage: number; seed: Buffer; cacheBytes: number; datasetBytes: number }
 
 export function sizesForHeight(height: number): StageSizes {
-  return loadAddon().sizes(parseHeight(height)) as StageSizes;
+  return loadAddon().sizes(height) as StageSizes;
 }
 
 let lastStageBytes: { stage: number; bytes: Readonly<{ cacheBytes: number; datasetBytes: number }> } | undefined;
@@ -19,7 +20,7 @@ let lastStageBytes: { stage: number; bytes: Readonly<{ cacheBytes: number; datas
  */
 export function stageBytes(stage: number): Readonly<{ cacheBytes: number; datasetBytes: number }> {
   if (lastStageBytes?.stage === stage) return lastStageBytes.bytes;
-  const { cacheBytes, datasetBytes } = loadAddon().sizes(parseHeight(stage * STAGE_LENGTH), false);
+  const { cacheBytes, datasetBytes } = loadAddon().sizes(stage * STAGE_LENGTH, false);
   lastStageBytes = { stage, bytes: Object.freeze({ cacheBytes, datasetBytes }) };
   return lastStageBytes.bytes;
 }
@@ -43,13 +44,10 @@ function cancelToken(signal: AbortSignal | undefined): object {
   return token;
 }
 
-function abortError(err: unknown): unknown {
-  if (err instanceof Error && err.message === 'cancelled') {
-    const e = new Error('build cancelled');
-    e.name = 'AbortError';
-    return e;
-  }
-  return err;
+/** A build's handle, or the AbortError of a cancelled one (the binding resolves those to undefined). */
+function built(handle: object | undefined): object {
+  if (handle === undefined) throw new AbortError('build cancelled');
+  return handle;
 }
 
 export class CacheHandle {
@@ -57,29 +55,14 @@ export class CacheHandle {
 
   /** Builds the cache for a stage on a native thread (a few hundred ms at stage 0). */
   static async build(stage: number, opts: BuildOptions = {}): Promise<CacheHandle> {
-    if (!Number.isInteger(stage) || stage < 0 || stage > Math.floor(MAX_HEIGHT / STAGE_LENGTH)) {
-      throw new RangeError(`stage must be a whole number from 0 to ${Math.floor(MAX_HEIGHT / STAGE_LENGTH)}`);
-    }
     const a = loadAddon();
-    try {
-      const h = await a.buildCache(stage, opts.onProgress, cancelToken(opts.signal));
-      const info = a.cacheInfo(h);
-      return new CacheHandle(h, info.stage, info.bytes, info.nodes);
-    } catch (err) {
-      throw abortError(err);
-    }
+    const h = built(await a.buildCache(stage, opts.onProgress, cancelToken(opts.signal)));
+    const info = a.cacheInfo(h);
+    return new CacheHandle(h, info.stage, info.bytes, info.nodes);
   }
 
   static forHeight(height: number, opts: BuildOptions = {}): Promise<CacheHandle> {
     return CacheHandle.build(stageOf(height), opts);
-  }
-
-  node(index: number): Buffer {
-    return loadAddon().cacheNode(this.handle, index);
-  }
-
-  dagItem(index: number): Buffer {
-    return loadAddon().dagItem(this.handle, index);
   }
 }
 
@@ -93,33 +76,17 @@ export class DatasetHandle {
    */
   static async build(cache: CacheHandle, opts: BuildOptions & { bytes?: number; threads?: number; hugePages?: boolean } = {}): Promise<DatasetHandle> {
     const a = loadAddon();
-    const bytes = opts.bytes ?? a.sizes(cache.stage * STAGE_LENGTH).datasetBytes;
-    checkDatasetBytes(bytes);
-    const threads = opts.threads ?? 1;
-    if (!Number.isInteger(threads) || threads < 1 || threads > 1024) throw new RangeError('threads must be 1 to 1024');
-    try {
-      const h = await a.buildDataset(cache.handle, bytes, threads, opts.hugePages ?? true, opts.onProgress, cancelToken(opts.signal));
-      const info = a.datasetInfo(h);
-      return new DatasetHandle(h, info.stage, info.bytes, info.hugePages);
-    } catch (err) {
-      throw abortError(err);
-    }
+    const h = built(await a.buildDataset(cache.handle, {
+      bytes: opts.bytes ?? stageBytes(cache.stage).datasetBytes, threads: opts.threads ?? 1,
+      hugePages: opts.hugePages ?? true, onProgress: opts.onProgress, cancel: cancelToken(opts.signal),
+    }));
+    return DatasetHandle.fromNative(h);
   }
 
-  /**
-   * A dataset whose memory is reserved but not filled: only the items written through
-   * `fill` hold data. Tests use it to run full mode at a real size without building 4 GiB.
-   */
-  static allocate(stage: number, bytes: number): DatasetHandle {
-    checkDatasetBytes(bytes);
-    const a = loadAddon();
-    const h = a.allocDataset(bytes, stage);
-    const info = a.datasetInfo(h);
-    return new DatasetHandle(h, info.stage, info.bytes, info.hugePages);
-  }
-
-  fill(cache: CacheHandle, firstItem: number, count: number): void {
-    loadAddon().fillDatasetItems(this.handle, cache.handle, firstItem, count);
+  /** The handle of a dataset the binding made (a build here, or a test's own addon). */
+  static fromNative(handle: object): DatasetHandle {
+    const info = loadAddon().datasetInfo(handle);
+    return new DatasetHandle(handle, info.stage, info.bytes, info.hugePages);
   }
 
   /** Frees the memory now rather than at garbage collection; engines holding it keep it alive. */

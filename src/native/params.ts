@@ -1,10 +1,13 @@
 // Octopus parameters every layer needs, and the native types' names: no addon is loaded here.
+// The limits (threads, heights, dataset sizes) come from the addon: limits.ts.
+export { U256_MAX } from '../hex.js';
 
 export type Algo = 'octopus' | 'keccak';
 export type HugePages = 'explicit' | 'transparent' | 'none';
 
+/**
+ * Blocks per stage (OCTOPUS.md): a protocol constant the whole miner divides by, so a plain
+ * number; test/native-api.test.ts checks it against the addon's limits.stageLength.
+ */
 export const STAGE_LENGTH = 524288;
-/** 2^40 blocks is millennia of Conflux; above it the seed alone would take hours (native/core/params.h). */
-export const MAX_HEIGHT = 2 ** 40;
-export const U256_MAX = (1n << 256n) - 1n;
 export const U64_MAX = (1n << 64n) - 1n;

@@ -1,9 +1,9 @@
-// The nonce search on native threads, typed and validated.
+// The nonce search on native threads, typed; the binding checks every argument.
 import { u256ToBe } from '../hex.js';
-import { checkDatasetBytes, checkHeader, checkNonce, destroyOnExit, loadAddon } from './addon.js';
-import type { NativeEngine } from './addon.js';
+import type { SearchBinding } from './contract.js';
 import type { CacheHandle, DatasetHandle } from './handles.js';
-import { STAGE_LENGTH, U256_MAX } from './params.js';
+import { stageBytes } from './handles.js';
+import { destroyOnExit, loadAddon } from './loader.js';
 import type { Algo } from './params.js';
 
 export interface SearchJobSpec {
@@ -30,8 +30,6 @@ function hrtimeOriginMs(): number {
 export interface FoundNonce { generation: number; nonce: bigint; hash: Buffer }
 /** An internal share: a hash below 2^256 / 2^bits, of any generation (a replaced job's too). */
 export interface FoundShare extends FoundNonce { bits: number }
-/** The highest share difficulty the engine takes, as log2 (native/core/search.h kMaxShareBits). */
-export const MAX_SHARE_BITS = 63;
 
 /**
  * Native search threads. `onSolutions` runs on the main thread with the solutions of the current
@@ -39,13 +37,12 @@ export const MAX_SHARE_BITS = 63;
  * them, and holds at most a few dozen (the rest are counted as dropped because the queue was full).
  */
 export class SearchEngine {
-  private readonly native: NativeEngine;
+  private readonly native: SearchBinding;
   private destroyed = false;
   private readonly forgetOnExit: () => void;
   private boundaryBe: { value: bigint; be: Buffer } | undefined;
 
   constructor(readonly threads: number, onSolutions: (found: FoundNonce[]) => void, onShares?: (shares: FoundShare[]) => void) {
-    if (!Number.isInteger(threads) || threads < 1 || threads > 1024) throw new RangeError('threads must be 1 to 1024');
     this.native = new (loadAddon().SearchEngine)(threads, (generation, nonces, hashes, shares) => {
       if (this.destroyed) return;
       if (nonces.length > 0) onSolutions(nonces.map((nonce, i) => ({ generation, nonce, hash: hashes[i]! })));
@@ -65,27 +62,19 @@ export class SearchEngine {
     return this.native.dropped();
   }
 
-  /** Shares from now on are hashes below 2^256 / 2^bits (0 to MAX_SHARE_BITS); applies within a block. */
+  /** Shares from now on are hashes below 2^256 / 2^bits (0 to limits().maxShareBits); applies within a block. */
   setShareBits(bits: number): void {
-    if (!Number.isInteger(bits) || bits < 0 || bits > MAX_SHARE_BITS) throw new RangeError(`share bits must be 0 to ${MAX_SHARE_BITS}`);
     if (!this.destroyed) this.native.setShareBits(bits);
   }
 
   /**
-   * Blocks until every thread works on the current generation (true), or `timeoutMs` passed.
-   * For tests and the benchmark: the miner itself never waits for the threads.
-   */
-  waitSwitched(timeoutMs = 5_000): boolean {
-    return this.destroyed ? true : this.native.waitSwitched(timeoutMs);
-  }
-
-  /**
-   * When every thread had taken `generation`, on the clock of performance.now(), or undefined
-   * while one has not (or never will: a newer job came first). Never waits: the switch latency
-   * of a job, read after the fact, without the reader's own wake-up in it.
+   * When every thread had taken `generation` (0: had gone idle after pause()), on the clock of
+   * performance.now(), or undefined while one has not (or never will: a newer job came first).
+   * Never waits: the switch latency of a job, read after the fact, without the reader's own
+   * wake-up in it.
    */
   switchedAt(generation: number): number | undefined {
-    if (this.destroyed || !Number.isSafeInteger(generation) || generation < 1) return undefined;
+    if (this.destroyed || !Number.isSafeInteger(generation) || generation < 0) return undefined;
     const ns = this.native.switchedAt(generation);
     return ns < 0 ? undefined : ns / 1e6 - hrtimeOriginMs();
   }
@@ -93,15 +82,10 @@ export class SearchEngine {
   /** Publishes the job and returns its generation at once; threads switch within a batch. */
   start(job: SearchJobSpec): number {
     if (this.destroyed) throw new Error('search engine destroyed');
-    checkHeader(job.header);
-    if (job.boundary <= 0n || job.boundary > U256_MAX) throw new RangeError('boundary must be from 1 to 2^256-1');
-    checkNonce(job.startNonce, 64);
     let datasetBytes = job.datasetBytes;
     if (job.algo === 'octopus') {
-      if (!job.cache) throw new TypeError('octopus needs a cache');
       if (job.dataset) datasetBytes = job.dataset.bytes;
-      datasetBytes ??= loadAddon().sizes(job.cache.stage * STAGE_LENGTH).datasetBytes;
-      checkDatasetBytes(datasetBytes);
+      if (job.cache) datasetBytes ??= stageBytes(job.cache.stage).datasetBytes;
     } else if (job.algo !== 'keccak') {
       throw new TypeError(`unknown algo ${String(job.algo)}`);
     }

@@ -2,8 +2,9 @@
 // receive time a caller may pass in. Every line from the network is untrusted, so every parse
 // returns a value (a message or a typed error with a short reason) and never throws.
 import type { Job } from '../miner/job.js';
-import { MAX_BOUNDARY, createJob } from '../miner/job.js';
-import { strip0x } from '../hex.js';
+import { createJob } from '../miner/job.js';
+import { U256_MAX, strip0x } from '../hex.js';
+import { heightProblem } from '../native/limits.js';
 import { cleanText, clipText } from '../control-chars.js';
 import { MAX_QUOTED_CHARS } from '../log/untrusted.js';
 
@@ -152,23 +153,19 @@ function checkJobId(value: unknown): string | FieldError {
   return `0x${body.toLowerCase()}`;
 }
 
-/** A decimal string (what the node sends) or a JSON number, 0 .. 2^53-1. */
+/** A decimal string (what the node sends) or a JSON number, within the one height rule (native/limits.ts). */
 export function checkHeight(value: unknown): number | FieldError {
   let n: number;
   if (typeof value === 'string') {
     if (!DECIMAL.test(value)) return { reason: `height is not a decimal number (${describe(value)})` };
-    // Leading zeros are harmless; only the digit count matters for the range check.
-    if (value.replace(/^0+/, '').length > 16) return { reason: 'height is larger than 2^53-1' };
-    n = Number(value);
+    n = Number(value); // leading zeros are harmless; a value past 2^53 is still past the limit
   } else if (typeof value === 'number') {
     n = value;
   } else {
     return { reason: `height is not a number (${describe(value)})` };
   }
-  if (!Number.isInteger(n)) return { reason: `height is not a whole number (${describe(value)})` };
-  if (n < 0) return { reason: 'height is negative' };
-  if (n > Number.MAX_SAFE_INTEGER) return { reason: 'height is larger than 2^53-1' };
-  return n;
+  const problem = heightProblem(n);
+  return problem === undefined ? n : { reason: `height ${problem} (${describe(value)})` };
 }
 
 function checkPowHash(value: unknown): Buffer | FieldError {
@@ -185,7 +182,7 @@ function checkBoundary(value: unknown): bigint | FieldError {
   if (digits.length === 0) return { reason: 'boundary is 0 (no nonce could ever be valid)' };
   if (digits.length > 64) return { reason: 'boundary is larger than 256 bits' };
   const boundary = BigInt(`0x${digits}`);
-  return boundary <= MAX_BOUNDARY ? boundary : { reason: 'boundary is larger than 256 bits' };
+  return boundary <= U256_MAX ? boundary : { reason: 'boundary is larger than 256 bits' };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -248,7 +245,7 @@ export function buildSubscribe(id: number, worker: string, password: string): st
  * The nonce is a U256 on the wire; our search only produces 64-bit ones.
  */
 export function buildSubmit(id: number, worker: string, jobId: string, nonce: bigint, powHash: Buffer): string {
-  if (nonce < 0n || nonce > MAX_BOUNDARY) throw new RangeError('nonce must fit in 256 bits');
+  if (nonce < 0n || nonce > U256_MAX) throw new RangeError('nonce must fit in 256 bits');
   if (powHash.length !== 32) throw new RangeError('pow hash must be 32 bytes');
   const jobHex = strip0x(jobId);
   const params = [worker, `0x${jobHex.toLowerCase()}`, `0x${nonce.toString(16)}`, `0x${powHash.toString('hex')}`];

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "../../native/binding/convert.h"  // the addon edge's argument checks (header-only)
+#include "../../native/core/params.h"      // the limits, written once
 #include "baseline.h"
 
 namespace {
@@ -22,9 +23,8 @@ using cfx::baseline::baseline_cache_bytes;
 using cfx::baseline::baseline_dataset_bytes;
 using cfx::baseline::baseline_hash_light;
 
-constexpr uint64_t kMaxStage = uint64_t(1) << 21;               // height 2^40
-constexpr uint64_t kMaxCacheBytes = uint64_t(2) << 30;          // stage ~32,000; a test never needs more
-constexpr uint64_t kMaxDatasetBytes = (uint64_t(1) << 40) + 256;  // the product's own limit
+constexpr uint64_t kMaxStage = cfx::kMaxHeight / cfx::kStageLength;  // the product's own limits
+constexpr uint64_t kMaxCacheBytes = uint64_t(2) << 30;                // stage ~32,000; a test never needs more
 
 // (cache, header, nonce, datasetBytes) as the hash functions take them, read on the JS thread.
 struct HashArgs {
@@ -44,8 +44,7 @@ HashArgs hash_args(const Napi::CallbackInfo& info) {
   HashArgs a{reinterpret_cast<const uint32_t*>(cache.Data()), cache.Length() / 64, {}, 0, 0};
   std::memcpy(a.header, buffer_arg(info, 1, 32, "header"), 32);
   a.nonce = uint_arg(info, 2, "nonce", 0, UINT64_MAX);
-  a.dataset_bytes = uint_arg(info, 3, "datasetBytes", 256, kMaxDatasetBytes);
-  if (a.dataset_bytes % 256 != 0) throw range_error(info.Env(), "datasetBytes must be a multiple of 256");
+  a.dataset_bytes = cfx_binding::dataset_bytes_arg(info, 3, "datasetBytes");
   return a;
 }
 

@@ -1,0 +1,37 @@
+// The native core's limits (native/core/params.h, exported by the addon as `limits`) and the one
+// height rule every layer applies: the CLI, the config, the stratum messages, the wrappers here.
+// Read on first use, not at import: --help and a usage error about another setting never load
+// the addon; a command that checks a limit with a broken addon gets the load error (exit 3).
+import { short } from '../hex.js';
+import type { Limits } from './contract.js';
+import { loadAddon } from './loader.js';
+
+export type { Limits } from './contract.js';
+
+export function limits(): Limits {
+  return loadAddon().limits;
+}
+
+/** Why `n` is not a block height (a whole number from 0 to limits().maxHeight), or undefined. */
+export function heightProblem(n: number): string | undefined {
+  if (!Number.isInteger(n)) return 'is not a whole number';
+  if (n < 0) return 'is negative';
+  const max = limits().maxHeight;
+  return n > max ? `is larger than ${max}` : undefined;
+}
+
+/**
+ * A height typed by a user: a number, a bigint or decimal text. TypeError for anything else,
+ * RangeError outside the rule of heightProblem.
+ */
+export function parseHeight(value: unknown, what = 'height'): number {
+  let n: number;
+  if (typeof value === 'number') n = value;
+  else if (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value)) n = Number(value.trim());
+  else if (typeof value === 'bigint') n = Number(value);
+  else throw new TypeError(`${what} must be a whole number, got ${short(String(value))}`);
+  if (heightProblem(n) !== undefined) {
+    throw new RangeError(`${what} must be a whole number from 0 to ${limits().maxHeight}, got ${short(String(value))}`);
+  }
+  return n;
+}
