@@ -152,7 +152,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv).then(
   (code) => {
     // A second Ctrl-C cut the shutdown short: end now, not when the event loop drains
-    // (index.ts cancels native builds and joins the search threads on 'exit').
+    // (native/loader.ts cancels native builds and joins the search threads on 'exit').
     if (code === ExitCode.interrupted) process.exit(code);
     process.exitCode = code;
   },

@@ -1,7 +1,11 @@
-// Hex and 256-bit values: pure maths, no I/O, importing nothing. `cfx-miner hash` parses its
-// arguments with these, the job and the stratum messages take strip0x; errors are
-// TypeError/RangeError, which each input boundary turns into its own kind (UsageError, a bad-line
-// report). Heights have their rule where their limit is: native/limits.ts.
+// Hex and 256-bit values: pure maths, no I/O; it imports only the one clip for quoted input.
+// `cfx-miner hash` parses its arguments with these, the job and the stratum messages take
+// strip0x; errors are TypeError/RangeError, which each input boundary turns into its own kind
+// (UsageError, a bad-line report). Heights have their rule where their limit is: native/limits.ts.
+import { clipText } from './control-chars.js';
+
+/** How much of a bad value an error message quotes. */
+export const MAX_SHOWN_CHARS = 80;
 
 /** 2^256 - 1: the largest 256-bit value (a boundary, a hash, a nonce); its only name. */
 export const U256_MAX = (1n << 256n) - 1n;
@@ -14,7 +18,7 @@ export function strip0x(value: string): string {
 export function parseHex(value: string, what: string, bytes?: number): Buffer {
   if (typeof value !== 'string') throw new TypeError(`${what} must be a hex string`);
   const body = strip0x(value);
-  if (body.length === 0 || !/^[0-9a-fA-F]*$/.test(body)) throw new TypeError(`${what} is not hex: ${short(value)}`);
+  if (body.length === 0 || !/^[0-9a-fA-F]*$/.test(body)) throw new TypeError(`${what} is not hex: ${clipText(value, MAX_SHOWN_CHARS)}`);
   if (bytes !== undefined && body.length !== bytes * 2) {
     throw new RangeError(`${what} must be ${bytes} bytes (${bytes * 2} hex digits), got ${body.length} digits`);
   }
@@ -26,15 +30,10 @@ export function parseHex(value: string, what: string, bytes?: number): Buffer {
 export function parseHexUint(value: string, what: string, bits: number): bigint {
   if (typeof value !== 'string') throw new TypeError(`${what} must be a hex string`);
   const body = strip0x(value);
-  if (body.length === 0 || !/^[0-9a-fA-F]+$/.test(body)) throw new TypeError(`${what} is not hex: ${short(value)}`);
+  if (body.length === 0 || !/^[0-9a-fA-F]+$/.test(body)) throw new TypeError(`${what} is not hex: ${clipText(value, MAX_SHOWN_CHARS)}`);
   const stripped = body.replace(/^0+/, '');
   if (stripped.length > bits / 4) throw new RangeError(`${what} is larger than ${bits} bits`);
   return BigInt('0x' + (stripped || '0'));
-}
-
-/** `s` cut to 80 characters for an error message. */
-export function short(s: string): string {
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
 export function u256ToBe(v: bigint): Buffer {

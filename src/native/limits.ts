@@ -2,7 +2,8 @@
 // height rule every layer applies: the CLI, the config, the stratum messages, the wrappers here.
 // Read on first use, not at import: --help and a usage error about another setting never load
 // the addon; a command that checks a limit with a broken addon gets the load error (exit 3).
-import { short } from '../hex.js';
+import { MAX_SHOWN_CHARS } from '../hex.js';
+import { clipText } from '../control-chars.js';
 import type { Limits } from './contract.js';
 import { loadAddon } from './loader.js';
 
@@ -29,9 +30,9 @@ export function parseHeight(value: unknown, what = 'height'): number {
   if (typeof value === 'number') n = value;
   else if (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value)) n = Number(value.trim());
   else if (typeof value === 'bigint') n = Number(value);
-  else throw new TypeError(`${what} must be a whole number, got ${short(String(value))}`);
+  else throw new TypeError(`${what} must be a whole number, got ${clipText(String(value), MAX_SHOWN_CHARS)}`);
   if (heightProblem(n) !== undefined) {
-    throw new RangeError(`${what} must be a whole number from 0 to ${limits().maxHeight}, got ${short(String(value))}`);
+    throw new RangeError(`${what} must be a whole number from 0 to ${limits().maxHeight}, got ${clipText(String(value), MAX_SHOWN_CHARS)}`);
   }
   return n;
 }
