@@ -1,11 +1,15 @@
 // Both sides of the books. The miner's side is the two summary lines it logs on exit (see
-// src/miner/engine.ts ShareCounts, src/ui/status.ts): parseSummaryLines turns them into numbers and booksProblems
-// checks its two identities. The node's side is a SubmitLedger: every submit the test node
-// records, tagged at the moment it is recorded with what the miner can possibly learn about it
-// (the verdict arrives in time, arrives too late, or never arrives because the connection was
-// cut first), so a test can say exactly what the miner's books must show.
+// src/miner/engine.ts ShareCounts, src/ui/status.ts): parseSummaryLines turns them into numbers.
+// The other side is never our own formula: it is what the test node recorded (every submit it
+// received and the verdict it sent, per job: nodeBooks, or a SubmitLedger when the node
+// misbehaves) and facts that hold whatever the miner does (at difficulty 1 every hash is a
+// solution, so the solutions found, the ones the native threads dropped included, are the hashes
+// counted). booksProblems only checks that the two lines add up, which a miscount that lands on
+// both sides of an identity passes; nodeProblems, reconcile and factProblems are the checks that
+// catch one.
 import type { ShareCounts } from '../../src/miner/engine.js';
 import type { SubmitRecord, SubmitVerdict, TestNode } from './test-node.js';
+import { waitFor } from './wait.js';
 
 // ---------------------------------------------------------------------------------------------
 // The miner's side: the summary line
@@ -82,10 +86,11 @@ export function summaryOf(lines: readonly string[]): MinerBooks {
 }
 
 /**
- * Everything wrong with a set of books; empty when they balance:
+ * Where the two lines do not add up: every count a count,
  * found = submitted + dropped stale + dropped invalid + dropped backlog + lost + withheld + checking + in flight + pending,
- * submitted = accepted + rejected + timed out, no more solutions found than hashes, and the dashboard
- * figures agree with the counts.
+ * submitted = accepted + rejected + timed out, and no more solutions found than hashes. These are
+ * the miner's own identities: a count that is wrong on both sides passes them (the native drop
+ * counts are added to found and to the dropped side alike). Compare with the node as well.
  */
 export function booksProblems(b: MinerBooks): string[] {
   const problems: string[] = [];
@@ -108,20 +113,115 @@ export function booksProblems(b: MinerBooks): string[] {
     problems.push(`submitted ${b.submitted} != accepted ${b.accepted} + rejected ${b.rejected} + timed out ${b.timedOut} (= ${answered})`);
   }
   if (b.rejectedStale > b.rejected) problems.push(`stale at node ${b.rejectedStale} > rejected ${b.rejected}`);
-  if (b.shares.accepted !== b.accepted) problems.push(`dashboard accepted ${b.shares.accepted} != accepted ${b.accepted}`);
-  if (b.shares.rejected !== b.rejected - b.rejectedStale) {
-    problems.push(`dashboard rejected ${b.shares.rejected} != rejected ${b.rejected} - stale at node ${b.rejectedStale}`);
-  }
-  if (b.shares.stale !== b.droppedStale + b.rejectedStale) {
-    problems.push(`dashboard stale ${b.shares.stale} != dropped stale ${b.droppedStale} + stale at node ${b.rejectedStale}`);
-  }
   return problems;
+}
+
+/** What holds whatever the miner does, given the job it mined. */
+export interface BooksFacts {
+  /** The difficulty of every job of the run. */
+  difficulty?: bigint;
+}
+
+/**
+ * The miner's counts against facts it cannot influence: at difficulty 1 (boundary 2^256 - 1)
+ * every hash is a solution, so the solutions the native side found (queued, or dropped for a
+ * full queue or a replaced job) must be exactly the hashes it counted.
+ */
+export function factProblems(b: MinerBooks, facts: BooksFacts): string[] {
+  if (facts.difficulty === 1n && b.found !== b.hashes) {
+    return [`difficulty 1: every hash is a solution, but found ${b.found} in ${b.hashes} hashes`];
+  }
+  return [];
 }
 
 /** Throws an Error naming every problem and quoting the line when the books do not balance. */
 export function assertBooksBalance(b: MinerBooks): void {
   const problems = booksProblems(b);
   if (problems.length > 0) throw new Error(`the miner's books do not balance:\n  ${problems.join('\n  ')}\nline: ${b.line}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The node's side: its own record of every submit
+
+/** One job's submits as the node recorded them. */
+export interface NodeJobBooks {
+  received: number;
+  accepted: number;
+  /** Every verdict but accepted (stale included). */
+  rejected: number;
+  stale: number;
+  /** Distinct nonces submitted for this job. */
+  nonces: number;
+}
+
+/** The node's totals, counted from its submit records (not from its running stats). */
+export interface NodeBooks extends NodeJobBooks {
+  /** Submits whose pow hash names no job this node ever sent. */
+  unknownJob: number;
+  jobs: Map<string, NodeJobBooks>;
+}
+
+/** Counts the node's submit records: totals and per job. */
+export function nodeBooks(submits: readonly SubmitRecord[]): NodeBooks {
+  const jobs = new Map<string, NodeJobBooks & { seen: Set<bigint> }>();
+  const n: NodeBooks = { received: 0, accepted: 0, rejected: 0, stale: 0, nonces: 0, unknownJob: 0, jobs };
+  for (const r of submits) {
+    n.received++;
+    if (r.verdict === 'accepted') n.accepted++;
+    else n.rejected++;
+    if (r.verdict === 'stale') n.stale++;
+    if (!r.job) {
+      n.unknownJob++;
+      continue;
+    }
+    let j = jobs.get(r.job.jobId);
+    if (!j) jobs.set(r.job.jobId, j = { received: 0, accepted: 0, rejected: 0, stale: 0, nonces: 0, seen: new Set() });
+    j.received++;
+    if (r.verdict === 'accepted') j.accepted++;
+    else j.rejected++;
+    if (r.verdict === 'stale') j.stale++;
+    if (r.nonce !== undefined) j.seen.add(r.nonce);
+    j.nonces = j.seen.size;
+  }
+  for (const j of jobs.values()) n.nonces += j.nonces;
+  return n;
+}
+
+/**
+ * Resolves once the node has judged every submit it received (a verdict may wait for an
+ * asynchronous verification): compare its records only after this.
+ */
+export function nodeSettled(node: TestNode, timeoutMs = 10_000): Promise<void> {
+  return waitFor(() => node.submits.length === node.stats.submits, timeoutMs, 'the node to judge every submit it received');
+}
+
+/**
+ * The miner's books against the node's record, for a run in which the node answered every submit
+ * at once on a connection that stayed up (no drops, no silence, no delay: use a SubmitLedger and
+ * reconcile() otherwise). Exact: sent = received, accepted, rejected, stale at node, nothing timed
+ * out, the headline's three figures, one submit per (job, nonce), only jobs the node sent; plus
+ * factProblems().
+ */
+export function nodeProblems(b: MinerBooks, n: NodeBooks, facts: BooksFacts = {}): string[] {
+  const out: string[] = [];
+  const exact = (name: string, miner: number, node: number): void => {
+    if (miner !== node) out.push(`${name}: miner ${miner}, node ${node}`);
+  };
+  exact('sent / received', b.submitted, n.received);
+  exact('accepted', b.accepted, n.accepted);
+  exact('rejected', b.rejected, n.rejected);
+  exact('stale at node', b.rejectedStale, n.stale);
+  exact('timed out', b.timedOut, 0);
+  exact('headline accepted', b.shares.accepted, n.accepted);
+  exact('headline rejected', b.shares.rejected, n.rejected - n.stale);
+  exact('headline stale - replaced before sending', b.shares.stale - b.droppedStale, n.stale);
+  exact('submits naming a job the node never sent', n.unknownJob, 0);
+  for (const [jobId, j] of n.jobs) {
+    if (j.nonces !== j.received) out.push(`job ${jobId.slice(0, 10)}: ${j.received} submits of ${j.nonces} distinct nonces`);
+  }
+  if (b.found < n.nonces) out.push(`found ${b.found} < ${n.nonces} distinct solutions at the node`);
+  out.push(...factProblems(b, facts));
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -341,10 +441,10 @@ export class SubmitLedger {
 /**
  * Compares the miner's books with what the node's ledger says they must be. Returns every
  * mismatch (empty when they agree). Exact: accepted, rejected, stale at node, timed out,
- * submitted, dropped invalid (0). Bounds: a cut solution never seen again must be lost (or
+ * submitted, dropped invalid (0), the headline's figures; plus factProblems(). Bounds: a cut solution never seen again must be lost (or
  * still pending), and the miner found at least every distinct solution the node saw.
  */
-export function reconcile(b: MinerBooks, e: ExpectedBooks): string[] {
+export function reconcile(b: MinerBooks, e: ExpectedBooks, facts: BooksFacts = {}): string[] {
   const out: string[] = [];
   const exact = (name: string, miner: number, node: number): void => {
     if (miner !== node) out.push(`${name}: miner ${miner}, node says ${node}`);
@@ -356,11 +456,15 @@ export function reconcile(b: MinerBooks, e: ExpectedBooks): string[] {
   exact('submitted', b.submitted, e.submitted);
   exact('dropped invalid', b.droppedInvalid, 0);
   exact('invalid verdicts at the node', e.verdicts.invalid, 0);
+  exact('headline accepted', b.shares.accepted, e.accepted);
+  exact('headline rejected', b.shares.rejected, e.rejected - e.rejectedStale);
+  exact('headline stale - replaced before sending', b.shares.stale - b.droppedStale, e.rejectedStale);
   if (b.lost + b.pending < e.cutNeverResent) {
     out.push(`lost ${b.lost} + pending ${b.pending} < ${e.cutNeverResent} solutions cut off and never sent again`);
   }
   if (b.found - b.droppedStale - b.droppedInvalid < e.distinctSolutions) {
     out.push(`found ${b.found} - dropped ${b.droppedStale + b.droppedInvalid} < ${e.distinctSolutions} distinct solutions at the node`);
   }
+  out.push(...factProblems(b, facts));
   return out;
 }
