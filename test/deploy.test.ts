@@ -13,6 +13,7 @@ import path from 'node:path';
 import { cliPath, repoRoot } from './support/fixtures.js';
 import { TestNode } from './support/test-node.js';
 import { startMiner } from './support/miner-process.js';
+import { pollUntil } from './support/wait.js';
 import { loadConfig } from '../src/config/load.js';
 
 const DEPLOY = path.join(repoRoot, 'deploy');
@@ -219,17 +220,14 @@ test('every metric the rules and the Grafana dashboard use is one a running mine
     await miner.waitForLine(/subscribed/, 10_000);
     node.newJob();
     // Some series appear only once there is a job and a 10 s window with data.
-    let text = '';
-    const ready = async (): Promise<boolean> => {
-      text = await scrape(apiPort);
-      return /^cfx_miner_thread_hashrate_hps\{thread="1"\}/m.test(text) && /^cfx_miner_job_age_seconds /m.test(text) &&
-        /^cfx_miner_expected_block_seconds /m.test(text);
-    };
-    const deadline = performance.now() + 20_000;
-    while (!(await ready())) {
-      if (performance.now() > deadline) assert.fail(`the miner never exported its job and thread series:\n${text}`);
-      await new Promise((resolve) => setTimeout(resolve, 250)); // the poll interval of a wait with a deadline
-    }
+    const series = [/^cfx_miner_thread_hashrate_hps\{thread="1"\}/m, /^cfx_miner_job_age_seconds /m, /^cfx_miner_expected_block_seconds /m];
+    let last = '';
+    const text = await pollUntil(async () => {
+      last = await scrape(apiPort);
+      return series.every((re) => re.test(last)) ? last : undefined;
+    }, 20_000, 'the miner to export its job and thread series', {
+      intervalMs: 250, giveUp: () => miner.exitInfo !== undefined,
+    }).catch((err: unknown) => assert.fail(`${err instanceof Error ? err.message : String(err)}; last scrape:\n${last}`));
     const exported = new Set(text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => /^[A-Za-z_:][A-Za-z0-9_:]*/.exec(l)![0]));
     exported.add('up'); // Prometheus's own per-target series
     // Some series have no sample until there is something to say (no best hash yet, no internal

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { RateLimitedLog } from '../src/log/rate-limit.js';
 import { MemoryLogger } from './support/memory-logger.js';
+import { waitFor } from './support/wait.js';
 
 function clock(start = 1_000): { now: () => number; set(t: number): void } {
   let t = start;
@@ -47,10 +48,12 @@ describe('RateLimitedLog', () => {
     const rl = new RateLimitedLog(log, { limits: { limit: 1, windowMs: 40 } });
     for (let i = 0; i < 3; i++) rl.line('bad', 'warn', 'net', 'bad lines', `bad ${i}`);
     assert.equal(log.lines.length, 1);
-    await sleep(120);
+    await waitFor(() => log.lines.length >= 2, 5_000, 'the window\'s summary from its timer');
     assert.deepEqual(log.lines.map((l) => l.msg), ['bad 0', 'bad lines: 2 more in the last 0 s (latest: bad 2)']);
     assert.equal(log.lines[1]?.level, 'warn');
-    // No window is left with lines to sum up: nothing more comes, and close() adds nothing.
+    // No window is left with lines to sum up: nothing more comes, and close() adds nothing. This
+    // wait is the thing under test (a second summary would come within a window, 40 ms); a slow
+    // machine only makes it longer, which cannot hide a second summary.
     await sleep(100);
     rl.close();
     assert.equal(log.lines.length, 2);
