@@ -25,9 +25,11 @@ test(`soak (${SECONDS} s): threads and fds flat after warm-up, RSS bounded, noth
     `fds ${r.fdsStart} -> ${r.fdsEnd}, jobs ${r.node.jobs}, accepted ${b.accepted}, stale at node ${b.rejectedStale}`);
   t.diagnostic(`miner: ${b.line}`);
 
-  assert.ok(r.samples.length >= SECONDS - 2, `${r.samples.length} samples in ${SECONDS} s`);
+  // Enough samples for a trend. The sampler and the node's job timer run in this process, so a
+  // busy machine delays both alike: counts, not rates (a sample is nominally one a second).
+  assert.ok(r.samples.length >= SECONDS / 2, `${r.samples.length} samples in ${SECONDS} s`);
   const after = r.samples.filter((s) => s.t >= r.warmupSeconds);
-  assert.ok(after.length >= SECONDS - r.warmupSeconds - 2, `${after.length} samples after warm-up`);
+  assert.ok(after.length >= (SECONDS - r.warmupSeconds) / 2, `${after.length} samples after warm-up`);
   assert.deepEqual(after.filter((s) => s.threads > r.threadsStart), [], `no sample after warm-up has more than ${r.threadsStart} threads`);
   assert.deepEqual(after.filter((s) => s.fds > r.fdsStart), [], `no sample after warm-up has more than ${r.fdsStart} descriptors`);
   assert.ok(r.rssGrowthPct < MAX_RSS_GROWTH_PCT, `RSS grew ${r.rssGrowthPct} % (${r.rssStartMb} -> ${r.rssEndMb} MiB)`);
@@ -40,5 +42,5 @@ test(`soak (${SECONDS} s): threads and fds flat after warm-up, RSS bounded, noth
   assert.equal(b.accepted, r.node.accepted, 'no faults: every verdict reached the miner');
   assert.equal(b.timedOut, 0);
   assert.ok(b.accepted >= 10, `mining all along: ${b.accepted} accepted`);
-  assert.ok(r.node.jobs >= SECONDS * 5, `a job every 100 ms: ${r.node.jobs} jobs`);
+  assert.ok(r.node.jobs >= r.samples.length * 5, `jobs all along (one every 100 ms, a sample every second): ${r.node.jobs} jobs, ${r.samples.length} samples`);
 });

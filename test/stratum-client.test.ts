@@ -215,7 +215,8 @@ test('a wrong password: refused event naming the password (not its value), no re
   assertNoPassword([err.message, err.stack, where, states, logger.lines]);
   assert.equal(client.state, 'refused');
   assert.ok(logger.lines.some((l) => /password/.test(l.msg)));
-  // With a 1 ms backoff, a reconnect would show up at once; none must come.
+  // With a 1 ms backoff, a reconnect would show up at once; none must come. This wait is the thing
+  // under test: a slow machine can only make it longer, never fail it.
   await assert.rejects(waitForEvent(node, 'connection', { timeoutMs: 300 }), /timed out/);
   assert.equal(node.stats.connections, 1);
   assert.equal(node.stats.refusedSubscribes, 1);
@@ -333,7 +334,7 @@ test('submit: the request shape, and every reply form mapped to a result with rt
     const r = await pending;
     const { rttMs, ...rest } = r;
     assert.deepEqual(rest, expected, result);
-    assert.ok(rttMs >= 0 && rttMs < 3000);
+    assert.ok(Number.isFinite(rttMs) && rttMs >= 0, `rtt ${rttMs}`);
   }
 
   const pending = client.submit(fakeJob(), 1n);
@@ -375,11 +376,10 @@ test('a submit without a reply resolves as timeout; the late reply is ignored', 
   client.start();
   const c = await server.acceptSubscribe();
   await done;
-  const started = performance.now();
   const r = await withTimeout(client.submit(fakeJob(), 2n), 3000, 'the submit to time out');
   assert.equal(r.status, 'timeout');
+  // Not early: a lower bound that a slow machine can only exceed.
   assert.ok(r.rttMs >= 140, `rtt ${r.rttMs}`);
-  assert.ok(performance.now() - started < 2000);
   assert.ok(logger.lines.some((l) => /no reply to mining.submit/.test(l.msg)));
   const req = await c.request();
   c.send(`{"jsonrpc":"2.0","result":[true],"id":${req.id}}\n`);
@@ -697,15 +697,16 @@ test('half-open: a node that goes silent is dropped after the idle timeout', asy
 
 test('data keeps an idle connection alive (the node\'s periodic re-send)', async () => {
   const node = await startNode({ resendIntervalMs: 40 });
-  const { client, states } = makeClient([nodeSpec(node)], { idleTimeoutMs: 250 });
+  const { client, states } = makeClient([nodeSpec(node)], { idleTimeoutMs: 1_000 });
   const done = subscribed(client);
   client.start();
   await done;
   node.newJob();
-  // Ten re-sends take ~400 ms, well past the idle timeout: the connection must stay.
+  // Thirty re-sends take at least 1.2 s (timers never fire early), past the idle timeout: the
+  // connection must stay. Only a stall of the whole process for a second could drop it.
   let resends = 0;
   await new Promise<void>((resolve) => {
-    const onJob = (): void => { if (++resends >= 10) { client.off('job', onJob); resolve(); } };
+    const onJob = (): void => { if (++resends >= 30) { client.off('job', onJob); resolve(); } };
     client.on('job', onJob);
   });
   assert.ok(!states.some((s) => s.state === 'disconnected'));

@@ -57,10 +57,16 @@ export interface FaultScriptResult {
   seconds: number;
 }
 
-/** Slack on top of an announced backoff for a connect, a subscribe and a loaded 2-core machine. */
+/**
+ * Slack on top of an announced backoff for a connect and a subscribe: what the benchmark counts
+ * as "reconnected within the backoff". The script itself asserts no time (a loaded machine is
+ * no bug); it reports the reconnect times and waits up to HANG_MS for each event.
+ */
 export const RECONNECT_SLACK_MS = 4_000;
 /** The longest wait for a solution at the CI difficulty; a healthy run needs well under a second. */
 const SOLUTION_WAIT_MS = 20_000;
+/** A reconnect, a timeout or a late reply not seen by then is not coming. */
+const HANG_MS = 30_000;
 
 /** A random point in time for a fault (not synchronisation: what follows waits for events). */
 function pause(ms: number): Promise<void> {
@@ -140,7 +146,7 @@ export async function runFaultScript(o: FaultScriptOptions): Promise<FaultScript
     // ---- down at start: the miner starts first, the node comes up after two failed connects.
     await waitFor(() => log.update().backoffs.length >= 2, 20_000, 'two "retrying in" lines while the node is down');
     const announced = log.backoffs.at(-1)![1];
-    const up = subscribedAgain(announced + RECONNECT_SLACK_MS);
+    const up = subscribedAgain(announced + HANG_MS);
     const listenAt = performance.now();
     await node.listen();
     await up;
@@ -172,7 +178,7 @@ export async function runFaultScript(o: FaultScriptOptions): Promise<FaultScript
       drops[kind]++;
       const cycleLine = miner.lines.length;
       const dropAt = await dropOnce(kind);
-      const back = subscribedAgain(30_000);
+      const back = subscribedAgain(HANG_MS);
       await back;
       const ms = Math.round(performance.now() - dropAt);
       // The log is a separate pipe: wait until it has caught up with this subscribe (the second
@@ -181,9 +187,6 @@ export async function runFaultScript(o: FaultScriptOptions): Promise<FaultScript
       const backoff = log.backoffBetween(cycleLine, subLine);
       reconnectMs.push(ms);
       announcedBackoffMs.push(backoff);
-      if (ms > backoff + RECONNECT_SLACK_MS) {
-        problems.push(`disconnect ${i + 1} (${kind}): subscribed again after ${ms} ms, the backoff announced was ${backoff} ms`);
-      }
       mined = minedAgain(`an accepted solution after disconnect ${i + 1} (${kind})`);
       // The same job again (the node had no new block meanwhile) lets pending solutions go out again.
       if (rand() < 0.5) node.resendJob();
@@ -296,8 +299,8 @@ export async function runFaultScript(o: FaultScriptOptions): Promise<FaultScript
     }
     const ids = requestIds(slow);
     // No drop until the miner has given up on each and its late reply has arrived.
-    await waitFor(() => ids.every((id) => log.update().timedOutIds.has(id)), D + RECONNECT_SLACK_MS, `the miner to time out requests ${ids.join(', ')}`);
-    await waitFor(() => ids.every((id) => log.update().lateReplyIds.has(id)), D + RECONNECT_SLACK_MS, `late replies to ${ids.join(', ')}`);
+    await waitFor(() => ids.every((id) => log.update().timedOutIds.has(id)), D + HANG_MS, `the miner to time out requests ${ids.join(', ')}`);
+    await waitFor(() => ids.every((id) => log.update().lateReplyIds.has(id)), D + HANG_MS, `late replies to ${ids.join(', ')}`);
     const mined = minedAgain('an accepted solution after slow replies');
     node.newJob();
     await mined;
@@ -320,7 +323,7 @@ export async function runFaultScript(o: FaultScriptOptions): Promise<FaultScript
       node.off('submit', onSubmit);
     }
     const ids = requestIds(silent);
-    await waitFor(() => ids.every((id) => log.update().timedOutIds.has(id)), T + RECONNECT_SLACK_MS, `the miner to time out requests ${ids.join(', ')}`);
+    await waitFor(() => ids.every((id) => log.update().timedOutIds.has(id)), T + HANG_MS, `the miner to time out requests ${ids.join(', ')}`);
     const mined = minedAgain('an accepted solution after the node spoke again');
     node.newJob();
     await mined;
