@@ -10,7 +10,7 @@ import { fieldsNotInMessage, formatHashrate, plural } from '../src/log/format.js
 import { BadLineReporter } from '../src/stratum/bad-lines.js';
 import { MemoryLogger } from './support/memory-logger.js';
 import { HashingClock, formatBooks, logSpeed, logSummary } from '../src/miner/status.js';
-import type { ShareCounts } from '../src/miner/engine.js';
+import type { ShareCounts } from '../src/miner/books.js';
 import { formatBenchForHumans } from '../src/commands/bench.js';
 import { DEFAULT_DIFFICULTY, TestNode } from './support/test-node.js';
 import { childEnv, runCli, startMiner } from './support/miner-process.js';

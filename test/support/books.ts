@@ -1,5 +1,5 @@
 // Both sides of the books. The miner's side is the two summary lines it logs on exit (see
-// src/miner/engine.ts ShareCounts, src/ui/status.ts): parseSummaryLines turns them into numbers.
+// src/miner/books.ts ShareCounts, src/miner/status.ts): parseSummaryLines turns them into numbers.
 // The other side is never our own formula: it is what the test node recorded (every submit it
 // received and the verdict it sent, per job: nodeBooks, or a SubmitLedger when the node
 // misbehaves) and facts that hold whatever the miner does (at difficulty 1 every hash is a
@@ -7,7 +7,7 @@
 // counted). booksProblems only checks that the two lines add up, which a miscount that lands on
 // both sides of an identity passes; nodeProblems, reconcile and factProblems are the checks that
 // catch one.
-import type { ShareCounts } from '../../src/miner/engine.js';
+import type { ShareCounts } from '../../src/miner/books.js';
 import type { SubmitRecord, SubmitVerdict, TestNode } from './test-node.js';
 import { waitFor } from './wait.js';
 
@@ -18,13 +18,13 @@ export interface MinerBooks extends ShareCounts {
   /** As the line says it ("15 s", "1 min 02 s"). */
   ran: string;
   hashes: number;
-  /** The headline's view (src/miner/engine.ts shareSummary): rejected without, stale with the node's stale answers. */
+  /** The headline's view (src/miner/books.ts shareSummary): rejected without, stale with the node's stale answers. */
   shares: { accepted: number; rejected: number; stale: number };
   /** The headline and the detail line (the `msg` of JSON log lines). */
   line: string;
 }
 
-// The summary is two lines (src/ui/status.ts logSummary): a headline, then the books.
+// The summary is two lines (src/miner/status.ts logSummary): a headline, then the books.
 const HEADLINE_RE = /summary: ran (.+?), .*?; accepted (\d+), rejected (\d+), stale (\d+)$/;
 const DETAIL_RE = /^(\d+) hashes; found (\d+), sent (\d+)(.*?); stale (\d+) = (\d+) replaced before sending \+ (\d+) stale at node$/;
 
