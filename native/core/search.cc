@@ -180,6 +180,16 @@ void SearchEngine::shutdown() {
   job_cv_.notify_all();
   for (auto& w : workers_)
     if (w->thread.joinable()) w->thread.join();
+  // Nothing takes solutions or shares after a stop: what is still queued was found under a job
+  // that generation 0 replaced, and is counted so (as take_solutions() would have), so every
+  // solution found ends up handed over or counted. Without this, a difficulty-1 run's books
+  // missed up to kMaxQueuedSolutions at every stop.
+  std::lock_guard<std::mutex> lock(solutions_mu_);
+  dropped_stale_.fetch_add(solutions_.size(), std::memory_order_relaxed);
+  dropped_shares_.fetch_add(shares_.size(), std::memory_order_relaxed);
+  solutions_.clear();
+  shares_.clear();
+  queued_.store(0, std::memory_order_relaxed);
 }
 
 std::vector<Solution> SearchEngine::take_solutions() {

@@ -78,7 +78,8 @@ class SearchEngine {
   // The oldest generation any thread still works on (every thread is on the current one when
   // this equals generation()).
   uint64_t slowest_generation() const;
-  // Stops and joins every thread. Idempotent.
+  // Stops and joins every thread, and counts what is still queued as dropped (stale solutions,
+  // shares). Idempotent.
   void shutdown();
 
   // The queued solutions of the current generation; older ones are dropped here and counted.

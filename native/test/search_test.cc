@@ -174,6 +174,24 @@ void test_queue_is_bounded() {
   check(held > 0 && held <= kMaxQueuedSolutions, "the queue never holds more than kMaxQueuedSolutions");
 }
 
+// Difficulty 1 again: every hash is a solution, so at any stop the hashes counted equal the
+// solutions handed over plus those counted as dropped; shutdown() must count what is still queued.
+void test_books_at_shutdown() {
+  for (int round = 0; round < 5; ++round) {
+    SearchEngine engine(2, [] {});
+    engine.start(keccak_job(static_cast<uint8_t>(20 + round), 0, 0));
+    uint64_t taken = 0;
+    wait_until([&] {
+      taken += engine.take_solutions().size();
+      return engine.total_hashes() > 20000;
+    }, 20000);
+    engine.shutdown();  // nobody takes solutions after this (the binding releases its wake-up)
+    check(taken + engine.dropped_stale() + engine.dropped_full() == engine.total_hashes(),
+          "at difficulty 1, hashes = solutions taken + dropped once shutdown() returns");
+    check(engine.take_solutions().empty() && engine.take_shares().empty(), "nothing is left queued after shutdown()");
+  }
+}
+
 // start() does not wait for the threads, so the queue can hold solutions of the job it replaced
 // for a moment; take_solutions() must hand over only the current job's, and count the others.
 void test_job_replacement() {
@@ -333,6 +351,7 @@ void test_search(int& checks, int& failures, const Cache& cache) {
   test_keccak_search_matches_scalar();
   test_job_replacement();
   test_queue_is_bounded();
+  test_books_at_shutdown();
   test_octopus_light(cache);
   test_shutdown_during_work();
   test_shares();
