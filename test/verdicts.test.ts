@@ -5,8 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_SENT_NONCES, POW_MISMATCH_REJECTIONS, POW_MISMATCH_REPEAT_MS, PowMismatchWatch, SentNonces, isIncorrectNonce } from '../src/miner/verdicts.js';
-import type { ShareCounts } from '../src/miner/engine.js';
-import { alreadySolvedBy, booksBalance } from '../src/miner/engine.js';
+import type { ShareCounts } from '../src/miner/books.js';
+import { booksBalance } from '../src/miner/books.js';
+import { alreadySolvedBy } from '../src/miner/verdicts.js';
 import { formatBooks } from '../src/miner/status.js';
 
 const A = Buffer.alloc(32, 0xa1);

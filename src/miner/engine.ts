@@ -16,11 +16,6 @@ import { emptyShareCounts } from './books.js';
 import type { ShareCounts } from './books.js';
 import { Submitter } from './submitter.js';
 
-// Moved to books.ts and verdicts.ts; re-exported until the tests import them from there.
-export type { ShareCounts } from './books.js';
-export { booksBalance } from './books.js';
-export { alreadySolvedBy } from './verdicts.js';
-
 export interface EngineOptions {
   algo: Algo;
   threads: number;
