@@ -11,7 +11,8 @@ import {
   CacheHandle, DatasetHandle, STAGE_LENGTH, SearchEngine, cpuFeatures, hashKeccak, limits, meetsBoundary,
   parseHeight, sizesForHeight, U256_MAX,
 } from '../src/native/index.js';
-import { diagnoseLoadError, elfArch, loadAddon } from '../src/native/loader.js';
+import { diagnoseLoadError, elfArch, loadAddon, staleBuildMessage } from '../src/native/loader.js';
+import { missingExports } from '../src/native/contract.js';
 import type { LoadFacts } from '../src/native/loader.js';
 import { parseHex, parseHexUint } from '../src/hex.js';
 import { loadConfig } from '../src/config/load.js';
@@ -259,6 +260,16 @@ test('load failures: each real error names its own fix, and the whole first caus
     assert.equal(elfArch(short), 'not-elf');
     assert.equal(diagnoseLoadError(loadError(short), facts({ fileArch: 'not-elf' })).kind, 'damaged');
   }
+  // A .node file that loads but is not this version's build (a checkout pulled without a
+  // rebuild): here the baseline addon, which has none of the contract's exports but `sizes`.
+  assert.deepEqual(missingExports(loadAddon()), [], 'the product addon has every export of the contract');
+  const other = createRequire(import.meta.url)(path.join(repoRoot, 'test', 'baseline', 'build', 'Release', 'cfx_baseline.node')) as object;
+  const lacking = missingExports(other);
+  assert.ok(lacking.includes('limits') && lacking.includes('SearchEngine'), lacking.join(', '));
+  const s = diagnoseLoadError(staleBuildMessage(lacking), facts());
+  assert.equal(s.kind, 'stale');
+  assert.match(s.fix, /does not match this version's JavaScript; rebuild it: run `npm run build:native`/);
+  assert.match(s.reason, /another cfx-miner version \(it has no .*limits/);
   // Anything else keeps today's general fix, and its whole text.
   const o = diagnoseLoadError('first line\nsecond line', facts());
   assert.deepEqual([o.kind, o.reason], ['other', 'first line second line']);

@@ -143,7 +143,7 @@ test('the tarball holds the compiled JS, the native sources, the prebuilt addon 
   assert.equal(list.status, 0, list.stderr);
   const files = list.stdout.trim().split('\n').map((f) => f.replace(/^package\//, ''));
   for (const f of ['package.json', 'README.md', 'LICENSE', 'binding.gyp', 'scripts/install.mjs', 'dist/src/cli.js',
-    'dist/src/native/addon.js', 'native/core/search.cc', 'native/binding/addon.cc']) {
+    'dist/src/native/loader.js', 'native/core/search.cc', 'native/binding/addon.cc']) {
     assert.ok(files.includes(f), `${f} is in the package`);
   }
   assert.ok(files.some((f) => f.startsWith(`prebuilds/${TARGET}/`) && f.endsWith('.node')), `a prebuilt ${TARGET} addon`);

@@ -69,3 +69,19 @@ export interface SearchBinding {
   /** steady_clock nanoseconds when every thread had taken the generation (0: gone idle), or -1. */
   switchedAt(generation: number): number;
 }
+
+/**
+ * Every export the contract names, checked when the addon loads: a .node file without one is a
+ * build of another cfx-miner version (a checkout pulled without a rebuild, a stale prebuild),
+ * which would otherwise fail later on a missing property. Typed so it cannot miss a member.
+ */
+const ADDON_EXPORTS: Record<keyof Addon, true> = {
+  limits: true, sizes: true, buildCache: true, newCancelToken: true, cancelAllBuilds: true, cancel: true, cacheInfo: true,
+  buildDataset: true, datasetInfo: true, releaseDataset: true, hashKeccak: true, keccak256: true,
+  hashOctopusLightAsync: true, meetsBoundary: true, cpuFeatures: true, selfTest: true, disableKernel: true, SearchEngine: true,
+};
+
+/** The contract's exports `loaded` lacks (none for the addon this version builds). */
+export function missingExports(loaded: object): string[] {
+  return Object.keys(ADDON_EXPORTS).filter((name) => !(name in loaded));
+}

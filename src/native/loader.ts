@@ -12,9 +12,17 @@ import { existsSync, openSync, readSync, closeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { NativeLoadError } from '../errors.js';
+import { missingExports } from './contract.js';
 import type { Addon } from './contract.js';
 
 let addon: Addon | undefined;
+/** The start of the error for a .node file that lacks part of the contract. */
+const STALE_BUILD = 'the addon is a build of another cfx-miner version';
+
+/** The load error for a .node file without the contract's exports `missing`. */
+export function staleBuildMessage(missing: readonly string[]): string {
+  return `${STALE_BUILD} (it has no ${missing.join(', ')})`;
+}
 /** What process.exit() must stop first (search engines); at most one per engine created. */
 const stopOnExit = new Set<{ destroy(): void }>();
 
@@ -44,7 +52,10 @@ export function loadAddon(): Addon {
   let file: string | undefined;
   try {
     file = gyp.resolve(root);
-    addon = require(file) as Addon;
+    const loaded = require(file) as Addon;
+    const missing = missingExports(loaded);
+    if (missing.length > 0) throw new Error(staleBuildMessage(missing));
+    addon = loaded;
   } catch (err) {
     const fix = diagnoseLoadError(err instanceof Error ? err.message : String(err), {
       root, file: file && path.relative(root, file), arch: process.arch,
@@ -75,7 +86,7 @@ export interface LoadFacts {
   checkout: boolean;
 }
 
-export type LoadFailure = 'missing' | 'node-abi' | 'glibc' | 'arch' | 'damaged' | 'other';
+export type LoadFailure = 'missing' | 'node-abi' | 'glibc' | 'arch' | 'damaged' | 'stale' | 'other';
 
 export interface LoadDiagnosis {
   kind: LoadFailure;
@@ -114,6 +125,10 @@ export function diagnoseLoadError(message: string, f: LoadFacts): LoadDiagnosis 
     // another machine: the architecture read from the file's header is what tells.
     kind = 'arch';
     fix = `${at} is built for ${f.fileArch ?? 'another architecture'} and this machine is ${f.arch}; build it here: ${fromSource}`;
+  } else if (message.startsWith(STALE_BUILD)) {
+    kind = 'stale';
+    fix = `${at} does not match this version's JavaScript; rebuild it: ` +
+      (f.checkout ? `run \`npm run build:native\` in ${f.root} (needs ${tools})` : `reinstall cfx-miner with Node ${f.node}`);
   } else if (f.fileArch === 'not-elf' || /invalid ELF header|file too short/.test(message)) {
     kind = 'damaged';
     fix = `${at} is not a loadable addon (truncated or damaged); build it again: ${fromSource}`;
