@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CacheHandle, DatasetHandle, SearchEngine, cpuFeatures, sizesForHeight } from '../native/index.js';
 import type { SearchJobSpec } from '../native/index.js';
-import { formatHashrate, plural } from '../log/format.js';
+import { formatBytes, formatHashrate, plural } from '../log/format.js';
 import type { Logger } from '../log/types.js';
 
 export interface BenchOptions {
@@ -152,7 +152,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const dataset = await DatasetHandle.build(cache, {
       threads: o.threads, hugePages: o.hugePages, bytes: sizes.datasetBytes, onProgress: o.progress,
     });
-    result.dag_build_seconds = round((performance.now() - t0) / 1000, 2);
+    const buildSeconds = (performance.now() - t0) / 1000;
+    result.dag_build_seconds = round(buildSeconds, 2);
+    result.dag_build_bytes_per_s = Math.round(dataset.bytes / buildSeconds);
     result.dataset_bytes = dataset.bytes;
     result.huge_pages = dataset.hugePages !== 'none';
     result.huge_pages_kind = dataset.hugePages;
@@ -225,7 +227,8 @@ export function formatBenchForHumans(r: BenchResult): string {
     rows.push(['light / baseline', r.light_vs_baseline === null ? 'n/a' : `${r.light_vs_baseline}x`]);
   }
   if ('full_hps' in r) {
-    rows.push(['dataset build', `${r.dag_build_seconds} s for ${((r.dataset_bytes as number) / 2 ** 30).toFixed(2)} GiB, huge pages: ${r.huge_pages_kind}`]);
+    rows.push(['dataset build', `${r.dag_build_seconds} s for ${formatBytes(r.dataset_bytes as number)} ` +
+      `(${formatBytes(r.dag_build_bytes_per_s as number)}/s), huge pages: ${r.huge_pages_kind}`]);
     rows.push(['full mode, all threads', n('full_hps')]);
     rows.push(['full / light', `${r.full_vs_light}x`]);
     rows.push(['full / baseline (same threads)', `${r.full_vs_baseline}x`]);
