@@ -1,4 +1,4 @@
-// `npm run bench -- [--json] [--mode light|full|all] [--seconds S] [--threads N] [--height H]`:
+// `npm run bench -- [--json] [--mode light|full|all] [--seconds S] [--threads N] [--height H[,H2]]`:
 // `cfx-miner bench` (the same options, command and output), with --mode all unless another
 // mode is given, plus what only the benchmark measures: the independent references of
 // bench/references.ts, so the ratios (keccak_vs_scalar, light_vs_baseline,

@@ -18,8 +18,13 @@ export interface BenchOptions {
   threads: number;
   /** Seconds per measurement. */
   seconds: number;
-  /** Dataset height for full mode (stage 0 by default: 4 GiB). */
+  /** The height whose cache (and dataset, in full mode) every figure uses; stage 0 by default: 4 GiB. */
   height: number;
+  /**
+   * Full mode again at each of these heights, after `height`'s, one dataset at a time; their
+   * figures carry `_<name>` (full_hps_mainnet). None by default.
+   */
+  moreHeights?: readonly BenchHeight[];
   hugePages: boolean;
   logger: Logger;
   /** Build progress for the dataset. */
@@ -28,6 +33,23 @@ export interface BenchOptions {
 }
 
 export type BenchResult = Record<string, string | number | boolean | null>;
+
+/** A height of --height and the name its keys carry: `mainnet`, or the number (`152000000`). */
+export interface BenchHeight { height: number; name: string }
+
+/**
+ * The heights the networks mine at today, for `--height mainnet|testnet`: ESTIMATES as of 2026-12
+ * (they grow every second, a new stage every 524,288 blocks: 16 MiB more dataset). Refresh them
+ * from a node of that network: JSON-RPC `cfx_epochNumber` with "latest_mined" (the pivot chain's
+ * height, which the node's jobs carry), or the height in the miner's `job` lines while it mines
+ * there. What they give (sizesForHeight):
+ * - mainnet 152,000,000: stage 289, cache 34.1 MiB, dataset 8.52 GiB (9,143,580,416 bytes)
+ * - testnet 259,000,000: stage 494, cache 46.9 MiB, dataset 11.72 GiB (12,582,908,672 bytes)
+ */
+export const NAMED_HEIGHTS: Readonly<Record<string, number>> = Object.freeze({
+  mainnet: 152_000_000,
+  testnet: 259_000_000,
+});
 
 /** What a bench job hashes: the algorithm and, for Octopus, the cache and dataset. */
 export type BenchWork = Pick<SearchJobSpec, 'algo' | 'cache' | 'dataset' | 'datasetBytes'>;
@@ -147,23 +169,15 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   if (o.extras) Object.assign(result, await o.extras.light(o, light));
 
   if (o.mode === 'full' || o.mode === 'all') {
-    log.info('bench', `building the ${(sizes.datasetBytes / 2 ** 30).toFixed(2)} GiB dataset for height ${o.height} on ${plural(o.threads, 'thread')}`);
-    const t0 = performance.now();
-    const dataset = await DatasetHandle.build(cache, {
-      threads: o.threads, hugePages: o.hugePages, bytes: sizes.datasetBytes, onProgress: o.progress,
-    });
-    const buildSeconds = (performance.now() - t0) / 1000;
-    result.dag_build_seconds = round(buildSeconds, 2);
-    result.dag_build_bytes_per_s = Math.round(dataset.bytes / buildSeconds);
-    result.dataset_bytes = dataset.bytes;
-    result.huge_pages = dataset.hugePages !== 'none';
-    result.huge_pages_kind = dataset.hugePages;
-    try {
-      const full: BenchWork = { algo: 'octopus', cache, dataset };
-      Object.assign(result, await fullFigures(o, full, sizes.datasetBytes, result));
-      if (o.extras) Object.assign(result, await o.extras.full(o, full));
-    } finally {
-      dataset.release();
+    Object.assign(result, await fullAtHeight(o, o.height, cache, result));
+    // One height at a time: fullAtHeight has released the last one's dataset and walk memory
+    // (8.5 GiB each at mainnet's height) before the next is built. The light figures, and with
+    // them full_vs_light and full_vs_baseline and the extras' figures, are of the first height.
+    for (const more of o.moreHeights ?? []) {
+      log.info('bench', `building the cache for height ${more.height} (${more.name})`);
+      const figures = await fullAtHeight(o, more.height, await CacheHandle.build(sizesForHeight(more.height).stage));
+      result[`height_${more.name}`] = more.height;
+      for (const [key, value] of Object.entries(figures)) result[`${key}_${more.name}`] = value;
     }
   }
 
@@ -172,12 +186,40 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
 }
 
 /**
+ * The dataset of `height` built from `cache`, full mode over it and the extras' figures when
+ * `before` (the light figures) is given; the dataset is released before this returns.
+ */
+async function fullAtHeight(o: BenchOptions, height: number, cache: CacheHandle, before?: BenchResult): Promise<BenchResult> {
+  const result: BenchResult = {};
+  const datasetBytes = sizesForHeight(height).datasetBytes;
+  o.logger.info('bench', `building the ${(datasetBytes / 2 ** 30).toFixed(2)} GiB dataset for height ${height} on ${plural(o.threads, 'thread')}`);
+  const t0 = performance.now();
+  const dataset = await DatasetHandle.build(cache, {
+    threads: o.threads, hugePages: o.hugePages, bytes: datasetBytes, onProgress: o.progress,
+  });
+  const buildSeconds = (performance.now() - t0) / 1000;
+  result.dag_build_seconds = round(buildSeconds, 2);
+  result.dag_build_bytes_per_s = Math.round(dataset.bytes / buildSeconds);
+  result.dataset_bytes = dataset.bytes;
+  result.huge_pages = dataset.hugePages !== 'none';
+  result.huge_pages_kind = dataset.hugePages;
+  try {
+    const full: BenchWork = { algo: 'octopus', cache, dataset };
+    Object.assign(result, await fullFigures(o, full, datasetBytes, before));
+    if (before && o.extras) Object.assign(result, await o.extras.full(o, full));
+  } finally {
+    dataset.release();
+  }
+  return result;
+}
+
+/**
  * Full mode and the memory ceiling alternate in slices of about a second, so that a change in the
  * machine's load (it is often shared, and its memory throughput moves by a third within seconds)
  * hits both sides of full_vs_memory_ceiling alike. The ratio is of the sums; the spread of the
- * slice pairs' ratios says how steady the machine was.
+ * slice pairs' ratios says how steady the machine was. The ratios to light mode need `before`.
  */
-async function fullFigures(o: BenchOptions, full: BenchWork, datasetBytes: number, before: BenchResult): Promise<BenchResult> {
+async function fullFigures(o: BenchOptions, full: BenchWork, datasetBytes: number, before?: BenchResult): Promise<BenchResult> {
   const refs = o.extras?.references;
   o.logger.info('bench', `full mode${refs ? ' and the page walk alone (memory ceiling)' : ''} on ${plural(o.threads, 'thread')}${refs ? ', alternating' : ''}`);
   // The ceiling walks its own memory of the dataset's size (filled once, freed after).
@@ -199,13 +241,15 @@ async function fullFigures(o: BenchOptions, full: BenchWork, datasetBytes: numbe
   } finally {
     walk?.release();
   }
-  const light = typeof before.light_hps === 'number' ? before.light_hps : null;
-  const base = typeof before.light_baseline_hps_per_thread === 'number' ? before.light_baseline_hps_per_thread : null;
+  const light = typeof before?.light_hps === 'number' ? before.light_hps : null;
+  const base = typeof before?.light_baseline_hps_per_thread === 'number' ? before.light_baseline_hps_per_thread : null;
   return {
     full_hps: Math.round(hps),
     full_hps_per_thread: Math.round(hps / o.threads),
-    full_vs_light: light ? round(hps / light, 1) : null,
-    full_vs_baseline: base ? round(hps / (base * o.threads), 1) : null,
+    ...(before && {
+      full_vs_light: light ? round(hps / light, 1) : null,
+      full_vs_baseline: base ? round(hps / (base * o.threads), 1) : null,
+    }),
     memory_ceiling_hps: ceiling === null ? null : Math.round(ceiling),
     full_vs_memory_ceiling: ceiling ? round(hps / ceiling, 3) : null,
     full_vs_memory_ceiling_min: pairs.length ? round(Math.min(...pairs), 3) : null,
@@ -226,15 +270,10 @@ export function formatBenchForHumans(r: BenchResult): string {
     rows.push(['scalar baseline, 1 thread', n('light_baseline_hps_per_thread')]);
     rows.push(['light / baseline', r.light_vs_baseline === null ? 'n/a' : `${r.light_vs_baseline}x`]);
   }
-  if ('full_hps' in r) {
-    rows.push(['dataset build', `${r.dag_build_seconds} s for ${formatBytes(r.dataset_bytes as number)} ` +
-      `(${formatBytes(r.dag_build_bytes_per_s as number)}/s), huge pages: ${r.huge_pages_kind}`]);
-    rows.push(['full mode, all threads', n('full_hps')]);
-    rows.push(['full / light', `${r.full_vs_light}x`]);
-    rows.push(['full / baseline (same threads)', `${r.full_vs_baseline}x`]);
-    rows.push(['page walk alone (memory ceiling)', n('memory_ceiling_hps')]);
-    rows.push(['full / memory ceiling', r.full_vs_memory_ceiling_min == null ? String(r.full_vs_memory_ceiling ?? 'n/a')
-      : `${r.full_vs_memory_ceiling} (slices ${r.full_vs_memory_ceiling_min} to ${r.full_vs_memory_ceiling_max})`]);
+  if ('full_hps' in r) rows.push(...fullRows(r, ''));
+  // The further heights of --height, each marked by its height_<name> key.
+  for (const key of Object.keys(r)) {
+    if (key.startsWith('height_')) rows.push(...fullRows(r, key.slice('height_'.length)));
   }
   // The figures bench/ adds (npm run bench).
   if ('job_switch_full_p99_ms' in r) {
@@ -248,4 +287,23 @@ export function formatBenchForHumans(r: BenchResult): string {
   if (typeof r.steal_ms === 'number') rows.push(['CPU taken by the host (steal)', `${r.steal_ms} ms over the run`]);
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n';
+}
+
+/** The full-mode rows of one height: the first (`name` ''), or a further one (its keys end in `_<name>`). */
+function fullRows(r: BenchResult, name: string): [string, string][] {
+  const v = (key: string) => r[name ? `${key}_${name}` : key];
+  const hps = (key: string) => formatHashrate(typeof v(key) === 'number' ? v(key) as number : null);
+  const at = name ? `, ${name} (height ${r[`height_${name}`]})` : '';
+  const rows: [string, string][] = [];
+  rows.push([`dataset build${at}`, `${v('dag_build_seconds')} s for ${formatBytes(v('dataset_bytes') as number)} ` +
+    `(${formatBytes(v('dag_build_bytes_per_s') as number)}/s), huge pages: ${v('huge_pages_kind')}`]);
+  rows.push([`full mode, all threads${at}`, hps('full_hps')]);
+  if (!name) {
+    rows.push(['full / light', `${r.full_vs_light}x`]);
+    rows.push(['full / baseline (same threads)', `${r.full_vs_baseline}x`]);
+  }
+  rows.push([`page walk alone (memory ceiling)${at}`, hps('memory_ceiling_hps')]);
+  rows.push([`full / memory ceiling${at}`, v('full_vs_memory_ceiling_min') == null ? String(v('full_vs_memory_ceiling') ?? 'n/a')
+    : `${v('full_vs_memory_ceiling')} (slices ${v('full_vs_memory_ceiling_min')} to ${v('full_vs_memory_ceiling_max')})`]);
+  return rows;
 }
