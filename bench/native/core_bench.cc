@@ -6,6 +6,11 @@
 //       bench/native/probes.cc -o /tmp/core_bench
 //   /tmp/core_bench            # 256 MiB dataset, its build time scaled to the stage-0 size
 //   /tmp/core_bench --real     # the real 4 GiB stage-0 dataset (1-4 minutes, 4 GiB RAM)
+//   /tmp/core_bench --build-only --height 152000000 [--build-gib G]
+//                              # only the cache and dataset build of that height's stage: the
+//                              # whole dataset, or its first G GiB (the per-item cost depends on
+//                              # the cache size, not on which items), one JSON line;
+//                              # --cache-mib M: a made-up cache of M MiB instead of the stage's
 // Options: --threads N (default 2), --seconds S per measurement (default 2), --portable
 // (force the portable path), --no-full (skip the dataset). Rates are wall-clock; on a shared
 // machine run it twice and compare with the baseline of the same run (the line carries the
@@ -168,25 +173,67 @@ std::string thp_of_self() {
   return "?";
 }
 
+// --build-only: the cache and dataset build of one stage, nothing else.
+// `cache_mib` > 0 swaps the stage's cache for one of that size made by Cache::build_small (not a
+// real cache: the build's cost when the cache is far larger than the last-level cache).
+int build_only(uint64_t height, double gib, unsigned threads, double cache_mib) {
+  const uint64_t stage = stage_of(height);
+  const uint64_t stage_bytes = dataset_bytes_for_stage(stage);
+  uint64_t bytes = stage_bytes;
+  if (gib > 0) bytes = std::min(stage_bytes, uint64_t(gib * double(1ull << 30)) / kPageBytes * kPageBytes);
+  auto t0 = Clock::now();
+  const std::shared_ptr<Cache> cache =
+      cache_mib > 0 ? Cache::build_small(stage, uint64_t(cache_mib * double(1 << 20)) / kNodeBytes) : Cache::build(stage);
+  const double cache_s = seconds_since(t0);
+  std::unique_ptr<Dataset> ds(new Dataset(bytes, stage, true));
+  t0 = Clock::now();
+  const double cpu0 = process_cpu_s();
+  ds->generate(*cache, threads);
+  const double build = seconds_since(t0);
+  const double cpu = process_cpu_s() - cpu0;
+  const std::string anon = thp_of_self();
+  ds.reset();
+  std::printf(
+      "{\"bench\":\"dataset_build\",\"cpu\":\"%s\",\"threads\":%u,\"avx512\":%s,\"height\":%llu,\"stage\":%llu,"
+      "\"cache_mib\":%.2f,\"cache_build_s\":%.2f,\"built_gib\":%.3f,\"stage_gib\":%.3f,\"build_s\":%.2f,"
+      "\"build_cpu_s\":%.1f,\"build_mib_per_s\":%.1f,\"ns_per_item_thread\":%.1f,\"stage_build_s_est\":%.1f,"
+      "\"anon_huge\":\"%s\",\"loadavg_end\":\"%s\"}\n",
+      cpu_model().c_str(), threads, cpu_has_avx512() ? "true" : "false", (unsigned long long)height,
+      (unsigned long long)stage, cache->bytes() / double(1 << 20), cache_s, bytes / double(1ull << 30),
+      stage_bytes / double(1ull << 30), build, cpu, bytes / double(1 << 20) / build,
+      build * threads * 1e9 / double(bytes / kNodeBytes), build * double(stage_bytes) / double(bytes), anon.c_str(),
+      loadavg().c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool real = false, full = true;
+  bool real = false, full = true, only_build = false;
   unsigned threads = 2;
-  double secs = 2.0;
+  double secs = 2.0, build_gib = 0, cache_mib = 0;
+  uint64_t height = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--real") real = true;
+    else if (a == "--build-only") only_build = true;
+    else if (a == "--height" && i + 1 < argc) height = std::strtoull(argv[++i], nullptr, 10);
+    else if (a == "--build-gib" && i + 1 < argc) build_gib = std::atof(argv[++i]);
+    else if (a == "--cache-mib" && i + 1 < argc) cache_mib = std::atof(argv[++i]);
     else if (a == "--no-full") full = false;
     else if (a == "--portable") force_portable(true);
     else if (a == "--threads" && i + 1 < argc) threads = static_cast<unsigned>(std::atoi(argv[++i]));
     else if (a == "--seconds" && i + 1 < argc) secs = std::atof(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: %s [--real] [--no-full] [--portable] [--threads N] [--seconds S]\n", argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--real] [--no-full] [--portable] [--threads N] [--seconds S]\n"
+                   "       %s --build-only [--height H] [--build-gib G] [--cache-mib M] [--portable] [--threads N]\n",
+                   argv[0], argv[0]);
       return 2;
     }
   }
   if (threads == 0) threads = 1;
+  if (only_build) return build_only(height, build_gib, threads, cache_mib);
   std::string json = "{\"bench\":\"core\",\"cpu\":\"" + cpu_model() + "\",\"hw_threads\":" +
                      std::to_string(std::thread::hardware_concurrency()) + ",\"threads\":" + std::to_string(threads) +
                      ",\"avx512\":" + (cpu_has_avx512() ? "true" : "false") + ",\"keccak\":\"" + keccak_impl_name() +

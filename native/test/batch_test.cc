@@ -312,6 +312,39 @@ void test_dag_items(const Cache& cache, std::mt19937_64& rng) {
   });
 }
 
+// The build's interleaved passes (128 or 32 chains with AVX-512, 64 or 8 portable, the last pass
+// padded) give every item dag_item gives one at a time: the last items of the mainnet-height
+// dataset (stage 289) in one call of a count no pass size divides, and a whole dataset built
+// by Dataset::generate whose item count is no multiple of a pass or of a thread's chunk.
+void test_dag_build(const Cache& cache) {
+  const uint64_t mainnet_items = dataset_bytes_for_stage(152000000 / kStageLength) / kNodeBytes;
+  on_both_paths([&](const char* path) {
+    constexpr size_t kCount = 300;  // 2 x 128 + 32 + 12, 4 x 64 + 5 x 8 + 4
+    std::vector<uint32_t> idx(kCount);
+    for (size_t i = 0; i < kCount; ++i) idx[i] = static_cast<uint32_t>(mainnet_items - kCount + i);
+    std::vector<Node> out(kCount);
+    BCHECK(dag_items_batch(cache, idx.data(), kCount, out.data()), "dag_items_batch completes (%s)", path);
+    int bad = 0;
+    for (size_t i = 0; i < kCount; ++i) {
+      Node ref;
+      dag_item(cache, idx[i], &ref);
+      bad += std::memcmp(ref.bytes, out[i].bytes, 64) != 0;
+    }
+    BCHECK(bad == 0, "the last %zu items of the mainnet dataset (%s): %d differ", kCount, path, bad);
+
+    const uint64_t pages = 1237;  // 4948 items: one 4096-item chunk and 852 = 6 x 128 + 2 x 32 + 20
+    Dataset ds(pages * kPageBytes, 0, false);
+    ds.generate(cache, 2);
+    bad = 0;
+    for (uint32_t i = 0; i < ds.item_count(); ++i) {
+      Node ref;
+      dag_item(cache, i, &ref);
+      bad += std::memcmp(ref.bytes, ds.items()[i].bytes, 64) != 0;
+    }
+    BCHECK(bad == 0, "generate over %llu items (%s): %d differ", (unsigned long long)ds.item_count(), path, bad);
+  });
+}
+
 struct Header {
   uint8_t bytes[32];
 };
@@ -464,6 +497,7 @@ void test_batch(int& checks, int& failures, const Cache& cache) {
   test_baseline(cache, rng);
   test_poly(rng);
   test_dag_items(cache, rng);
+  test_dag_build(cache);
   test_light(cache, rng);
   test_light_abort(cache);
   test_full(cache, rng);
