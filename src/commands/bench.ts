@@ -156,6 +156,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     result.dataset_bytes = dataset.bytes;
     result.huge_pages = dataset.hugePages !== 'none';
     result.huge_pages_kind = dataset.hugePages;
+    result.huge_pages_fraction = round(dataset.hugePagesFraction(), 3);
     try {
       const full: BenchWork = { algo: 'octopus', cache, dataset };
       Object.assign(result, await fullFigures(o, full, sizes.datasetBytes, result));
@@ -225,7 +226,7 @@ export function formatBenchForHumans(r: BenchResult): string {
     rows.push(['light / baseline', r.light_vs_baseline === null ? 'n/a' : `${r.light_vs_baseline}x`]);
   }
   if ('full_hps' in r) {
-    rows.push(['dataset build', `${r.dag_build_seconds} s for ${((r.dataset_bytes as number) / 2 ** 30).toFixed(2)} GiB, huge pages: ${r.huge_pages_kind}`]);
+    rows.push(['dataset build', `${r.dag_build_seconds} s for ${((r.dataset_bytes as number) / 2 ** 30).toFixed(2)} GiB, huge pages: ${r.huge_pages_kind} ${Math.floor((r.huge_pages_fraction as number) * 100)}%`]);
     rows.push(['full mode, all threads', n('full_hps')]);
     rows.push(['full / light', `${r.full_vs_light}x`]);
     rows.push(['full / baseline (same threads)', `${r.full_vs_baseline}x`]);
