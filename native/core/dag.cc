@@ -365,6 +365,16 @@ Dataset::Dataset(uint64_t bytes, uint64_t stage, bool try_huge_pages) : bytes_(b
   items_ = static_cast<Node*>(p);
 }
 
+const char* huge_pages_name(Dataset::HugePages kind) {
+  switch (kind) {
+    case Dataset::HugePages::kExplicit1G: return "explicit-1g";
+    case Dataset::HugePages::kExplicit: return "explicit";
+    case Dataset::HugePages::kTransparent: return "transparent";
+    case Dataset::HugePages::kNone: break;
+  }
+  return "none";
+}
+
 double Dataset::huge_pages_fraction() const {
   if (huge_ == HugePages::kExplicit || huge_ == HugePages::kExplicit1G) return 1.0;
   std::ifstream f("/proc/self/smaps");

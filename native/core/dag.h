@@ -158,4 +158,8 @@ class Dataset {
   Node* items_ = nullptr;
 };
 
+// The kind's name as the addon and the bench report it: "explicit-1g", "explicit", "transparent"
+// or "none" (tools parse these: add, never rename).
+const char* huge_pages_name(Dataset::HugePages kind);
+
 }  // namespace cfx
