@@ -25,7 +25,7 @@ function summary(overrides: Partial<Summary> = {}): Summary {
     shares: { accepted: 7, rejected: 2, stale: 1 },
     job: { id: '0xabc', height: 123_456, difficulty: 2n ** 64n + 1n, age_s: 4 },
     connection: { host: '127.0.0.1', port: 32525, state: 'connected' },
-    dataset: { state: 'ready', progress: 1 },
+    dataset: { state: 'ready', progress: 1, huge_pages_fraction: 0.985 },
     hashes: 123_456_789,
     best: { difficulty: 2n ** 70n + 3n, nonce: '0x4b20df037c6ac8c', job: '0xabc', height: 123_450 },
     expected_block_s: 12_294_309.5,
@@ -64,7 +64,7 @@ describe('stats API', { timeout: 20_000 }, () => {
         shares: { accepted: 7, rejected: 2, stale: 1 },
         job: { id: '0xabc', height: 123456, difficulty: '18446744073709551617', age_s: 4 },
         connection: { host: '127.0.0.1', port: 32525, state: 'connected' },
-        dataset: { state: 'ready', progress: 1 },
+        dataset: { state: 'ready', progress: 1, huge_pages_fraction: 0.985 },
         hashes: 123456789,
         best: { difficulty: '1180591620717411303427', nonce: '0x4b20df037c6ac8c', job: '0xabc', height: 123450 },
         expected_block_s: 12294309.5,
@@ -81,7 +81,7 @@ describe('stats API', { timeout: 20_000 }, () => {
 
   it('serves /summary with no job, no best hash and no share difficulty yet', async () => {
     const current = () => summary({
-      job: null, best: null, expected_block_s: null,
+      job: null, best: null, expected_block_s: null, dataset: { state: 'idle', progress: 0, huge_pages_fraction: null },
       self_check: { share_difficulty: null, checked: 0, invalid: 0, effective_hps: null },
     });
     await withServer({ current }, async ({ port }) => {
@@ -89,6 +89,7 @@ describe('stats API', { timeout: 20_000 }, () => {
       assert.equal(body['job'], null);
       assert.equal(body['best'], null);
       assert.equal(body['expected_block_s'], null);
+      assert.deepEqual(body['dataset'], { state: 'idle', progress: 0, huge_pages_fraction: null }, 'no dataset: no fraction');
       assert.deepEqual(body['self_check'], { share_difficulty: null, checked: 0, invalid: 0, effective_hps: null });
     });
   });
@@ -125,6 +126,7 @@ describe('stats API', { timeout: 20_000 }, () => {
         'cfx_miner_effective_hashrate_hps 1480.25',
         'cfx_miner_healthy 1',
         'cfx_miner_self_test_ok 1',
+        'cfx_miner_dataset_huge_pages_ratio 0.985',
       ]) {
         assert.ok(lines.includes(expected), `missing line: ${expected}`);
       }
@@ -137,7 +139,7 @@ describe('stats API', { timeout: 20_000 }, () => {
 
   it('leaves out the series that have no value yet, and mirrors an unhealthy miner and a failed self-test', async () => {
     const current = () => summary({
-      best: null, expected_block_s: null, effort: 0,
+      best: null, expected_block_s: null, effort: 0, dataset: { state: 'idle', progress: 0, huge_pages_fraction: null },
       self_check: { share_difficulty: null, checked: 0, invalid: 0, effective_hps: null },
       self_test: { ok: false, kernels: [{ name: 'keccak avx512x8', ok: false, ms: 2 }] },
       health: { ok: false, reasons: ['self-test failed: keccak avx512x8'] },
@@ -145,7 +147,7 @@ describe('stats API', { timeout: 20_000 }, () => {
     await withServer({ current }, async ({ port }) => {
       const lines = (await httpGet(port, '/metrics')).body.split('\n');
       for (const name of ['cfx_miner_best_difficulty', 'cfx_miner_expected_block_seconds', 'cfx_miner_share_difficulty',
-        'cfx_miner_effective_hashrate_hps']) {
+        'cfx_miner_effective_hashrate_hps', 'cfx_miner_dataset_huge_pages_ratio']) {
         assert.ok(!lines.some((l) => l.startsWith(`${name} `)), `${name} has no sample while null`);
       }
       for (const expected of ['cfx_miner_effort 0', 'cfx_miner_self_check_checked_total 0', 'cfx_miner_self_check_invalid_total 0',

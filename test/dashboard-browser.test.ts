@@ -102,7 +102,7 @@ describe('dashboard in headless chromium', { skip, timeout: 120_000 }, () => {
       shares: { accepted: 7, rejected: 2, stale: 1 },
       job: { id: '0xabc', height: 123_456, difficulty: 2_000_000n, age_s: 3 },
       connection: { host: '127.0.0.1', port: 32525, state: 'connected' },
-      dataset: { state: 'building-dataset', progress: 0.25 },
+      dataset: { state: 'building-dataset', progress: 0.25, huge_pages_fraction: null },
       hashes: 1_376_000,
       best: { difficulty: 3_410_000_000n, nonce: '0xa912c78b8f6c59fc', job: '0x948c9836ec4e6f4522cb56628dbca91ba7f574c6df3a1139a435882f727b0f55', height: 123_450 },
       expected_block_s: 3 * 86_400 + 4 * 3_600 + 59,

@@ -91,7 +91,7 @@ test('summary() before any node: nothing hashed, not connected, and /health says
   assert.equal(s.job, null);
   assert.deepEqual(s.shares, { accepted: 0, rejected: 0, stale: 0 });
   assert.deepEqual([s.hashes, s.effort, s.best, s.expected_block_s], [0, 0, null, null]);
-  assert.deepEqual(s.dataset, { state: 'idle', progress: 0 });
+  assert.deepEqual(s.dataset, { state: 'idle', progress: 0, huge_pages_fraction: null });
   assert.equal(s.self_test.ok, true);
   assert.deepEqual(s.health, { ok: false, reasons: ['not connected to a node'] });
 });

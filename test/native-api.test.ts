@@ -85,6 +85,27 @@ test('cache and dataset builds can be cancelled and report progress', async () =
   await assert.rejects(p, { name: 'AbortError' });
 });
 
+test('a dataset reports the share of it on huge pages: measured, 0 without them, 1 for explicit pages', async () => {
+  const cache = await CacheHandle.build(0);
+  const plain = await DatasetHandle.build(cache, { bytes: 4 << 20, threads: 1, hugePages: false });
+  const huge = await DatasetHandle.build(cache, { bytes: 4 << 20, threads: 1, hugePages: true });
+  try {
+    assert.equal(plain.hugePages, 'none');
+    assert.equal(plain.hugePagesFraction(), 0, 'plain pages asked (MADV_NOHUGEPAGE): none on huge pages');
+    assert.ok(['explicit-1g', 'explicit', 'transparent', 'none'].includes(huge.hugePages), huge.hugePages);
+    const f = huge.hugePagesFraction();
+    assert.ok(f >= 0 && f <= 1, `fraction ${f} in [0, 1]`);
+    if (huge.hugePages.startsWith('explicit')) assert.equal(f, 1, 'explicit pages are all huge');
+    const again = huge.hugePagesFraction(0); // a fresh read: the kernel's count again
+    assert.ok(again >= 0 && again <= 1, `fraction ${again} in [0, 1]`);
+    assert.equal(loadAddon().datasetInfo(huge.handle).hugePagesFraction, again, 'the binding reports the same figure');
+  } finally {
+    plain.release();
+    huge.release();
+  }
+  assert.equal(plain.hugePagesFraction(0), 0, 'a released dataset keeps its last figure');
+});
+
 test('boundary rule matches PROTOCOL.md', () => {
   const hash = Buffer.alloc(32);
   hash[31] = 5;

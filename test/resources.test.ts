@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CacheRegistry } from '../src/miner/caches.js';
-import { StageResources } from '../src/miner/resources.js';
+import { StageResources, fragmentedWarning, hugePagesText } from '../src/miner/resources.js';
 import { STAGE_LENGTH } from '../src/native/index.js';
 import { waitFor } from './support/wait.js';
 import { MemoryLogger } from './support/memory-logger.js';
@@ -53,6 +53,42 @@ test('a dataset that would not fit is refused in one line naming the height; min
   assert.match(errors[0]!.msg, /^cannot use full mode: the dataset for height 42 \(stage 0\) needs 4\.00 GiB \+ 1\.50 GiB margin, 2\.00 GiB is available; mining in light mode$/);
   assert.equal(resources.datasetStatus.state, 'unavailable');
   await resources.close();
+});
+
+test('the dataset-ready line and hugePagesFraction() say what share of the dataset is on huge pages; null without one', async () => {
+  const log = new MemoryLogger();
+  const resources = new StageResources({
+    mode: 'full', threads: 1, hugePages: true, logger: log, availableBytes: () => 64 * GiB,
+    datasetBytes: () => 4 << 20, progress: () => ({ update() {}, stop() {} }),
+  });
+  try {
+    assert.equal(resources.hugePagesFraction(), null, 'no dataset yet');
+    await resources.forJob(42);
+    resources.forJob(42);
+    await waitFor(() => resources.datasetStatus.state === 'ready', 30_000, 'the small dataset');
+    const f = resources.hugePagesFraction();
+    assert.ok(f !== null && f >= 0 && f <= 1, `fraction ${f}`);
+    const line = log.lines.find((l) => /dataset for stage 0 ready in/.test(l.msg));
+    assert.match(line!.msg, /, 4\.00 MiB, (huge pages: (explicit-1g|explicit|transparent) \d{1,3}%|no huge pages \(4 KiB pages: slower\))$/);
+    assert.ok(line!.msg.endsWith(hugePagesText(resources.datasetIfReady(0)!.hugePages, f)), 'the line has the measured share');
+  } finally {
+    await resources.close();
+  }
+});
+
+test('hugePagesText: kind and share, rounded down', () => {
+  assert.equal(hugePagesText('transparent', 0.986), 'huge pages: transparent 98%');
+  assert.equal(hugePagesText('transparent', 0.9999), 'huge pages: transparent 99%', '100% only when every page is huge');
+  assert.equal(hugePagesText('explicit', 1), 'huge pages: explicit 100%');
+  assert.equal(hugePagesText('explicit-1g', 1), 'huge pages: explicit-1g 100%');
+  assert.equal(hugePagesText('none', 0), 'no huge pages (4 KiB pages: slower)');
+});
+
+test('fragmentedWarning: transparent pages below 95% say what to do; explicit, none and 95% up say nothing', () => {
+  assert.match(fragmentedWarning('transparent', 0.5)!, /^only 50% of the dataset is on huge pages: .*vm\.nr_hugepages.*defrag.*or reboot$/);
+  assert.equal(fragmentedWarning('transparent', 0.95), undefined);
+  assert.equal(fragmentedWarning('explicit', 1), undefined);
+  assert.equal(fragmentedWarning('none', 0), undefined, 'no huge pages has its own line');
 });
 
 test('the next stage\'s dataset is built ahead of time once, while jobs keep coming every half second', async () => {

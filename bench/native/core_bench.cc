@@ -401,10 +401,7 @@ int main(int argc, char** argv) {
     add("dataset_gib", bytes / double(1ull << 30), 3);
     add("dataset_build_s", build, 2);
     add("dataset_build_s_stage0_est", build * double(stage_bytes) / double(bytes), 1);
-    json += std::string(",\"huge_pages\":\"") +
-            (ds->huge_pages() == Dataset::HugePages::kExplicit      ? "explicit"
-             : ds->huge_pages() == Dataset::HugePages::kTransparent ? "transparent"
-                                                                    : "none") +
+    json += std::string(",\"huge_pages\":\"") + huge_pages_name(ds->huge_pages()) +
             "\",\"anon_huge\":\"" + thp_of_self() + "\"";
     note("full mode");
     const Rate full1r = batcher_rate(*cache, ds->items(), bytes, 1, secs);

@@ -67,10 +67,9 @@ Napi::Value DatasetInfo(const Napi::CallbackInfo& info) {
   auto o = Napi::Object::New(info.Env());
   o.Set("stage", double(ds->stage()));
   o.Set("bytes", double(ds->bytes()));
-  const char* huge = ds->huge_pages() == Dataset::HugePages::kExplicit      ? "explicit"
-                     : ds->huge_pages() == Dataset::HugePages::kTransparent ? "transparent"
-                                                                             : "none";
-  o.Set("hugePages", huge);
+  o.Set("hugePages", cfx::huge_pages_name(ds->huge_pages()));
+  // Measured (one pass over /proc/self/smaps for a transparent mapping): callers keep it a while.
+  o.Set("hugePagesFraction", ds->huge_pages_fraction());
   return o;
 }
 

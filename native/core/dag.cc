@@ -2,7 +2,9 @@
 
 #include <sys/mman.h>
 
+#include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <algorithm>
 #include <cstring>
 #include <exception>
@@ -299,19 +301,90 @@ void dag_page(const Cache& cache, uint32_t first_index, Node out[4]) {
   dag_items<4>(cache, idx, out);
 }
 
+namespace {
+
+#ifndef MAP_HUGE_SHIFT
+#define MAP_HUGE_SHIFT 26
+#endif
+#ifndef MAP_HUGE_1GB
+#define MAP_HUGE_1GB (30 << MAP_HUGE_SHIFT)
+#endif
+
+constexpr uint64_t k2M = 2ULL << 20;
+constexpr uint64_t k1G = 1ULL << 30;
+
+// A plain anonymous mapping of `len` (a multiple of 2 MiB) starting on a 2 MiB boundary, so
+// every 2 MiB of it can be one transparent huge page (recent kernels align large anonymous
+// mappings themselves; older ones leave a partial huge page at each end). MAP_FAILED on failure.
+void* map_aligned_2m(uint64_t len) {
+  void* raw = mmap(nullptr, len + k2M, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (raw == MAP_FAILED) return raw;
+  const uintptr_t r = reinterpret_cast<uintptr_t>(raw);
+  const uintptr_t a = (r + k2M - 1) & ~uintptr_t(k2M - 1);
+  if (a > r) munmap(raw, a - r);
+  if (r + len + k2M > a + len) munmap(reinterpret_cast<void*>(a + len), r + len + k2M - (a + len));
+  return reinterpret_cast<void*>(a);
+}
+
+// Parses "<hex>-<hex> ..." (a mapping's header line in smaps); false for a field line.
+bool smaps_header(const std::string& line, uintptr_t* lo, uintptr_t* hi) {
+  const size_t dash = line.find('-');
+  const size_t space = line.find(' ');
+  if (dash == std::string::npos || dash == 0 || space == std::string::npos || dash > space) return false;
+  for (size_t k = 0; k < space; ++k)
+    if (k != dash && !std::isxdigit(static_cast<unsigned char>(line[k]))) return false;
+  *lo = std::stoull(line.substr(0, dash), nullptr, 16);
+  *hi = std::stoull(line.substr(dash + 1, space - dash - 1), nullptr, 16);
+  return true;
+}
+
+}  // namespace
+
+SmapsRange smaps_range(std::istream& smaps, uintptr_t begin, uintptr_t end) {
+  SmapsRange r;
+  std::string line;
+  bool in = false;
+  double share = 0;  // of the current mapping's pages that lie in [begin, end)
+  static const std::string kAnonHuge = "AnonHugePages:";
+  while (std::getline(smaps, line)) {
+    uintptr_t lo, hi;
+    if (smaps_header(line, &lo, &hi)) {
+      if (lo >= end) break;
+      in = hi > begin && hi > lo;
+      if (in) {
+        const uint64_t overlap = std::min(hi, end) - std::max(lo, begin);
+        r.covered += overlap;
+        share = double(overlap) / double(hi - lo);
+      }
+    } else if (in && line.compare(0, kAnonHuge.size(), kAnonHuge) == 0) {
+      const uint64_t kb = std::strtoull(line.c_str() + kAnonHuge.size(), nullptr, 10);
+      r.anon_huge += static_cast<uint64_t>(double(kb) * 1024 * share + 0.5);
+    }
+  }
+  return r;
+}
+
 Dataset::Dataset(uint64_t bytes, uint64_t stage, bool try_huge_pages) : bytes_(bytes), stage_(stage) {
   if (bytes == 0 || bytes % kPageBytes != 0) throw std::invalid_argument("dataset size must be a positive multiple of 256");
-  constexpr uint64_t kHuge = 2ULL << 20;
-  map_bytes_ = (bytes + kHuge - 1) / kHuge * kHuge;
+  map_bytes_ = (bytes + k2M - 1) / k2M * k2M;
   void* p = MAP_FAILED;
 #ifdef MAP_HUGETLB
   if (try_huge_pages) {
-    p = mmap(nullptr, map_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
-    if (p != MAP_FAILED) huge_ = HugePages::kExplicit;
+    // 1 GiB pages where reserved (the kernel refuses at once otherwise): whole pages, so up to
+    // 1 GiB of the reservation beyond the dataset stays unused.
+    const uint64_t len_1g = (bytes + k1G - 1) / k1G * k1G;
+    p = mmap(nullptr, len_1g, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_1GB, -1, 0);
+    if (p != MAP_FAILED) {
+      map_bytes_ = len_1g;
+      huge_ = HugePages::kExplicit1G;
+    } else {
+      p = mmap(nullptr, map_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+      if (p != MAP_FAILED) huge_ = HugePages::kExplicit;
+    }
   }
 #endif
   if (p == MAP_FAILED) {
-    p = mmap(nullptr, map_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    p = map_aligned_2m(map_bytes_);
     if (p == MAP_FAILED) throw std::bad_alloc();
 #ifdef MADV_HUGEPAGE
     if (try_huge_pages && madvise(p, map_bytes_, MADV_HUGEPAGE) == 0) {
@@ -319,9 +392,29 @@ Dataset::Dataset(uint64_t bytes, uint64_t stage, bool try_huge_pages) : bytes_(b
       if (mode.find("[always]") != std::string::npos || mode.find("[madvise]") != std::string::npos)
         huge_ = HugePages::kTransparent;
     }
+    if (!try_huge_pages) madvise(p, map_bytes_, MADV_NOHUGEPAGE);  // "no" means none, THP "always" too
 #endif
   }
   items_ = static_cast<Node*>(p);
+}
+
+const char* huge_pages_name(Dataset::HugePages kind) {
+  switch (kind) {
+    case Dataset::HugePages::kExplicit1G: return "explicit-1g";
+    case Dataset::HugePages::kExplicit: return "explicit";
+    case Dataset::HugePages::kTransparent: return "transparent";
+    case Dataset::HugePages::kNone: break;
+  }
+  return "none";
+}
+
+double Dataset::huge_pages_fraction() const {
+  if (huge_ == HugePages::kExplicit || huge_ == HugePages::kExplicit1G) return 1.0;
+  std::ifstream f("/proc/self/smaps");
+  if (!f) return 0.0;
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(items_);
+  const SmapsRange r = smaps_range(f, begin, begin + map_bytes_);
+  return std::min(1.0, double(r.anon_huge) / double(map_bytes_));
 }
 
 Dataset::~Dataset() {

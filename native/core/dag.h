@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <istream>
 #include <memory>
 #include <stdexcept>
 
@@ -103,14 +104,28 @@ bool dag_items_batch(const Cache& cache, const uint32_t* indices, size_t count, 
 // light-mode batcher call it.
 void cache_prefer_huge_pages(const Cache& cache);
 
+// What /proc/self/smaps says of the address range [begin, end): `covered` bytes of it lie in
+// mappings, `anon_huge` bytes of those are on transparent huge pages (AnonHugePages). A mapping
+// that reaches past the range (the kernel merges neighbours with the same flags) counts in
+// proportion to its overlap. Reads up to the first mapping at or past `end` (the file is sorted
+// by address) and no further; parses text only, so tests give it captured smaps.
+struct SmapsRange {
+  uint64_t covered = 0;
+  uint64_t anon_huge = 0;
+};
+SmapsRange smaps_range(std::istream& smaps, uintptr_t begin, uintptr_t end);
+
 // Dataset memory: one anonymous mapping, huge pages where the system gives them.
 class Dataset {
  public:
-  enum class HugePages { kNone, kTransparent, kExplicit };
+  // kExplicit1G: 1 GiB hugetlb pages; kExplicit: 2 MiB hugetlb pages (both reserved by the admin).
+  enum class HugePages { kNone, kTransparent, kExplicit, kExplicit1G };
 
   // Reserves `bytes` (a multiple of 256); pages stay untouched until written (tests fill only
-  // some items). `try_huge_pages` asks for explicit, then transparent huge pages; false maps
-  // plain pages. Throws std::bad_alloc when the mapping fails.
+  // some items). `try_huge_pages` asks for explicit 1 GiB pages (the size rounded up to whole
+  // ones), then explicit 2 MiB pages, then transparent huge pages (MADV_HUGEPAGE on a 2 MiB
+  // aligned mapping); false maps plain pages and asks for no transparent ones either
+  // (MADV_NOHUGEPAGE). Throws std::bad_alloc when the mapping fails.
   explicit Dataset(uint64_t bytes, uint64_t stage, bool try_huge_pages = true);
   ~Dataset();
   Dataset(const Dataset&) = delete;
@@ -126,6 +141,12 @@ class Dataset {
   uint64_t item_count() const { return bytes_ / sizeof(Node); }
   uint64_t stage() const { return stage_; }
   HugePages huge_pages() const { return huge_; }
+  // The share of the mapping the kernel backs with huge pages: 1 for explicit pages; otherwise
+  // AnonHugePages / mapping size from /proc/self/smaps (after a build every page is touched, so
+  // this is the share on 2 MiB pages; a partly written test dataset reads lower), 0 where smaps
+  // cannot be read. Costs one pass over smaps up to the mapping: call it once after the build
+  // and then seldom (khugepaged may collapse pages later), not per scrape.
+  double huge_pages_fraction() const;
   const Node* items() const { return items_; }
   Node* mutable_items() { return items_; }
 
@@ -136,5 +157,9 @@ class Dataset {
   HugePages huge_ = HugePages::kNone;
   Node* items_ = nullptr;
 };
+
+// The kind's name as the addon and the bench report it: "explicit-1g", "explicit", "transparent"
+// or "none" (tools parse these: add, never rename).
+const char* huge_pages_name(Dataset::HugePages kind);
 
 }  // namespace cfx

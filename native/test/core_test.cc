@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -161,6 +162,63 @@ static void test_small_dataset() {
   }
 }
 
+// The smaps parser on text this process's kernel wrote, and the fractions it gives.
+static void test_huge_pages_fraction() {
+  const Cache& cache = cache_for(0);
+  const uint64_t bytes = 4ull << 20;
+  Dataset plain(bytes, 0, false);
+  Dataset huge(bytes, 0, true);
+  plain.generate(cache, 1);
+  huge.generate(cache, 1);
+  CHECK(plain.huge_pages() == Dataset::HugePages::kNone, "no huge pages asked, none given");
+  CHECK(plain.huge_pages_fraction() == 0.0, "plain pages (MADV_NOHUGEPAGE): fraction %f", plain.huge_pages_fraction());
+  const double f = huge.huge_pages_fraction();
+  CHECK(f >= 0.0 && f <= 1.0, "fraction %f in [0, 1]", f);
+  if (huge.huge_pages() == Dataset::HugePages::kExplicit || huge.huge_pages() == Dataset::HugePages::kExplicit1G)
+    CHECK(f == 1.0, "explicit pages: fraction %f", f);
+
+  std::stringstream text;
+  {
+    std::ifstream smaps("/proc/self/smaps");
+    text << smaps.rdbuf();
+  }
+  const std::string captured = text.str();
+  CHECK(captured.find("AnonHugePages:") != std::string::npos, "smaps has AnonHugePages lines");
+  const uintptr_t pb = reinterpret_cast<uintptr_t>(plain.items());
+  std::istringstream a(captured);
+  const SmapsRange rp = smaps_range(a, pb, pb + bytes);
+  CHECK(rp.covered == bytes, "the plain dataset is one mapped range: %llu of %llu", (unsigned long long)rp.covered,
+        (unsigned long long)bytes);
+  CHECK(rp.anon_huge == 0, "the plain dataset has no huge pages: %llu", (unsigned long long)rp.anon_huge);
+  if (huge.huge_pages() == Dataset::HugePages::kTransparent) {
+    const uintptr_t hb = reinterpret_cast<uintptr_t>(huge.items());
+    std::istringstream b(captured);
+    const SmapsRange rh = smaps_range(b, hb, hb + bytes);
+    CHECK(rh.covered == bytes, "the THP dataset is one mapped range");
+    CHECK(double(rh.anon_huge) / double(bytes) == huge.huge_pages_fraction(), "captured text gives the live fraction");
+  }
+  std::istringstream none(captured);
+  CHECK(smaps_range(none, 0x10, 0x20).covered == 0, "an unmapped range");
+
+  // A mapping merged with a neighbour counts in proportion; the ones before are skipped, and
+  // reading stops at the first one past the range (the later bogus line is never parsed).
+  const std::string synthetic =
+      "00400000-00600000 r-xp 00000000 08:01 123   /usr/lib/x86_64-linux-gnu/libc-2.so\n"
+      "Size:               2048 kB\n"
+      "AnonHugePages:      2048 kB\n"
+      "7f0000000000-7f0000800000 rw-p 00000000 00:00 0 \n"
+      "Rss:                8192 kB\n"
+      "AnonHugePages:      6144 kB\n"
+      "VmFlags: rd wr mr mw me ac hg\n"
+      "7f0000800000-7f0000a00000 rw-p 00000000 00:00 0 \n"
+      "AnonHugePages:      2048 kB\n"
+      "AnonHugePages:    999999 kB\n";
+  std::istringstream c(synthetic);
+  const SmapsRange rs = smaps_range(c, 0x7f0000400000, 0x7f0000800000);
+  CHECK(rs.covered == (4u << 20), "synthetic covered %llu", (unsigned long long)rs.covered);
+  CHECK(rs.anon_huge == (3u << 20), "synthetic: half of 6 MiB, %llu", (unsigned long long)rs.anon_huge);
+}
+
 static void test_boundary() {
   uint8_t hash[32] = {0};
   hash[31] = 5;  // hash = 5
@@ -214,6 +272,7 @@ int main(int argc, char** argv) {
   CHECK(lines == kVectorLines, "read %d vector lines, expected %d", lines, kVectorLines);
   test_boundary();
   test_small_dataset();
+  test_huge_pages_fraction();
   test_search(g_checks, g_failures, cache_for(0));
   extern void test_batch(int& checks, int& failures, const Cache& cache);
   test_batch(g_checks, g_failures, cache_for(0));

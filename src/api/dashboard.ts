@@ -239,7 +239,8 @@ ${FORMAT_HASHRATE_SOURCE}
     $('connection').className = 'state ' + c.state;
     set('node', c.host === null ? 'no node yet' : c.host + ':' + c.port);
     var ds = s.dataset;
-    set('dataset', ds.state === 'idle' ? 'not used' : ds.state + ' ' + Math.round(ds.progress * 100) + '%', ds.progress);
+    var hp = ds.huge_pages_fraction === null || ds.huge_pages_fraction === undefined ? '' : ', huge pages ' + Math.floor(ds.huge_pages_fraction * 100) + '%';
+    set('dataset', ds.state === 'idle' ? 'not used' : ds.state + ' ' + Math.round(ds.progress * 100) + '%' + hp, ds.progress);
     $('dataset-bar').style.width = (ds.progress * 100).toFixed(1) + '%';
     set('about', 'v' + s.version + ' \\u00b7 ' + s.algo + ' \\u00b7 mode ' + s.mode + ' \\u00b7 ' + s.threads + ' threads \\u00b7 up ' + age(s.uptime_s));
     showThreads(h.threads || []);

@@ -23,6 +23,7 @@ const SHARE_RESULTS = ['accepted', 'rejected', 'stale'] as const;
  *   cfx_miner_threads, cfx_miner_job_difficulty, cfx_miner_job_height, cfx_miner_job_age_seconds
  *                                                               gauges (job ones omitted with no job)
  *   cfx_miner_connected (1 when subscribed), cfx_miner_dataset_progress_ratio, cfx_miner_uptime_seconds
+ *   cfx_miner_dataset_huge_pages_ratio                           gauge, /summary's dataset.huge_pages_fraction; omitted while null
  *   cfx_miner_info{version,algo,mode} 1
  *   cfx_miner_api_connections_dropped_total                      counter, stats-API connections over the cap
  *   cfx_miner_hashes_total                                       counter, hashes since start, all threads
@@ -81,6 +82,8 @@ export function createMetricsRegistry(getSummary: () => Summary, opts: MetricsOp
     () => (getSummary().connection.state === 'connected' ? 1 : 0));
   simpleGauge(registers, 'cfx_miner_dataset_progress_ratio', 'Progress of the full-mode dataset build, 0 to 1 (1 once built, 0 without a dataset).',
     () => getSummary().dataset.progress);
+  simpleGauge(registers, 'cfx_miner_dataset_huge_pages_ratio', 'Share of the dataset in use on huge pages, 0 to 1 (measured; below 0.95 full mode hashes slower); omitted without a dataset.',
+    () => getSummary().dataset.huge_pages_fraction);
   simpleGauge(registers, 'cfx_miner_uptime_seconds', 'Seconds since the miner started.', () => getSummary().uptime_s);
   new Gauge({
     name: 'cfx_miner_info', help: 'Always 1; the labels describe the miner.', labelNames: ['version', 'algo', 'mode'],

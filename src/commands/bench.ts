@@ -203,6 +203,7 @@ async function fullAtHeight(o: BenchOptions, height: number, cache: CacheHandle,
   result.dataset_bytes = dataset.bytes;
   result.huge_pages = dataset.hugePages !== 'none';
   result.huge_pages_kind = dataset.hugePages;
+  result.huge_pages_fraction = round(dataset.hugePagesFraction(), 3);
   try {
     const full: BenchWork = { algo: 'octopus', cache, dataset };
     Object.assign(result, await fullFigures(o, full, datasetBytes, before));
@@ -296,7 +297,7 @@ function fullRows(r: BenchResult, name: string): [string, string][] {
   const at = name ? `, ${name} (height ${r[`height_${name}`]})` : '';
   const rows: [string, string][] = [];
   rows.push([`dataset build${at}`, `${v('dag_build_seconds')} s for ${formatBytes(v('dataset_bytes') as number)} ` +
-    `(${formatBytes(v('dag_build_bytes_per_s') as number)}/s), huge pages: ${v('huge_pages_kind')}`]);
+    `(${formatBytes(v('dag_build_bytes_per_s') as number)}/s), huge pages: ${v('huge_pages_kind')} ${Math.floor((v('huge_pages_fraction') as number) * 100)}%`]);
   rows.push([`full mode, all threads${at}`, hps('full_hps')]);
   if (!name) {
     rows.push(['full / light', `${r.full_vs_light}x`]);

@@ -215,8 +215,11 @@ export class Farm {
         age_s: Math.max(0, Math.round((now - job.receivedAt) / 1000)),
       } : null,
       connection: { host: ep.host, port: ep.port, state: this.link },
-      dataset: ds.state === 'building' ? { state: 'building-dataset', progress: ds.progress }
-        : ds.state === 'ready' ? { state: 'ready', progress: 1 } : { state: 'idle', progress: 0 },
+      dataset: {
+        ...(ds.state === 'building' ? { state: 'building-dataset', progress: ds.progress }
+          : ds.state === 'ready' ? { state: 'ready', progress: 1 } : { state: 'idle', progress: 0 } as const),
+        huge_pages_fraction: this.resources.hugePagesFraction(now),
+      },
       ...this.trust(now, rates),
     };
   }

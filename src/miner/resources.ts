@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { DatasetHandle, STAGE_LENGTH, stageBytes } from '../native/index.js';
-import type { CacheHandle } from '../native/index.js';
+import type { CacheHandle, HugePages } from '../native/index.js';
 import { CacheRegistry, stillWanted } from './caches.js';
 import type { Logger } from '../log/types.js';
 import { formatBytes, plural } from '../log/format.js';
@@ -74,6 +74,7 @@ export class StageResources {
   private building: { stage: number; abort: AbortController; done: Promise<void> } | undefined;
   private status: DatasetStatus = { state: 'idle' };
   private decisionLogged = false;
+  private fragmentedWarned = false;
   private closed = false;
   /** The stage whose dataset is being built ahead of time (its cache first), if any. */
   private prebuild: number | undefined;
@@ -248,9 +249,10 @@ export class StageResources {
         this.datasets.delete(s);
       }
       this.status = { state: 'ready', stage };
-      const pages = ds.hugePages === 'none' ? 'no huge pages (4 KiB pages: slower)' : `huge pages: ${ds.hugePages}`;
+      const fraction = ds.hugePagesFraction();
       this.opts.logger.info('dag', `dataset for stage ${stage} ready in ${((performance.now() - started) / 1000).toFixed(1)} s, ` +
-        `${formatBytes(ds.bytes)}, ${pages}`);
+        `${formatBytes(ds.bytes)}, ${hugePagesText(ds.hugePages, fraction)}`);
+      this.warnFragmented(ds.hugePages, fraction);
       this.opts.onDatasetReady?.(stage);
     }, (err: unknown) => {
       bar.stop();
@@ -261,6 +263,27 @@ export class StageResources {
       if (this.building?.done === done) this.building = undefined;
     });
     this.building = { stage, abort, done };
+  }
+
+  /**
+   * Once per run: transparent huge pages that fell back to 4 KiB pages (fragmented memory) cost
+   * full mode up to half its hashrate (TLB misses on every dataset read), and say nothing.
+   */
+  private warnFragmented(kind: HugePages, fraction: number): void {
+    const warning = fragmentedWarning(kind, fraction);
+    if (warning === undefined || this.fragmentedWarned) return;
+    this.fragmentedWarned = true;
+    this.opts.logger.warn('dag', warning);
+  }
+
+  /**
+   * The measured huge-page share of the dataset in use (the current jobs' stage, else the last
+   * one built), refreshed at most every HUGE_PAGES_REFRESH_MS; null without a dataset.
+   */
+  hugePagesFraction(now?: number): number | null {
+    const ds = (this.jobStage !== undefined ? this.datasets.get(this.jobStage) : undefined) ??
+      (this.status.state === 'ready' ? this.datasets.get(this.status.stage) : undefined);
+    return ds ? ds.hugePagesFraction(undefined, now) : null;
   }
 
   /**
@@ -276,4 +299,26 @@ export class StageResources {
     this.datasets.clear();
     return Promise.resolve();
   }
+}
+
+/** Below this share of huge pages the dataset-ready line is followed by a warning (THP only). */
+export const HUGE_PAGES_WARN_BELOW = 0.95;
+
+function percent(fraction: number): string {
+  return `${Math.floor(fraction * 100)}%`; // down: 99.6% is not "100%"
+}
+
+/** What the dataset-ready line says of its pages: "huge pages: transparent 98%". */
+export function hugePagesText(kind: HugePages, fraction: number): string {
+  if (kind === 'none') return fraction > 0 ? `no huge pages asked (${percent(fraction)} on huge pages anyway)` : 'no huge pages (4 KiB pages: slower)';
+  return `huge pages: ${kind} ${percent(fraction)}`;
+}
+
+/** The warning for transparent huge pages that fell back to 4 KiB pages; undefined when none is due. */
+export function fragmentedWarning(kind: HugePages, fraction: number): string | undefined {
+  if (kind !== 'transparent' || fraction >= HUGE_PAGES_WARN_BELOW) return undefined;
+  return `only ${percent(fraction)} of the dataset is on huge pages: memory is fragmented, so the kernel gave 4 KiB pages ` +
+    'and full mode hashes slower. Reserve explicit huge pages (vm.nr_hugepages, see the README), or let the kernel ' +
+    'compact memory before the build (echo defer+madvise > /sys/kernel/mm/transparent_hugepage/defrag; ' +
+    'echo 1 > /proc/sys/vm/compact_memory), or reboot';
 }

@@ -51,8 +51,12 @@ export interface Summary {
   /** difficulty is exact: a bigint here, a decimal string in the JSON. */
   job: { id: string; height: number | null; difficulty: bigint; /** seconds since it arrived */ age_s: number } | null;
   connection: { host: string | null; port: number | null; state: LinkState };
-  /** progress: 0..1 of the dataset build in progress (1 when ready, 0 when idle). */
-  dataset: { state: DatasetState; progress: number };
+  /**
+   * progress: 0..1 of the dataset build in progress (1 when ready, 0 when idle).
+   * huge_pages_fraction: the measured share of the dataset in use on huge pages (1 for explicit
+   * pages, the kernel's count for transparent ones, read at most once a minute); null without one.
+   */
+  dataset: { state: DatasetState; progress: number; huge_pages_fraction: number | null };
   /** Hashes computed since start, all threads. */
   hashes: number;
   /** The best (highest-difficulty) hash since start, re-checked on the host; null before the first share. difficulty = floor((2^256-1)/hash). */

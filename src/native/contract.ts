@@ -40,7 +40,8 @@ export interface Addon {
   cancel(token: object): void;
   cacheInfo(cache: object): { stage: number; bytes: number; nodes: number };
   buildDataset(cache: object, options: DatasetBuildOptions): Promise<object | undefined>;
-  datasetInfo(dataset: object): { stage: number; bytes: number; hugePages: HugePages };
+  /** hugePagesFraction: measured, 0..1 (1 for explicit pages; THP: AnonHugePages / size from smaps). */
+  datasetInfo(dataset: object): { stage: number; bytes: number; hugePages: HugePages; hugePagesFraction: number };
   releaseDataset(dataset: object): void;
   hashKeccak(header: Buffer, nonceLe32: Buffer): Buffer;
   keccak256(data: Buffer): Buffer;

@@ -66,9 +66,16 @@ export class CacheHandle {
   }
 }
 
+/**
+ * How long a measured huge-page share stays good: khugepaged may collapse pages later (or
+ * compaction split them), so it is read again after this, but not on every /summary scrape.
+ */
+export const HUGE_PAGES_REFRESH_MS = 60_000;
+
 export class DatasetHandle {
   private released = false;
-  private constructor(readonly handle: object, readonly stage: number, readonly bytes: number, readonly hugePages: HugePages) {}
+  private constructor(readonly handle: object, readonly stage: number, readonly bytes: number, readonly hugePages: HugePages,
+    private fraction: number, private fractionAt: number) {}
 
   /**
    * Builds a dataset from `cache` on `threads` native threads. `bytes` defaults to the real size
@@ -86,7 +93,21 @@ export class DatasetHandle {
   /** The handle of a dataset the binding made (a build here, or a test's own addon). */
   static fromNative(handle: object): DatasetHandle {
     const info = loadAddon().datasetInfo(handle);
-    return new DatasetHandle(handle, info.stage, info.bytes, info.hugePages);
+    return new DatasetHandle(handle, info.stage, info.bytes, info.hugePages, info.hugePagesFraction, performance.now());
+  }
+
+  /**
+   * The share of the dataset the kernel really backs with huge pages, 0..1 (1 for explicit pages;
+   * transparent ones can fall back to 4 KiB pages under fragmentation). Measured when the handle
+   * is made (after the build) and again when asked once `maxAgeMs` has passed; a released
+   * dataset keeps its last figure.
+   */
+  hugePagesFraction(maxAgeMs = HUGE_PAGES_REFRESH_MS, now = performance.now()): number {
+    if (!this.released && now - this.fractionAt >= maxAgeMs) {
+      this.fraction = loadAddon().datasetInfo(this.handle).hugePagesFraction;
+      this.fractionAt = now;
+    }
+    return this.fraction;
   }
 
   /** Frees the memory now rather than at garbage collection; engines holding it keep it alive. */

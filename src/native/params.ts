@@ -3,7 +3,8 @@
 export { U256_MAX } from '../hex.js';
 
 export type Algo = 'octopus' | 'keccak';
-export type HugePages = 'explicit' | 'transparent' | 'none';
+/** explicit-1g: 1 GiB hugetlb pages; explicit: 2 MiB hugetlb pages; transparent: THP asked for (madvise). */
+export type HugePages = 'explicit-1g' | 'explicit' | 'transparent' | 'none';
 
 /**
  * Blocks per stage (OCTOPUS.md): a protocol constant the whole miner divides by, so a plain

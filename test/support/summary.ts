@@ -8,7 +8,7 @@ export function summaryFixture(overrides: Partial<Summary> = {}): Summary {
     shares: { accepted: 5, rejected: 0, stale: 0 },
     job: null,
     connection: { host: '127.0.0.1', port: 1, state: 'connected' },
-    dataset: { state: 'idle', progress: 0 },
+    dataset: { state: 'idle', progress: 0, huge_pages_fraction: null },
     hashes: 1234,
     best: null,
     expected_block_s: null,
