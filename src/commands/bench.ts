@@ -291,13 +291,18 @@ export function formatBenchForHumans(r: BenchResult): string {
 }
 
 /** The full-mode rows of one height: the first (`name` ''), or a further one (its keys end in `_<name>`). */
+/** ` 98%`: the huge-page share, rounded down (99.6% is not all of it); '' where the result has none. */
+function share(fraction: unknown): string {
+  return typeof fraction === 'number' ? ` ${Math.floor(fraction * 100)}%` : '';
+}
+
 function fullRows(r: BenchResult, name: string): [string, string][] {
   const v = (key: string) => r[name ? `${key}_${name}` : key];
   const hps = (key: string) => formatHashrate(typeof v(key) === 'number' ? v(key) as number : null);
   const at = name ? `, ${name} (height ${r[`height_${name}`]})` : '';
   const rows: [string, string][] = [];
   rows.push([`dataset build${at}`, `${v('dag_build_seconds')} s for ${formatBytes(v('dataset_bytes') as number)} ` +
-    `(${formatBytes(v('dag_build_bytes_per_s') as number)}/s), huge pages: ${v('huge_pages_kind')} ${Math.floor((v('huge_pages_fraction') as number) * 100)}%`]);
+    `(${formatBytes(v('dag_build_bytes_per_s') as number)}/s), huge pages: ${v('huge_pages_kind')}${share(v('huge_pages_fraction'))}`]);
   rows.push([`full mode, all threads${at}`, hps('full_hps')]);
   if (!name) {
     rows.push(['full / light', `${r.full_vs_light}x`]);
