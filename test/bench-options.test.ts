@@ -7,19 +7,7 @@ import assert from 'node:assert/strict';
 import { limits, sizesForHeight } from '../src/native/index.js';
 import { NAMED_HEIGHTS, formatBenchForHumans } from '../src/commands/bench.js';
 import { MAX_BENCH_HEIGHTS } from '../src/commands/bench-cli.js';
-import { runCli } from './support/miner-process.js';
-import type { CliResult } from './support/miner-process.js';
-
-/** Exit 2 with exactly one stderr line, `cfx-miner: ...`, that contains every fragment. */
-function usageLine(r: CliResult, ...fragments: string[]): string {
-  assert.equal(r.code, 2, r.stderr);
-  assert.equal(r.stderrLines.length, 1, `one line: ${JSON.stringify(r.stderr)}`);
-  const line = r.stderrLines[0]!;
-  assert.ok(line.startsWith('cfx-miner: '), line);
-  for (const f of fragments) assert.ok(line.includes(f), `"${line}" should say ${f}`);
-  assert.ok(!/[\u0000-\u001f\u007f-\u009f]/.test(line), `no control character on the line: ${JSON.stringify(line)}`);
-  return line;
-}
+import { runCli, usageLine } from './support/miner-process.js';
 
 /** A light-mode bench at `height`, as short as it goes; returns the stage its cache was built for. */
 async function lightStage(height: string): Promise<number> {

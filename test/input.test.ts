@@ -9,23 +9,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from './support/fixtures.js';
 import { limits } from '../src/native/index.js';
-import { childEnv, runCli } from './support/miner-process.js';
-import type { CliResult } from './support/miner-process.js';
+import { childEnv, runCli, usageLine } from './support/miner-process.js';
 
 let dir = '';
 before(() => { dir = mkdtempSync(path.join(os.tmpdir(), 'cfx-miner-input-')); });
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Exit 2 with exactly one stderr line, `cfx-miner: ...`, that contains every fragment. */
-function usageLine(r: CliResult, ...fragments: string[]): string {
-  assert.equal(r.code, 2, r.stderr);
-  assert.equal(r.stderrLines.length, 1, `one line: ${JSON.stringify(r.stderr)}`);
-  const line = r.stderrLines[0]!;
-  assert.ok(line.startsWith('cfx-miner: '), line);
-  for (const f of fragments) assert.ok(line.includes(f), `"${line}" should say ${f}`);
-  assert.ok(!/[\u0000-\u001f\u007f-\u009f]/.test(line), `no control character on the line: ${JSON.stringify(line)}`);
-  return line;
-}
 
 describe('control characters in the worker name, the password and the token', { timeout: 60_000 }, () => {
   it('a worker name with a newline and an escape sequence never reaches the node', async () => {

@@ -204,6 +204,22 @@ bool items_in_passes(const uint32_t* indices, size_t count, Node* out, BigKernel
 #define MADV_COLLAPSE 25  // Linux 6.1 (older kernels answer EINVAL, which is fine)
 #endif
 
+// A plain anonymous mapping of `len` bytes (a multiple of 4 KiB) starting on a 2 MiB boundary,
+// so every whole 2 MiB of it can be one transparent huge page (recent kernels align large
+// anonymous mappings themselves; older ones leave a partial huge page at each end): a mapping
+// 2 MiB larger, with its head and tail given back. MAP_FAILED on failure.
+void* map_aligned_2m(uint64_t len) {
+  constexpr uint64_t kHuge = 2ULL << 20;
+  void* raw = mmap(nullptr, len + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (raw == MAP_FAILED) return raw;
+  // Keep [a, a + len); a < r + kHuge, so the tail is never empty.
+  const uintptr_t r = reinterpret_cast<uintptr_t>(raw);
+  const uintptr_t a = (r + kHuge - 1) & ~uintptr_t(kHuge - 1);
+  if (a > r) munmap(raw, a - r);
+  munmap(reinterpret_cast<void*>(a + len), r + kHuge - a);
+  return reinterpret_cast<void*>(a);
+}
+
 // The cache's mapping: `bytes` starting on a 2 MiB boundary and, where it spans a whole 2 MiB,
 // marked MADV_HUGEPAGE before anything is written, so the build's first touches fault in 2 MiB
 // pages (THP in "madvise" mode; "always" needs no mark). Without the mark the cache was written
@@ -215,20 +231,11 @@ bool items_in_passes(const uint32_t* indices, size_t count, Node* out, BigKernel
 // unmaps (p, bytes).
 void* map_cache_nodes(uint64_t bytes) {
   constexpr uint64_t kHuge = 2ULL << 20;
-  constexpr int kProt = PROT_READ | PROT_WRITE, kFlags = MAP_PRIVATE | MAP_ANONYMOUS;
-  if (bytes < kHuge) return mmap(nullptr, bytes, kProt, kFlags, -1, 0);
+  if (bytes < kHuge) return mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   const uint64_t len = (bytes + 4095) & ~uint64_t(4095);
-  void* raw = mmap(nullptr, len + kHuge, kProt, kFlags, -1, 0);
-  if (raw == MAP_FAILED) return raw;
-  // Keep [a, a + len) of the larger mapping; give back the head and the tail (a < r + kHuge, so
-  // the tail is never empty).
-  const uintptr_t r = reinterpret_cast<uintptr_t>(raw);
-  const uintptr_t a = (r + kHuge - 1) & ~uintptr_t(kHuge - 1);
-  if (a > r) munmap(raw, a - r);
-  munmap(reinterpret_cast<void*>(a + len), r + kHuge - a);
-  void* p = reinterpret_cast<void*>(a);
+  void* p = map_aligned_2m(len);
 #ifdef MADV_HUGEPAGE
-  madvise(p, len, MADV_HUGEPAGE);  // a hint: failure (THP "never", no THP) only costs speed
+  if (p != MAP_FAILED) madvise(p, len, MADV_HUGEPAGE);  // a hint: failure (THP "never", no THP) only costs speed
 #endif
   return p;
 }
@@ -312,19 +319,6 @@ namespace {
 
 constexpr uint64_t k2M = 2ULL << 20;
 constexpr uint64_t k1G = 1ULL << 30;
-
-// A plain anonymous mapping of `len` (a multiple of 2 MiB) starting on a 2 MiB boundary, so
-// every 2 MiB of it can be one transparent huge page (recent kernels align large anonymous
-// mappings themselves; older ones leave a partial huge page at each end). MAP_FAILED on failure.
-void* map_aligned_2m(uint64_t len) {
-  void* raw = mmap(nullptr, len + k2M, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (raw == MAP_FAILED) return raw;
-  const uintptr_t r = reinterpret_cast<uintptr_t>(raw);
-  const uintptr_t a = (r + k2M - 1) & ~uintptr_t(k2M - 1);
-  if (a > r) munmap(raw, a - r);
-  if (r + len + k2M > a + len) munmap(reinterpret_cast<void*>(a + len), r + len + k2M - (a + len));
-  return reinterpret_cast<void*>(a);
-}
 
 // Parses "<hex>-<hex> ..." (a mapping's header line in smaps); false for a field line.
 bool smaps_header(const std::string& line, uintptr_t* lo, uintptr_t* hi) {

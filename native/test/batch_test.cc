@@ -236,6 +236,17 @@ void test_baseline(const Cache& cache, std::mt19937_64& rng) {
   }
 }
 
+// How many of `out[0..count)` differ from dag_item one at a time for the same indices.
+int items_differ(const Cache& cache, const uint32_t* idx, const Node* out, size_t count) {
+  int bad = 0;
+  for (size_t i = 0; i < count; ++i) {
+    Node ref;
+    dag_item(cache, idx[i], &ref);
+    bad += std::memcmp(ref.bytes, out[i].bytes, 64) != 0;
+  }
+  return bad;
+}
+
 void test_poly(std::mt19937_64& rng) {
   // The AVX-512 path twice where the CPU has AMX: with the tile kernels and with the fp64 ones.
   on_both_paths([&](const char* path) {
@@ -276,12 +287,7 @@ void test_dag_items(const Cache& cache, std::mt19937_64& rng) {
       if (count > 1) idx[1] = n;  // wraps to cache node 0
       std::vector<Node> out(count);
       dag_items_batch(cache, idx.data(), count, out.data());
-      int bad = 0;
-      for (size_t i = 0; i < count; ++i) {
-        Node ref;
-        dag_item(cache, idx[i], &ref);
-        bad += std::memcmp(ref.bytes, out[i].bytes, 64) != 0;
-      }
+      const int bad = items_differ(cache, idx.data(), out.data(), count);
       BCHECK(bad == 0, "dag_items_batch (%s, %zu items): %d differ", path, count, bad);
     }
     // The early exit: a watched generation that moved stops the pass; one that did not changes nothing.
@@ -324,12 +330,7 @@ void test_dag_build(const Cache& cache) {
     for (size_t i = 0; i < kCount; ++i) idx[i] = static_cast<uint32_t>(mainnet_items - kCount + i);
     std::vector<Node> out(kCount);
     BCHECK(dag_items_batch(cache, idx.data(), kCount, out.data()), "dag_items_batch completes (%s)", path);
-    int bad = 0;
-    for (size_t i = 0; i < kCount; ++i) {
-      Node ref;
-      dag_item(cache, idx[i], &ref);
-      bad += std::memcmp(ref.bytes, out[i].bytes, 64) != 0;
-    }
+    int bad = items_differ(cache, idx.data(), out.data(), kCount);
     BCHECK(bad == 0, "the last %zu items of the mainnet dataset (%s): %d differ", kCount, path, bad);
 
     const uint64_t pages = 1237;  // 4948 items: one 4096-item chunk and 852 = 6 x 128 + 2 x 32 + 20

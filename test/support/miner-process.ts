@@ -6,6 +6,7 @@
 // when the test ends, pass or fail (or stop()/kill() it in a finally). As safety nets, every
 // child still running is killed when the test process exits or is sent SIGTERM (the test
 // runner's way of cancelling a file), and any child is killed after `maxLifetimeMs`.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
@@ -305,4 +306,15 @@ export async function stopAndMeasure(miner: MinerProcess, signal: NodeJS.Signals
     throw err;
   }
   return { exit, ms: Math.round((await exitAt) - sentAt) };
+}
+
+/** Exit 2 with exactly one stderr line, `cfx-miner: ...`, that contains every fragment. */
+export function usageLine(r: CliResult, ...fragments: string[]): string {
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderrLines.length, 1, `one line: ${JSON.stringify(r.stderr)}`);
+  const line = r.stderrLines[0]!;
+  assert.ok(line.startsWith('cfx-miner: '), line);
+  for (const f of fragments) assert.ok(line.includes(f), `"${line}" should say ${f}`);
+  assert.ok(!/[\u0000-\u001f\u007f-\u009f]/.test(line), `no control character on the line: ${JSON.stringify(line)}`);
+  return line;
 }
