@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CacheHandle, DatasetHandle, SearchEngine, cpuFeatures, sizesForHeight } from '../native/index.js';
 import type { SearchJobSpec } from '../native/index.js';
-import { formatBytes, formatHashrate, plural } from '../log/format.js';
+import { formatBytes, formatHashrate, percentDown, plural } from '../log/format.js';
 import type { Logger } from '../log/types.js';
 
 export interface BenchOptions {
@@ -291,9 +291,9 @@ export function formatBenchForHumans(r: BenchResult): string {
 }
 
 /** The full-mode rows of one height: the first (`name` ''), or a further one (its keys end in `_<name>`). */
-/** ` 98%`: the huge-page share, rounded down (99.6% is not all of it); '' where the result has none. */
+/** ` 98%`: the huge-page share; '' where the result has none. */
 function share(fraction: unknown): string {
-  return typeof fraction === 'number' ? ` ${Math.floor(fraction * 100)}%` : '';
+  return typeof fraction === 'number' ? ` ${percentDown(fraction)}` : '';
 }
 
 function fullRows(r: BenchResult, name: string): [string, string][] {

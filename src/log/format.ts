@@ -47,6 +47,11 @@ export function formatDuration(durationMs: number): string {
   return `${Math.floor(totalH / 24)} d ${pad2(totalH % 24)} h`;
 }
 
+/** A share 0..1 as a whole percent rounded down, so that 99.6% is not shown as "100%": `98%`. */
+export function percentDown(fraction: number): string {
+  return `${Math.floor(fraction * 100)}%`;
+}
+
 /**
  * A count and its noun, agreeing: `plural(1, 'thread')` -> `'1 thread'`, `plural(2, 'thread')` ->
  * `'2 threads'`, `plural(0, 'hash', 'hashes')` -> `'0 hashes'`. For every count in a line a

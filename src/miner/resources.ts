@@ -6,7 +6,7 @@ import { DatasetHandle, STAGE_LENGTH, stageBytes } from '../native/index.js';
 import type { CacheHandle, HugePages } from '../native/index.js';
 import { CacheRegistry, stillWanted } from './caches.js';
 import type { Logger } from '../log/types.js';
-import { formatBytes, plural } from '../log/format.js';
+import { formatBytes, percentDown, plural } from '../log/format.js';
 import { messageOf } from '../errors.js';
 
 export type ModeSetting = 'auto' | 'light' | 'full';
@@ -304,20 +304,16 @@ export class StageResources {
 /** Below this share of huge pages the dataset-ready line is followed by a warning (THP only). */
 export const HUGE_PAGES_WARN_BELOW = 0.95;
 
-function percent(fraction: number): string {
-  return `${Math.floor(fraction * 100)}%`; // down: 99.6% is not "100%"
-}
-
 /** What the dataset-ready line says of its pages: "huge pages: transparent 98%". */
 export function hugePagesText(kind: HugePages, fraction: number): string {
-  if (kind === 'none') return fraction > 0 ? `no huge pages asked (${percent(fraction)} on huge pages anyway)` : 'no huge pages (4 KiB pages: slower)';
-  return `huge pages: ${kind} ${percent(fraction)}`;
+  if (kind === 'none') return fraction > 0 ? `no huge pages asked (${percentDown(fraction)} on huge pages anyway)` : 'no huge pages (4 KiB pages: slower)';
+  return `huge pages: ${kind} ${percentDown(fraction)}`;
 }
 
 /** The warning for transparent huge pages that fell back to 4 KiB pages; undefined when none is due. */
 export function fragmentedWarning(kind: HugePages, fraction: number): string | undefined {
   if (kind !== 'transparent' || fraction >= HUGE_PAGES_WARN_BELOW) return undefined;
-  return `only ${percent(fraction)} of the dataset is on huge pages: memory is fragmented, so the kernel gave 4 KiB pages ` +
+  return `only ${percentDown(fraction)} of the dataset is on huge pages: memory is fragmented, so the kernel gave 4 KiB pages ` +
     'and full mode hashes slower. Reserve explicit huge pages (vm.nr_hugepages, see the README), or let the kernel ' +
     'compact memory before the build (echo defer+madvise > /sys/kernel/mm/transparent_hugepage/defrag; ' +
     'echo 1 > /proc/sys/vm/compact_memory), or reboot';
