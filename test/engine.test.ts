@@ -148,13 +148,8 @@ test('a resubmit after a reconnect answered "already solved" with our own nonce 
   const record = await cut;
   assert.equal(record.verdict, 'accepted');
   await waitFor(() => engine.totals.pending >= 1, 10_000, 'the solution kept for the reconnect');
-  await waitForEvent(node, 'subscribed', { timeoutMs: 20_000, what: 'the client back', filter: (s: { connId: number }) => s.connId > ledger.droppedUpTo });
-  // The same job again (no new block meanwhile): the kept solution goes out once more.
-  const again = waitForEvent<[SubmitRecord]>(node, 'submit', {
-    timeoutMs: SOLUTION_WAIT_MS, what: 'the resubmit', filter: (r) => r.nonce === record.nonce && r.connId > record.connId,
-  });
-  node.resendJob();
-  const [resubmit] = await again;
+  // The same job again once the client is back: the kept solution goes out once more.
+  const resubmit = await ledger.resubmitAfterReconnect(record, SOLUTION_WAIT_MS);
   assert.equal(resubmit.verdict, 'duplicate', 'the node had it from before the drop');
   assert.match(String((resubmit.reply as unknown[])[1]), new RegExp(`already solved with nonce = ${record.nonce}`));
   await accepted(node, (r) => r.connId > record.connId);

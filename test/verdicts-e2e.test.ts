@@ -116,13 +116,8 @@ test('a solution resubmitted after a reconnect and answered "already solved" was
   node.newJob();
   const record = await cut;
   assert.equal(record.verdict, 'accepted');
-  await waitForEvent(node, 'subscribed', { timeoutMs: 20_000, what: 'the miner back', filter: (s: { connId: number }) => s.connId > ledger.droppedUpTo });
-  // The same job again (no new block meanwhile): the pending solution goes out once more.
-  const again = waitForEvent<[SubmitRecord]>(node, 'submit', {
-    timeoutMs: SOLUTION_WAIT_MS, what: 'the resubmit', filter: (r) => r.nonce === record.nonce && r.connId > record.connId,
-  });
-  node.resendJob();
-  const [resubmit] = await again;
+  // The same job again once the miner is back: the pending solution goes out once more.
+  const resubmit = await ledger.resubmitAfterReconnect(record, SOLUTION_WAIT_MS);
   assert.equal(resubmit.verdict, 'duplicate', 'the node had it from before the drop');
   await miner.waitForLine(/resubmitting a solution for job/, 10_000);
   await accepted(node, (r) => r.connId > record.connId);

@@ -9,7 +9,7 @@
 // catch one.
 import type { ShareCounts } from '../../src/miner/books.js';
 import type { SubmitRecord, SubmitVerdict, TestNode } from './test-node.js';
-import { waitFor } from './wait.js';
+import { waitFor, waitForEvent } from './wait.js';
 
 // ---------------------------------------------------------------------------------------------
 // The miner's side: the summary line
@@ -337,6 +337,21 @@ export class SubmitLedger {
   dropOnNextSubmit(): Promise<SubmitRecord> {
     if (this.armed) throw new Error('a drop is already armed');
     return new Promise((resolve) => { this.armed = resolve; });
+  }
+
+  /**
+   * After dropOnNextSubmit cut `record`'s verdict: waits for the miner to subscribe again, re-sends
+   * the same job (no new block meanwhile) and resolves with the miner's resubmit of that nonce.
+   */
+  async resubmitAfterReconnect(record: SubmitRecord, timeoutMs: number): Promise<SubmitRecord> {
+    await waitForEvent(this.node, 'subscribed', {
+      timeoutMs: 20_000, what: 'the miner back', filter: (s: { connId: number }) => s.connId > this.droppedUpTo,
+    });
+    const again = waitForEvent<[SubmitRecord]>(this.node, 'submit', {
+      timeoutMs, what: 'the resubmit', filter: (r) => r.nonce === record.nonce && r.connId > record.connId,
+    });
+    this.node.resendJob();
+    return (await again)[0];
   }
 
   /** Marks held submits (by request id) that the miner had already timed out when the drop came. */
