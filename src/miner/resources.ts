@@ -7,7 +7,7 @@ import type { CacheHandle, HugePages } from '../native/index.js';
 import { CacheRegistry, stillWanted } from './caches.js';
 import type { Logger } from '../log/types.js';
 import { formatBytes, percentDown, plural } from '../log/format.js';
-import { messageOf } from '../errors.js';
+import { AbortError, messageOf } from '../errors.js';
 
 export type ModeSetting = 'auto' | 'light' | 'full';
 /** Left free beside a dataset so the rest of the machine (and this process) can breathe. */
@@ -256,7 +256,7 @@ export class StageResources {
       this.opts.onDatasetReady?.(stage);
     }, (err: unknown) => {
       bar.stop();
-      if (err instanceof Error && err.name === 'AbortError') return;
+      if (err instanceof AbortError) return; // a newer stage, self-repair or close() ended it
       this.status = { state: 'unavailable', reason: messageOf(err) };
       this.opts.logger.error('dag', `dataset build failed: ${messageOf(err)}; mining in light mode`);
     }).finally(() => {
