@@ -208,15 +208,16 @@ bool items_in_passes(const uint32_t* indices, size_t count, Node* out, BigKernel
 // so every whole 2 MiB of it can be one transparent huge page (recent kernels align large
 // anonymous mappings themselves; older ones leave a partial huge page at each end): a mapping
 // 2 MiB larger, with its head and tail given back. MAP_FAILED on failure.
+constexpr uint64_t k2M = 2ULL << 20;
+
 void* map_aligned_2m(uint64_t len) {
-  constexpr uint64_t kHuge = 2ULL << 20;
-  void* raw = mmap(nullptr, len + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  void* raw = mmap(nullptr, len + k2M, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (raw == MAP_FAILED) return raw;
-  // Keep [a, a + len); a < r + kHuge, so the tail is never empty.
+  // Keep [a, a + len); a < r + k2M, so the tail is never empty.
   const uintptr_t r = reinterpret_cast<uintptr_t>(raw);
-  const uintptr_t a = (r + kHuge - 1) & ~uintptr_t(kHuge - 1);
+  const uintptr_t a = (r + k2M - 1) & ~uintptr_t(k2M - 1);
   if (a > r) munmap(raw, a - r);
-  munmap(reinterpret_cast<void*>(a + len), r + kHuge - a);
+  munmap(reinterpret_cast<void*>(a + len), r + k2M - a);
   return reinterpret_cast<void*>(a);
 }
 
@@ -230,8 +231,7 @@ void* map_aligned_2m(uint64_t len) {
 // 4 KiB pages 1.26x slower, on 2 MiB pages 1.04x. MAP_FAILED when the mapping fails; the caller
 // unmaps (p, bytes).
 void* map_cache_nodes(uint64_t bytes) {
-  constexpr uint64_t kHuge = 2ULL << 20;
-  if (bytes < kHuge) return mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (bytes < k2M) return mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   const uint64_t len = (bytes + 4095) & ~uint64_t(4095);
   void* p = map_aligned_2m(len);
 #ifdef MADV_HUGEPAGE
@@ -317,7 +317,6 @@ namespace {
 #define MAP_HUGE_1GB (30 << MAP_HUGE_SHIFT)
 #endif
 
-constexpr uint64_t k2M = 2ULL << 20;
 constexpr uint64_t k1G = 1ULL << 30;
 
 // Parses "<hex>-<hex> ..." (a mapping's header line in smaps); false for a field line.
@@ -446,16 +445,12 @@ void cache_prefer_huge_pages(const Cache& cache) {
     if (d == key) return;
   if (done.size() >= 16) done.erase(done.begin());
   done.push_back(key);
-  // Only whole 2 MiB ranges inside the node array: the memory around it belongs to others.
-  constexpr uintptr_t kHuge = 2u << 20;
-  const uintptr_t begin = (reinterpret_cast<uintptr_t>(cache.nodes()) + kHuge - 1) & ~(kHuge - 1);
-  const uintptr_t end = (reinterpret_cast<uintptr_t>(cache.nodes()) + cache.bytes()) & ~(kHuge - 1);
+  // Whole 2 MiB ranges of the node array (map_cache_nodes starts it on a 2 MiB boundary and has
+  // marked it MADV_HUGEPAGE already): what faulted in as 4 KiB pages is collapsed now.
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(cache.nodes()) + k2M - 1) & ~uintptr_t(k2M - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(cache.nodes()) + cache.bytes()) & ~uintptr_t(k2M - 1);
   if (end <= begin) return;
-  void* p = reinterpret_cast<void*>(begin);
-#ifdef MADV_HUGEPAGE
-  madvise(p, end - begin, MADV_HUGEPAGE);  // failures only cost speed
-#endif
-  madvise(p, end - begin, MADV_COLLAPSE);
+  madvise(reinterpret_cast<void*>(begin), end - begin, MADV_COLLAPSE);  // failures only cost speed
 }
 
 void Dataset::generate_range(const Cache& cache, uint64_t first, uint64_t count) {
