@@ -106,6 +106,7 @@ test('every invalid notify field gives a typed error naming it', () => {
     [withParam(1, '9007199254740992'), /height is larger than/],
     [withParam(1, '99999999999999999999999999'), /height is larger than/],
     [withParam(1, 1e300), /height is larger than/],
+    [withParam(1, '9'.repeat(400)), /height is larger than/],
     [withParam(1, 'abc'), /height is not a decimal/],
     [withParam(1, ''), /height is not a decimal/],
     [withParam(1, ' 12'), /height is not a decimal/],

@@ -15,10 +15,11 @@ export function limits(): Limits {
 
 /** Why `n` is not a block height (a whole number from 0 to limits().maxHeight), or undefined. */
 export function heightProblem(n: number): string | undefined {
-  if (!Number.isInteger(n)) return 'is not a whole number';
-  if (n < 0) return 'is negative';
   const max = limits().maxHeight;
-  return n > max ? `is larger than ${max}` : undefined;
+  // First: a decimal string of a few hundred digits is Infinity, which is too large, not "not whole".
+  if (n > max) return `is larger than ${max}`;
+  if (!Number.isInteger(n)) return 'is not a whole number';
+  return n < 0 ? 'is negative' : undefined;
 }
 
 /**
