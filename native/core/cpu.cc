@@ -55,15 +55,16 @@ bool detect_amx() {
 #endif
 }
 
-bool env_forces_portable() {
-  const char* v = std::getenv("CFX_MINER_NO_AVX512");
+// "1" (any value but "" and "0") in the environment variable `name`.
+bool env_set(const char* name) {
+  const char* v = std::getenv(name);
   return v && *v && std::strcmp(v, "0") != 0;
 }
 
 // Relaxed: a standalone switch that publishes no data. Both paths compute identical results, so a
 // thread that sees a flip late only runs the other (equally correct) code for a while.
-std::atomic<bool> g_forced{env_forces_portable()};
-std::atomic<bool> g_no_amx{false};  // relaxed, as g_forced
+std::atomic<bool> g_forced{env_set("CFX_MINER_NO_AVX512")};
+std::atomic<bool> g_no_amx{env_set("CFX_MINER_NO_AMX")};  // relaxed, as g_forced
 
 }  // namespace
 

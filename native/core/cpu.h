@@ -55,7 +55,8 @@ bool portable_forced();
 bool cpu_has_amx();
 
 // Forces the AVX-512 fp64 polynomial kernels on an AMX machine (true) or returns to detection, so
-// tests cover both. Objects that chose a path at construction keep it.
+// tests cover both. CFX_MINER_NO_AMX=1 in the environment forces it from the start (a CPU without
+// AMX, measured on one with it). Objects that chose a path at construction keep it.
 void force_no_amx(bool on);
 
 // Puts the calling thread at nice 10 (a search thread, or a probe that must share the cores as
