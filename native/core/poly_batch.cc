@@ -463,15 +463,20 @@ void build_tables_portable(const uint32_t* points, double* base, double* outer) 
 
 }  // namespace
 
-PolyBatch::PolyBatch(const OctopusJob& job, uint32_t max_warps, bool use_avx512, bool use_amx)
+PolyBatch::PolyBatch(const OctopusJob& job, uint32_t max_warps, bool use_avx512, bool use_amx, bool use_transforms)
     : max_warps_(max_warps ? max_warps : 1),
       avx512_(use_avx512 && CFX_HAVE_AVX512_KERNELS),
       amx_(avx512_ && use_amx && cpu_has_amx()) {  // never without the OS permission it asks for
   std::memcpy(sip_, job.v, sizeof(sip_));
-  base_ = alloc_aligned<double>(size_t(kPanels) * kInner * kWarp);
-  outer_ = alloc_aligned<double>(size_t(kPanels) * kOuter * kWarp);
   coeffs_ = alloc_aligned<double>(size_t(max_warps_) * kN);
   values_ = alloc_aligned<uint32_t>(size_t(kAccesses) * max_warps_ * kWarp);
+  // Fewer than 8 warps would leave lanes of the transforms empty: the dense product is faster there.
+  if (!amx_ && use_transforms && max_warps_ >= PolyNtt::kLanes) {
+    ntt_.reset(new PolyNtt(job, avx512_));
+    return;
+  }
+  base_ = alloc_aligned<double>(size_t(kPanels) * kInner * kWarp);
+  outer_ = alloc_aligned<double>(size_t(kPanels) * kOuter * kWarp);
   build_tables(job);
 #if CFX_HAVE_AMX_KERNELS
   if (amx_) {
@@ -522,6 +527,19 @@ void PolyBatch::load_warps(uint64_t first_warp, uint32_t warps) {
 }
 
 void PolyBatch::evaluate(uint32_t access_begin, uint32_t access_end) {
+  if (ntt_) {
+    // The slice's share of the groups: [ceil(begin G / 32), ceil(end G / 32)), G groups of 8.
+    const uint32_t groups = (warps_ + PolyNtt::kLanes - 1) / PolyNtt::kLanes;
+    const uint32_t end = std::min(access_end, kPanels);
+    const size_t row = size_t(max_warps_) * kWarp;
+    for (uint32_t g = (access_begin * groups + kPanels - 1) / kPanels; g < (end * groups + kPanels - 1) / kPanels;
+         ++g) {
+      const uint32_t w = g * PolyNtt::kLanes;
+      ntt_->evaluate(coeffs_.get() + size_t(w) * kN, kN, std::min(PolyNtt::kLanes, warps_ - w),
+                     values_.get() + size_t(w) * kWarp, row);
+    }
+    return;
+  }
 #if CFX_HAVE_AMX_KERNELS
   if (amx_) {
     if (access_begin < access_end && warps_ > 0)

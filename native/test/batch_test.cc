@@ -3,6 +3,7 @@
 // Dataset::generate_range, and OctopusBatcher in light and full mode, on the AVX-512 path where
 // the CPU has it and always on the portable path (force_portable). Sizes stay small so the
 // sanitizer builds finish quickly.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -248,31 +249,61 @@ int items_differ(const Cache& cache, const uint32_t* idx, const Node* out, size_
 }
 
 void test_poly(std::mt19937_64& rng) {
-  // The AVX-512 path twice where the CPU has AMX: with the tile kernels and with the fp64 ones.
+  // Every method on both paths: the dense fp64 product (fewer than 8 warps, or transforms off),
+  // the transforms (8 warps or more without AMX), and the AMX tiles where the CPU has them.
+  enum Method { kDense, kTransforms, kAmx };
   on_both_paths([&](const char* path) {
-    for (int amx = cpu_has_amx() ? 1 : 0; amx >= 0; --amx) for (int t = 0; t < 3; ++t) {
-      uint8_t header[32];
-      for (auto& b : header) b = static_cast<uint8_t>(rng());
-      OctopusJob job(header);
-      PolyBatch poly(job, 8, cpu_has_avx512(), amx == 1);
-      BCHECK(poly.uses_avx512() == cpu_has_avx512(), "PolyBatch path (%s)", path);
-      BCHECK(poly.uses_amx() == (amx == 1), "PolyBatch AMX (%s)", path);
-      // 7 warps (a partial register block), 1 warp, and the last warps below 2^64.
-      const uint64_t first = t == 2 ? (~0ull / kWarp) - 6 : rng() >> 6;
-      const uint32_t warps = t == 1 ? 1 : 7;
-      poly.load_warps(first, warps);
-      for (uint32_t i = 0; i < kAccesses; i += 8) poly.evaluate(i, i + 8);  // in slices, as light mode does
-      int bad = 0;
-      for (uint32_t w = 0; w < warps; ++w) {
-        uint32_t d[kPolyDegree];
-        octopus_coefficients(job, first + w, d);
-        for (uint32_t r = 0; r < kWarp; r += (t == 0 ? 1 : 5)) {
-          uint32_t v[kAccesses];
-          octopus_values(job, d, r, v);
-          for (uint32_t i = 0; i < kAccesses; ++i) bad += v[i] != poly.values_row(i)[w * kWarp + r];
+    for (int method = kDense; method <= kAmx; ++method) {
+      if (method == kAmx && !cpu_has_amx()) continue;
+      static const char* const names[] = {"dense", "transforms", "amx"};
+      for (int t = 0; t < 4; ++t) {
+        uint8_t header[32];
+        for (auto& b : header) b = static_cast<uint8_t>(rng());
+        OctopusJob job(header);
+        // Case 3: 20 of 32 warps (two whole groups of 8 and a partial one, in four slices).
+        const uint32_t max_warps = t == 3 ? 32 : 8;
+        PolyBatch poly(job, max_warps, cpu_has_avx512(), method == kAmx, method == kTransforms);
+        BCHECK(poly.uses_avx512() == cpu_has_avx512(), "PolyBatch path (%s)", path);
+        BCHECK(poly.uses_amx() == (method == kAmx), "PolyBatch AMX (%s)", path);
+        BCHECK(poly.uses_transforms() == (method == kTransforms), "PolyBatch transforms (%s)", path);
+        // 7 warps (a partial register block or group), 1 warp, the last warps below 2^64, 20.
+        const uint64_t first = t == 2 ? (~0ull / kWarp) - 6 : rng() >> 6;
+        const uint32_t warps = t == 1 ? 1 : t == 3 ? 20 : 7;
+        poly.load_warps(first, warps);
+        for (uint32_t i = 0; i < kAccesses; i += 8) poly.evaluate(i, i + 8);  // in slices, as the batcher does
+        int bad = 0;
+        for (uint32_t w = 0; w < warps; ++w) {
+          uint32_t d[kPolyDegree];
+          octopus_coefficients(job, first + w, d);
+          for (uint32_t r = 0; r < kWarp; r += (t == 0 ? 1 : 5)) {
+            uint32_t v[kAccesses];
+            octopus_values(job, d, r, v);
+            for (uint32_t i = 0; i < kAccesses; ++i) bad += v[i] != poly.values_row(i)[w * kWarp + r];
+          }
         }
+        BCHECK(bad == 0, "PolyBatch == octopus_values (%s %s, case %d): %d differ", path, names[method], t, bad);
       }
-      BCHECK(bad == 0, "PolyBatch == octopus_values (%s%s, case %d): %d differ", path, amx ? " amx" : "", t, bad);
+    }
+  });
+  // A transform's numbers stay exact at their extremes: coefficients all p - 1 and all 0.
+  on_both_paths([&](const char* path) {
+    uint8_t header[32];
+    for (auto& b : header) b = static_cast<uint8_t>(rng());
+    OctopusJob job(header);
+    PolyNtt ntt(job, cpu_has_avx512());
+    for (double fill : {double(kPrime - 1), 0.0}) {
+      std::vector<double> d(size_t(8) * kPolyDegree, fill);
+      std::vector<uint32_t> out(size_t(kAccesses) * 8 * kWarp);
+      ntt.evaluate(d.data(), kPolyDegree, 8, out.data(), 8 * kWarp);
+      uint32_t dd[kPolyDegree], v[kAccesses];
+      std::fill(dd, dd + kPolyDegree, static_cast<uint32_t>(fill));
+      int bad = 0;
+      for (uint32_t r = 0; r < kWarp; ++r) {
+        octopus_values(job, dd, r, v);
+        for (uint32_t i = 0; i < kAccesses; ++i)
+          for (uint32_t m = 0; m < 8; ++m) bad += v[i] != out[i * 8 * kWarp + m * kWarp + r];
+      }
+      BCHECK(bad == 0, "PolyNtt with every coefficient %.0f (%s): %d differ", fill, path, bad);
     }
   });
 }
