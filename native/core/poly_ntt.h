@@ -14,15 +14,18 @@
 // every factorial the shifts divide by invertible.
 //
 // Exactness: the numbers are doubles holding integers. A product with a table entry W is
-// reduced at once: q = round(y * (W / p)), r = y * W - q p, exact while |y * W| < 2^53; r lies
-// within p/2 + 1 of zero. Forward transforms (decimation in frequency) add without reducing:
-// inputs below p grow to at most 2^12 p < 2^32 (|y * W| < 2^52). Inverse transforms (decimation
-// in time) grow by p/2 + 1 a stage, below 8p. One final reduction gives each value in [0, p),
-// the same numbers as Horner's rule (octopus_values); the core tests compare every vector.
+// reduced at once: q = round(y * (W / p)), r = y * W - q p, exact while |y * W| < 2^52; r lies
+// within p/2 + 1 of zero. The sums and differences of a butterfly are not reduced, and a twiddle
+// of 1 (j = 0) is not multiplied: a stage at most doubles the largest number, so the 12 stages
+// of a transform take inputs within p of zero to below 2^12 p < 2^32, and |y * W| < 2^52.
+// Every step's input is a fresh product (within p/2 + 1). One final reduction gives each value
+// in [0, p), the same numbers as Horner's rule (octopus_values); the core tests compare every
+// vector line on every path.
 //
 // The lanes of a vector are 8 warps, so no butterfly shuffles lanes, and the same code is the
-// AVX-512 kernel (8 doubles a register) and the portable one (GCC vector extensions, as SSE2 or
-// NEON). Per group of 8 warps the work buffer is 4096 x 8 doubles (256 KiB, in L2).
+// AVX-512 kernel (8 doubles a register, the reduction in three FMAs) and the portable one (GCC
+// vector extensions, as SSE2 or NEON). Per group of 8 warps the work area is 4096 x 8 doubles
+// (256 KiB, in L2), visited in seven passes (poly_ntt_kernel.h).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -37,7 +40,7 @@ class PolyNtt {
  public:
   static constexpr uint32_t kLanes = 8;  // warps a call evaluates together
 
-  // Builds the job's tables (three transforms of 2048 and 4096 numbers, ~0.2 ms). `use_avx512`
+  // Builds the job's tables (three transforms of 2048 and 4096 numbers, ~0.15 ms). `use_avx512`
   // chooses the kernel (both give the same bits).
   PolyNtt(const OctopusJob& job, bool use_avx512);
   PolyNtt(const PolyNtt&) = delete;
