@@ -168,6 +168,35 @@ CFX_NTT_FN void dit_block(T* x, const Entry* tw) {
   dit_stages(x, kBlock, 1, kBlock / 2, tw);
 }
 
+// A block pass: the last stages of a forward transform of x[0, n), the product with the kernel's
+// spectrum, the first stages of the inverse.
+template <class T>
+CFX_NTT_FN void kernel_blocks(T* x, uint32_t n, const Entry* spectrum, const Shared& s) {
+  for (uint32_t b = 0; b < n; b += kBlock) {
+    dif_block(x + b, s.fwd);
+    for (uint32_t i = 0; i < kBlock; ++i) x[b + i] = mulmod(x[b + i], spectrum[b + i]);
+    dit_block(x + b, s.inv);
+  }
+}
+
+// A column pass between two steps: the last stages of the inverse transform (its lower half),
+// times the next step's factors (zero from position `used` on), the first stages of the next
+// forward transform, whose upper half is zero.
+template <class T, uint32_t M>
+CFX_NTT_FN void between_steps(T* x, const Entry* factors, uint32_t used, const Shared& s) {
+  for (uint32_t j = 0; j < kBlock; ++j) {
+    T c[M];
+    for (uint32_t q = 0; q < M; ++q) c[q] = x[j + kBlock * q];
+    dit_column<T, M, true>(c, j, s.inv);
+    for (uint32_t q = 0; q < M / 2; ++q) {
+      const uint32_t u = j + kBlock * q;
+      c[q] = u < used ? mulmod(c[q], factors[u]) : c[q] - c[q];
+    }
+    dif_column<T, M, true>(c, j, s.fwd);
+    for (uint32_t q = 0; q < M; ++q) x[j + kBlock * q] = c[q];
+  }
+}
+
 // One group of up to 8 warps through the three steps (poly_ntt.h) in seven passes over the 256 KiB
 // work area: column passes (an inverse transform's last stages, the factors between two steps, the
 // next forward transform's first stages, all in registers) alternate with block passes (a forward
@@ -192,21 +221,10 @@ CFX_NTT_FN void evaluate_group(const NttTables& t, T* x, T* scratch, const doubl
     dif_column<T, kS, true>(c, j, s.fwd);
     for (uint32_t q = 0; q < kS; ++q) x[j + kBlock * q] = c[q];
   }
-  for (uint32_t b = 0; b < kSmall; b += kBlock) {
-    dif_block(x + b, s.fwd);
-    for (uint32_t i = 0; i < kBlock; ++i) x[b + i] = mulmod(x[b + i], t.shift[b + i]);
-    dit_block(x + b, s.inv);
-  }
+  kernel_blocks(x, kSmall, t.shift, s);
   // 2. (2i)! t_i at even positions 2u (u = 1023 - i): its transform (4096) is that of the 1024
   // numbers at u (2048), read twice: position pos of 4096 is position pos >> 1 of 2048.
-  for (uint32_t j = 0; j < kBlock; ++j) {
-    T c[kS];
-    for (uint32_t q = 0; q < kS; ++q) c[q] = x[j + kBlock * q];
-    dit_column<T, kS, true>(c, j, s.inv);
-    for (uint32_t q = 0; q < kS / 2; ++q) c[q] = mulmod(c[q], t.lift[j + kBlock * q]);
-    dif_column<T, kS, true>(c, j, s.fwd);
-    for (uint32_t q = 0; q < kS; ++q) x[j + kBlock * q] = c[q];
-  }
+  between_steps<T, kS>(x, t.lift, kD, s);
   // Blocks from the last: block b of 2048 becomes positions [2b, 2b + 2 kBlock) of 4096, which
   // only overlap blocks already done (b = 0 itself goes through the scratch block).
   for (uint32_t b = kSmall; b > 0;) {
@@ -220,22 +238,8 @@ CFX_NTT_FN void evaluate_group(const NttTables& t, T* x, T* scratch, const doubl
   }
   // 3. Bluestein: E'[u] = m! q_m w^-C(m,2) / m!, m = 2046 - u (u < 2047, zero above); the
   // values are at 2046 + k.
-  for (uint32_t j = 0; j < kBlock; ++j) {
-    T c[kB];
-    for (uint32_t q = 0; q < kB; ++q) c[q] = x[j + kBlock * q];
-    dit_column<T, kB, true>(c, j, s.inv);
-    for (uint32_t q = 0; q < kB / 2; ++q) {
-      const uint32_t u = j + kBlock * q;
-      c[q] = u < kQ ? mulmod(c[q], t.chirp_in[u]) : c[q] - c[q];
-    }
-    dif_column<T, kB, true>(c, j, s.fwd);
-    for (uint32_t q = 0; q < kB; ++q) x[j + kBlock * q] = c[q];
-  }
-  for (uint32_t b = 0; b < kLarge; b += kBlock) {
-    dif_block(x + b, s.fwd);
-    for (uint32_t i = 0; i < kBlock; ++i) x[b + i] = mulmod(x[b + i], t.chirp[b + i]);
-    dit_block(x + b, s.inv);
-  }
+  between_steps<T, kB>(x, t.chirp_in, kQ, s);
+  kernel_blocks(x, kLarge, t.chirp, s);
   for (uint32_t j = 0; j < kBlock; ++j) {
     T c[kB];
     for (uint32_t q = 0; q < kB; ++q) c[q] = x[j + kBlock * q];
