@@ -36,10 +36,15 @@ void fake_seeds(uint64_t first, uint32_t count, Node* seeds) {
     for (int w = 0; w < 8; ++w) seeds[n].dwords[w] = splitmix64((first + n) * 8 + w);
 }
 
-// Into L2, as full mode's walk does (native/core/octopus_batch.cc prefetch_page says why).
+// Into L2 or L1 as full mode's walk does (native/core/octopus_batch.cc prefetch_page).
 inline void prefetch_page(const Node* items, uint32_t page) {
+  static const bool l2 = cfx::cpu_prefetch_walk_to_l2();
   const char* p = reinterpret_cast<const char*>(items + uint64_t(page) * 4);
-  for (int l = 0; l < 4; ++l) __builtin_prefetch(p + 64 * l, 0, 2);
+  if (l2) {
+    for (int l = 0; l < 4; ++l) __builtin_prefetch(p + 64 * l, 0, 2);
+  } else {
+    for (int l = 0; l < 4; ++l) __builtin_prefetch(p + 64 * l, 0, 3);
+  }
 }
 
 // The page of access 0: fnv(seed0 ^ 0 ^ value_0, mix[0]) with value_0 = 0 and mix[0] = seed0.

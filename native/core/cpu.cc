@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#if CFX_HAVE_AVX512_KERNELS
+#if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #endif
 #ifdef __linux__
@@ -61,6 +61,25 @@ bool env_set(const char* name) {
   return v && *v && std::strcmp(v, "0") != 0;
 }
 
+// Intel x86 (where prefetching the walk into L2 was measured to help), or CFX_MINER_PREFETCH.
+bool detect_prefetch_l2() {
+  const char* v = std::getenv("CFX_MINER_PREFETCH");
+  if (v && std::strcmp(v, "l2") == 0) return true;
+  if (v && std::strcmp(v, "l1") == 0) return false;
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned max_leaf, ebx, ecx, edx;
+  if (!__get_cpuid(0, &max_leaf, &ebx, &ecx, &edx)) return false;
+  char vendor[13];
+  std::memcpy(vendor, &ebx, 4);
+  std::memcpy(vendor + 4, &edx, 4);
+  std::memcpy(vendor + 8, &ecx, 4);
+  vendor[12] = 0;
+  return std::strcmp(vendor, "GenuineIntel") == 0;
+#else
+  return false;
+#endif
+}
+
 // Relaxed: a standalone switch that publishes no data. Both paths compute identical results, so a
 // thread that sees a flip late only runs the other (equally correct) code for a while.
 std::atomic<bool> g_forced{env_set("CFX_MINER_NO_AVX512")};
@@ -86,6 +105,11 @@ bool cpu_has_amx() {
 }
 
 void force_no_amx(bool on) { g_no_amx.store(on, std::memory_order_relaxed); }
+
+bool cpu_prefetch_walk_to_l2() {
+  static const bool l2 = detect_prefetch_l2();
+  return l2;
+}
 
 void lower_thread_priority() {
 #ifdef __linux__

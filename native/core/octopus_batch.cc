@@ -69,25 +69,28 @@ struct BlockView {
   uint32_t* first_pages;  // [count]: the page of access 0, known as soon as the seed is
   const Node* dataset;    // full mode
   FastMod32 pages;
+  bool prefetch_l2;       // cpu_prefetch_walk_to_l2(), read once per batcher
 };
 
-// The dataset page `page` (4 nodes, 256 bytes) on its way into the cache: into L2, not L1
-// (locality 2: prefetcht1 on x86-64, PLDL2KEEP on arm64). The walk is bound by how many reads
-// are in flight, and a prefetch into L1 holds one of the core's few L1 fill buffers (16 on Intel's
-// Golden Cove) until the line arrives, while one into L2 waits in L2's larger queue; the read a
-// round later then finds the page in L2. Measured on the 2-core Xeon (4 GiB dataset, core_bench
-// --real, two runs each): full mode 1.47 M -> 1.73-1.76 M H/s, the walk alone 2.18 M -> 2.77-2.85
-// M; prefetcht2 the same as t1, prefetchnta slower (1.35 M). bench/native/probes.cc uses the same.
-inline void prefetch_page(const Node* dataset, uint32_t page) {
+// The dataset page `page` (4 nodes, 256 bytes) on its way into the cache: into L2 where the CPU
+// gains from it (locality 2: prefetcht1), else into L1 (cpu.h cpu_prefetch_walk_to_l2). Measured
+// on the 2-core Xeon (4 GiB dataset, core_bench --real, two runs each): full mode 1.47 M ->
+// 1.73-1.76 M H/s, the walk alone 2.18 M -> 2.77-2.85 M; prefetcht2 the same as t1,
+// prefetchnta slower (1.35 M). bench/native/probes.cc walks the same way.
+inline void prefetch_page(const Node* dataset, uint32_t page, bool l2) {
   const char* p = reinterpret_cast<const char*>(dataset + uint64_t(page) * 4);
-  for (int l = 0; l < 4; ++l) __builtin_prefetch(p + 64 * l, 0, 2);
+  if (l2) {
+    for (int l = 0; l < 4; ++l) __builtin_prefetch(p + 64 * l, 0, 2);
+  } else {
+    for (int l = 0; l < 4; ++l) __builtin_prefetch(p + 64 * l, 0, 3);
+  }
 }
 
 // Full mode: the page of access i of nonce n, prefetched as soon as it is known (it is read
 // only after the other nonces of the group have taken their step).
 inline uint32_t next_page(const BlockView& b, uint32_t n, uint32_t i, uint32_t mix_word) {
   const uint32_t page = page_index(b.pages, b.seeds[n].words[0], i, b.rows[i][n], mix_word);
-  prefetch_page(b.dataset, page);
+  prefetch_page(b.dataset, page, b.prefetch_l2);
   return page;
 }
 
@@ -212,7 +215,7 @@ CFX_TARGET_AVX512 uint32_t walk_full_avx512(const BlockView& b, uint32_t count, 
                                             const AbortCheck& abort) {
   alignas(64) uint32_t mix[kFullGroup][64];
   uint32_t page[kFullGroup];
-  for (uint32_t g = 0; g < kFullGroup && g < count; ++g) prefetch_page(b.dataset, b.first_pages[g]);
+  for (uint32_t g = 0; g < kFullGroup && g < count; ++g) prefetch_page(b.dataset, b.first_pages[g], b.prefetch_l2);
   for (uint32_t n0 = 0; n0 < count; n0 += kFullGroup) {
     if (n0 > 0 && abort.now()) return n0;
     for (uint32_t g = 0; g < kFullGroup; ++g) {
@@ -229,7 +232,7 @@ CFX_TARGET_AVX512 uint32_t walk_full_avx512(const BlockView& b, uint32_t count, 
           page[g] = next_page(b, n0 + g, i + 1, mix[g][i + 1]);
         } else if (more) {
           // The next group's first pages, so its walk does not start cold.
-          prefetch_page(b.dataset, b.first_pages[n0 + kFullGroup + g]);
+          prefetch_page(b.dataset, b.first_pages[n0 + kFullGroup + g], b.prefetch_l2);
         }
       }
     }
@@ -249,6 +252,7 @@ struct OctopusBatcher::Impl {
         dataset(d),
         dataset_bytes(bytes),
         avx512(cpu_has_avx512()),
+        prefetch_l2(cpu_prefetch_walk_to_l2()),
         block(d ? (avx512 ? kFullBlock : kFullBlockPortable) : kLightBlock),
         // AMX in full mode only: its tables cost ~0.2-0.3 ms a job and thread, and light mode's
         // polynomial is ~0.5% of a light hash (the tiles save ~40 us of a 12 ms block): with a
@@ -268,6 +272,7 @@ struct OctopusBatcher::Impl {
     b.first_pages = first_pages.get();
     b.dataset = dataset;
     b.pages = pages;
+    b.prefetch_l2 = prefetch_l2;
     return b;
   }
 
@@ -283,6 +288,7 @@ struct OctopusBatcher::Impl {
   const Node* dataset;
   uint64_t dataset_bytes;
   bool avx512;  // chosen once for this batcher's kernels (every path gives the same bits)
+  bool prefetch_l2;
   uint32_t block;
   PolyBatch poly;
   FastMod32 pages;
