@@ -38,7 +38,7 @@ void fake_seeds(uint64_t first, uint32_t count, Node* seeds) {
 
 // Into L2 or L1 as full mode's walk does (native/core/octopus_batch.cc prefetch_page).
 inline void prefetch_page(const Node* items, uint32_t page) {
-  static const bool l2 = cfx::cpu_prefetch_walk_to_l2();
+  static const bool l2 = cfx::cpu_prefetch_to_l2();
   const char* p = reinterpret_cast<const char*>(items + uint64_t(page) * 4);
   if (l2) {
     for (int l = 0; l < 4; ++l) __builtin_prefetch(p + 64 * l, 0, 2);

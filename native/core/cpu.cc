@@ -106,7 +106,7 @@ bool cpu_has_amx() {
 
 void force_no_amx(bool on) { g_no_amx.store(on, std::memory_order_relaxed); }
 
-bool cpu_prefetch_walk_to_l2() {
+bool cpu_prefetch_to_l2() {
   static const bool l2 = detect_prefetch_l2();
   return l2;
 }

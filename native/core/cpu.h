@@ -59,13 +59,15 @@ bool cpu_has_amx();
 // AMX, measured on one with it). Objects that chose a path at construction keep it.
 void force_no_amx(bool on);
 
-// Whether full mode's walk prefetches its next pages into L2 (true) or into L1. The walk is bound
-// by the reads in flight: on Intel (measured on a Sapphire Rapids Xeon) a prefetch into L1 holds
-// one of the core's 16 L1 fill buffers until its line arrives, one into L2 waits in L2's larger
-// queue, and full mode gained 16-20%. Elsewhere it is not measured, and on AMD Zen 4 prefetches
-// into L2 have been reported to be dropped at times, so they keep prefetching into L1.
+// Whether full mode's walk prefetches its next pages, and the dataset items' parent chains
+// (dataset build, light mode) their parent nodes, into L2 (true) or into L1. Both are bound by
+// the reads in flight: on Intel (measured on a Sapphire Rapids Xeon) a prefetch into L1 holds one
+// of the core's 16 L1 fill buffers until its line arrives, one into L2 waits in L2's larger
+// queue; full mode gained 16-20%, light mode 6-8%, the dataset build ~5%. Elsewhere it is not
+// measured, and on AMD Zen 4 prefetches into L2 have been reported to be dropped at times, so
+// they stay in L1.
 // CFX_MINER_PREFETCH=l1 or l2 in the environment chooses (to measure it on another CPU).
-bool cpu_prefetch_walk_to_l2();
+bool cpu_prefetch_to_l2();
 
 // Puts the calling thread at nice 10 (a search thread, or a probe that must share the cores as
 // one): the event loop, a dataset build and the rest of the machine come first. Needs no

@@ -69,11 +69,11 @@ struct BlockView {
   uint32_t* first_pages;  // [count]: the page of access 0, known as soon as the seed is
   const Node* dataset;    // full mode
   FastMod32 pages;
-  bool prefetch_l2;       // cpu_prefetch_walk_to_l2(), read once per batcher
+  bool prefetch_l2;       // cpu_prefetch_to_l2(), read once per batcher
 };
 
 // The dataset page `page` (4 nodes, 256 bytes) on its way into the cache: into L2 where the CPU
-// gains from it (locality 2: prefetcht1), else into L1 (cpu.h cpu_prefetch_walk_to_l2). Measured
+// gains from it (locality 2: prefetcht1), else into L1 (cpu.h cpu_prefetch_to_l2). Measured
 // on the 2-core Xeon (4 GiB dataset, core_bench --real, two runs each): full mode 1.47 M ->
 // 1.73-1.76 M H/s, the walk alone 2.18 M -> 2.77-2.85 M; prefetcht2 the same as t1,
 // prefetchnta slower (1.35 M). bench/native/probes.cc walks the same way.
@@ -252,7 +252,7 @@ struct OctopusBatcher::Impl {
         dataset(d),
         dataset_bytes(bytes),
         avx512(cpu_has_avx512()),
-        prefetch_l2(cpu_prefetch_walk_to_l2()),
+        prefetch_l2(cpu_prefetch_to_l2()),
         block(d ? (avx512 ? kFullBlock : kFullBlockPortable) : kLightBlock),
         // AMX in full mode only: its tables cost ~0.2-0.3 ms a job and thread, and light mode's
         // polynomial is ~0.5% of a light hash (the tiles save ~40 us of a 12 ms block): with a
