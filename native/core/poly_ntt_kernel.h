@@ -62,16 +62,6 @@ CFX_NTT_FN void dif_stages(T* x, uint32_t n, uint32_t L, uint32_t last, const En
   }
 }
 
-template <class T>
-CFX_NTT_FN void dit2(T* x, uint32_t n, uint32_t L, const Entry* tw, bool low_only) {
-  for (uint32_t j = 0; j < L; ++j)
-    for (uint32_t s = j; s < n; s += 2 * L) {
-      const T u = x[s], v = j == 0 ? x[s + L] : mulmod(x[s + L], tw[L + j]);
-      x[s] = u + v;
-      if (!low_only) x[s + L] = u - v;
-    }
-}
-
 // Stages L / 2 and L (L >= 2) in one pass.
 template <class T, bool kFirst>
 CFX_NTT_FN void dit4_at(T* x, uint32_t n, uint32_t L, uint32_t j, const Entry* tw) {
@@ -94,20 +84,6 @@ template <class T>
 CFX_NTT_FN void dit4(T* x, uint32_t n, uint32_t L, const Entry* tw) {
   dit4_at<T, true>(x, n, L, 0, tw);
   for (uint32_t j = 1; j < L / 2; ++j) dit4_at<T, false>(x, n, L, j, tw);
-}
-
-// Stages `first` up to L_max (inclusive) over x[0, n): in pairs, a single stage when one is left.
-template <class T>
-CFX_NTT_FN void dit_stages(T* x, uint32_t n, uint32_t first, uint32_t L_max,
-                                                      const Entry* tw) {
-  for (uint32_t L = first; L <= L_max; L *= 4) {
-    if (2 * L <= L_max) {
-      dit4(x, n, 2 * L, tw);
-    } else {
-      dit2(x, n, L, tw, false);
-      break;
-    }
-  }
 }
 
 // The plain forward transform (the job tables' kernels, scalars).
@@ -163,9 +139,11 @@ template <class T>
 CFX_NTT_FN void dif_block(T* x, const Entry* tw) {
   dif_stages(x, kBlock, kBlock / 2, 1, tw);
 }
+// The inverse's stages 1 .. kBlock / 2 in pairs (1, 2), (4, 8), ...: kBlock is a power of 4.
+static_assert((kBlock & (kBlock - 1)) == 0 && (kBlock & 0x55555555u) != 0, "kBlock a power of 4");
 template <class T>
 CFX_NTT_FN void dit_block(T* x, const Entry* tw) {
-  dit_stages(x, kBlock, 1, kBlock / 2, tw);
+  for (uint32_t L = 2; L < kBlock; L *= 4) dit4(x, kBlock, L, tw);
 }
 
 // A block pass: the last stages of a forward transform of x[0, n), the product with the kernel's
