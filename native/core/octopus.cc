@@ -18,17 +18,6 @@ uint64_t gcd_u64(uint64_t a, uint64_t b) {
   return a;
 }
 
-uint32_t powmod_p(uint64_t base, uint64_t e) {
-  uint64_t r = 1;
-  base %= kP;
-  while (e) {
-    if (e & 1) r = r * base % kP;
-    base = base * base % kP;
-    e >>= 1;
-  }
-  return static_cast<uint32_t>(r);
-}
-
 inline uint64_t rotl(uint64_t x, unsigned b) { return (x << b) | (x >> (64 - b)); }
 
 struct SipState {
@@ -86,6 +75,17 @@ void finish(const OctopusJob& job, const uint32_t values[kAccesses], uint64_t da
 }
 
 }  // namespace
+
+uint32_t powmod_p(uint64_t base, uint64_t e) {
+  uint64_t r = 1;
+  base %= kP;
+  while (e) {
+    if (e & 1) r = r * base % kP;
+    base = base * base % kP;
+    e >>= 1;
+  }
+  return static_cast<uint32_t>(r);
+}
 
 uint32_t octopus_remap(uint64_t h) {
   uint64_t e = h % (kP - 2) + 1;

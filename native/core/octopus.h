@@ -7,6 +7,9 @@
 
 namespace cfx {
 
+// base^e mod p (the remap's powers, and the tables of poly_ntt.cc).
+uint32_t powmod_p(uint64_t base, uint64_t e);
+
 // remap(h) = 11^e mod p, e = h % (p-2) + 1 with every factor shared with p-1 divided out.
 uint32_t octopus_remap(uint64_t h);
 

@@ -22,20 +22,12 @@ constexpr uint32_t kChirp = kQ + kD - 1;       // w^C(n,2) for n < 3070
 
 uint64_t mulm(uint64_t a, uint64_t b) { return a * b % kP; }
 
-uint64_t powm(uint64_t b, uint64_t e) {
-  uint64_t r = 1;
-  b %= kP;
-  for (; e; e >>= 1, b = mulm(b, b))
-    if (e & 1) r = mulm(r, b);
-  return r;
-}
-
-uint64_t invm(uint64_t a) { return powm(a, kP - 2); }  // p is prime
+uint64_t invm(uint64_t a) { return powmod_p(a, kP - 2); }  // p is prime
 
 // A generator of F_p*: p - 1 = 2^14 * 3^2 * 7.
 uint64_t generator() {
   for (uint64_t g = 2;; ++g)
-    if (powm(g, (kP - 1) / 2) != 1 && powm(g, (kP - 1) / 3) != 1 && powm(g, (kP - 1) / 7) != 1) return g;
+    if (powmod_p(g, (kP - 1) / 2) != 1 && powmod_p(g, (kP - 1) / 3) != 1 && powmod_p(g, (kP - 1) / 7) != 1) return g;
 }
 
 // A table entry: the number (in [0, p)) and its quotient factor.
@@ -55,7 +47,7 @@ struct Shared {
   Shared() {
     const uint64_t g = generator();
     for (uint32_t L = 1; L < kLarge; L <<= 1) {
-      const uint64_t root = powm(g, (kP - 1) / (2 * L)), root_inv = invm(root);
+      const uint64_t root = powmod_p(g, (kP - 1) / (2 * L)), root_inv = invm(root);
       uint64_t f = 1, i = 1;
       for (uint32_t j = 0; j < L; ++j, f = mulm(f, root), i = mulm(i, root_inv)) {
         fwd[L + j] = entry(f);
@@ -123,19 +115,21 @@ CFX_TARGET_AVX512 __attribute__((always_inline)) inline V8 mulmod(V8 y, const En
 
 void evaluate_portable(const NttTables& t, double* work, const double* d, size_t d_stride, uint32_t warps,
                        uint32_t* out, size_t row_stride) {
-  portable::evaluate_group(t, reinterpret_cast<V8*>(work), reinterpret_cast<V8*>(work) + kLarge, d, d_stride, warps, out, row_stride);
+  V8* x = reinterpret_cast<V8*>(work);
+  portable::evaluate_group(t, x, x + kLarge, d, d_stride, warps, out, row_stride);  // the scratch block after x
 }
 
 #if CFX_HAVE_AVX512_KERNELS
 CFX_TARGET_AVX512 void evaluate_avx512(const NttTables& t, double* work, const double* d, size_t d_stride,
                                        uint32_t warps, uint32_t* out, size_t row_stride) {
-  avx512::evaluate_group(t, reinterpret_cast<V8*>(work), reinterpret_cast<V8*>(work) + kLarge, d, d_stride, warps, out, row_stride);
+  V8* x = reinterpret_cast<V8*>(work);
+  avx512::evaluate_group(t, x, x + kLarge, d, d_stride, warps, out, row_stride);  // the scratch block after x
 }
 #endif
 
 // The scalar transform of a job kernel k (n numbers in [0, p)), times 1/n, into `out`.
-void kernel_spectrum(std::unique_ptr<double[]>& k, uint32_t n, Entry* out) {
-  portable::forward(k.get(), n, shared().fwd);
+void kernel_spectrum(double* k, uint32_t n, Entry* out) {
+  portable::forward(k, n, shared().fwd);
   const Entry inv_n = entry(invm(n));
   for (uint32_t i = 0; i < n; ++i) {
     int64_t r = static_cast<int64_t>(portable::mulmod(k[i], inv_n));
@@ -159,15 +153,13 @@ PolyNtt::PolyNtt(const OctopusJob& job, bool use_avx512)
   // Step 1's kernel: e^m / m!, m < 1024.
   std::memset(k.get(), 0, sizeof(double) * kLarge);
   for (uint64_t m = 0, em = 1; m < kD; ++m, em = mulm(em, e)) k[m] = double(mulm(em, s.inv_fact_n[m]));
-  kernel_spectrum(k, kSmall, t.shift);
-  for (uint32_t u = 0; u < kD; ++u) {
-    const uint32_t i = kD - 1 - u;
-    t.lift[u] = entry(mulm(mulm(powm(a, i), s.fact_n[2 * i]), s.inv_fact_n[i]));
-  }
+  kernel_spectrum(k.get(), kSmall, t.shift);
+  for (uint64_t i = 0, ai = 1; i < kD; ++i, ai = mulm(ai, a))  // ai = a^i
+    t.lift[kD - 1 - i] = entry(mulm(mulm(ai, s.fact_n[2 * i]), s.inv_fact_n[i]));
   // Step 2's kernel: h^m / m!, m < 2047.
   std::memset(k.get(), 0, sizeof(double) * kLarge);
   for (uint64_t m = 0, hm = 1; m < kQ; ++m, hm = mulm(hm, h)) k[m] = double(mulm(hm, s.inv_fact_n[m]));
-  kernel_spectrum(k, kLarge, t.hshift);
+  kernel_spectrum(k.get(), kLarge, t.hshift);
   // Step 3: w^C(n,2) for n < 3070 (C(n+1,2) = C(n,2) + n), its inverse for the factors.
   const uint64_t w_inv = invm(w);
   std::memset(k.get(), 0, sizeof(double) * kLarge);
@@ -181,7 +173,7 @@ PolyNtt::PolyNtt(const OctopusJob& job, bool use_avx512)
     wn = mulm(wn, w);
     wn_inv = mulm(wn_inv, w_inv);
   }
-  kernel_spectrum(k, kLarge, t.chirp);
+  kernel_spectrum(k.get(), kLarge, t.chirp);
 }
 
 void PolyNtt::evaluate(const double* d, size_t d_stride, uint32_t warps, uint32_t* out, size_t row_stride) {
