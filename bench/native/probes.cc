@@ -40,11 +40,7 @@ void fake_seeds(uint64_t first, uint32_t count, Node* seeds) {
 inline void prefetch_page(const Node* items, uint32_t page) {
   static const bool l2 = cfx::cpu_prefetch_to_l2();
   const char* p = reinterpret_cast<const char*>(items + uint64_t(page) * 4);
-  if (l2) {
-    for (int l = 0; l < 4; ++l) __builtin_prefetch(p + 64 * l, 0, 2);
-  } else {
-    for (int l = 0; l < 4; ++l) __builtin_prefetch(p + 64 * l, 0, 3);
-  }
+  for (int l = 0; l < 4; ++l) cfx::prefetch_line(p + 64 * l, l2);
 }
 
 // The page of access 0: fnv(seed0 ^ 0 ^ value_0, mix[0]) with value_0 = 0 and mix[0] = seed0.

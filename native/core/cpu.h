@@ -69,6 +69,16 @@ void force_no_amx(bool on);
 // CFX_MINER_PREFETCH=l1 or l2 in the environment chooses (to measure it on another CPU).
 bool cpu_prefetch_to_l2();
 
+// One 64-byte line on its way into L2 (l2: prefetcht1 on x86-64) or into L1 (prefetcht0), as
+// cpu_prefetch_to_l2() chose: the one place both kinds are written.
+inline void prefetch_line(const void* p, bool l2) {
+  if (l2) {
+    __builtin_prefetch(p, 0, 2);
+  } else {
+    __builtin_prefetch(p, 0, 3);
+  }
+}
+
 // Puts the calling thread at nice 10 (a search thread, or a probe that must share the cores as
 // one): the event loop, a dataset build and the rest of the machine come first. Needs no
 // privilege; where the OS refuses or has no per-thread nice, the thread stays as it is.

@@ -53,19 +53,12 @@ void keccak_nodes_portable(Node* nodes, int n, Node* out) {
   for (; m < n; ++m) keccak512_64(nodes[m].bytes, out[m].bytes);
 }
 
-// A parent node on its way into the cache: into L2 where the CPU gains from it, else into L1
-// (cpu.h cpu_prefetch_to_l2; the same choice as full mode's walk). The N prefetches of a parent
+// The parent chains below prefetch each parent node into L2 where the CPU gains from it, else into
+// L1 (cpu.h cpu_prefetch_to_l2; the same choice as full mode's walk). The N prefetches of a parent
 // step are more than the core's L1 fill buffers; into L2 they wait in L2's larger queue.
 // Measured on the 2-core Xeon: the dataset build ~5% faster (farm-bench, 8 pairs of core_bench
 // --build-only --height 152000000 --build-gib 0.5: median wall ratio 0.966 for the whole run,
 // cache build included), light mode 6-8% (core_bench light_hs 25.3-26.3 K against 23.5-24.1 K).
-inline void prefetch_node(const Node* p, bool l2) {
-  if (l2) {
-    __builtin_prefetch(p, 0, 2);
-  } else {
-    __builtin_prefetch(p, 0, 3);
-  }
-}
 
 // N DAG items computed with their parent chains interleaved (each chain is serial, the N
 // chains are independent), so up to N cache misses are outstanding at a time. The portable
@@ -92,7 +85,7 @@ bool dag_items(const Cache& cache, const uint32_t* indices, Node* out, const std
     uint32_t parent[N];
     for (int m = 0; m < N; ++m) {
       parent[m] = fm.mod(fnv(indices[m] ^ k, mix[m].words[k % 16]));
-      prefetch_node(nodes + parent[m], l2);
+      prefetch_line(nodes + parent[m], l2);
     }
     for (int m = 0; m < N; ++m) {
       const Node& p = nodes[parent[m]];
@@ -122,7 +115,7 @@ CFX_TARGET_AVX512 __attribute__((always_inline)) inline void parent_step(__m512i
   uint32_t parent[N];
   for (int m = 0; m < N; ++m) {
     parent[m] = fm.mod(fnv(idx[m] ^ (k0 + Q), word_of<Q>(mix[m])));
-    prefetch_node(nodes + parent[m], l2);
+    prefetch_line(nodes + parent[m], l2);
   }
   for (int m = 0; m < N; ++m)
     mix[m] = _mm512_xor_si512(_mm512_mullo_epi32(mix[m], prime), _mm512_load_si512(nodes + parent[m]));

@@ -79,11 +79,7 @@ struct BlockView {
 // prefetchnta slower (1.35 M). bench/native/probes.cc walks the same way.
 inline void prefetch_page(const Node* dataset, uint32_t page, bool l2) {
   const char* p = reinterpret_cast<const char*>(dataset + uint64_t(page) * 4);
-  if (l2) {
-    for (int l = 0; l < 4; ++l) __builtin_prefetch(p + 64 * l, 0, 2);
-  } else {
-    for (int l = 0; l < 4; ++l) __builtin_prefetch(p + 64 * l, 0, 3);
-  }
+  for (int l = 0; l < 4; ++l) prefetch_line(p + 64 * l, l2);
 }
 
 // Full mode: the page of access i of nonce n, prefetched as soon as it is known (it is read
