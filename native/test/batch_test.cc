@@ -533,5 +533,12 @@ void test_batch(int& checks, int& failures, const Cache& cache) {
   test_light(cache, rng);
   test_light_abort(cache);
   test_full(cache, rng);
+  if (cpu_has_amx()) {
+    // Once more with AMX off: the AVX-512 batcher then runs the polynomial as transforms
+    // (poly_ntt.h), as it does on an AVX-512 CPU without AMX.
+    force_no_amx(true);
+    test_full(cache, rng);
+    force_no_amx(false);
+  }
   std::printf("batch: keccak %s, cpu avx512 %s\n", keccak_impl_name(), cpu_detects_avx512() ? "yes" : "no");
 }
