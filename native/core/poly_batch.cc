@@ -280,16 +280,16 @@ CFX_TARGET_AVX512 void build_tables_avx512(const uint32_t* points, double* base,
 // 3 T products per point folded in fp64 with the outer table O_v[t][n] = 2^(8v) x_n^(S t) mod p.
 // Exact: C_v <= 3 * S * 255 * 255 < 2^25 for S <= 128, O_v < 2^20, so every product is below
 // 2^45 and the 3 T of them below 2^50: doubles hold the sums exactly; one reduction mod p at the
-// end. S = 64 (one warp a tile, 48 products a point) and S = 128 (two warps, 24 products; twice
-// the B tables) measured the same here: the tile products cost 2/3 of the time, ~13 ns each
-// (TDPBUUD alone: ~6-7 ns; the rest is tile loads and stores waiting on each other, there being
-// only 8 tile registers), the fold the rest.
+// end. S = 128: two warps a tile, 24 products a point in the fold. (S = 64, one warp a tile and
+// 48 products a point, measured the same with the earlier tile schedule and 10% slower with the
+// 2 x 2 one below, whose K loop is then only 3 steps: 279 against 254 ns a hash.) Its B tables
+// are twice as large: 0.50 ms a job and thread to build, against 0.33.
 //
 // A tile's 16 rows are (warp, t) for kAmxWarps warps (tile row r = warp * T + t reads the bytes
 // d_u[S t + 64 k ..] of its warp with a row stride of S bytes: the byte planes are [u][warp][j]);
 // its 64 columns one 64-power chunk k of s. B_uvk holds y_uv of powers 64 k .. 64 k + 63 in AMX's
 // pairs-of-4 layout (row s / 4, byte n * 4 + s % 4).
-constexpr uint32_t kAmxInner = 64;                    // S
+constexpr uint32_t kAmxInner = 128;                    // S
 constexpr uint32_t kAmxOuter = kN / kAmxInner;         // T = 8
 constexpr uint32_t kAmxWarps = 16 / kAmxOuter;         // warps per tile: 2
 constexpr uint32_t kAmxChunks = kAmxInner / 64;        // K chunks of 64 powers: 2
@@ -362,38 +362,44 @@ CFX_TARGET_AMX void coefficient_bytes(const double* d, uint8_t* out, size_t plan
   }
 }
 
-// C_v += A_u B_uv for v = 0, 1, 2 (tile A holds A_u; bu points at B_u0, B_u1, B_u2), each B
-// loaded into tile T0, T1, T2 in turn. A macro: the tile intrinsics want literal tile numbers.
-#define CFX_AMX_ROW(A, T0, T1, T2, bu)  \
-  do {                                  \
-    _tile_loadd(T0, (bu), 64);          \
-    _tile_dpbuud(0, A, T0);             \
-    _tile_loadd(T1, (bu) + kTile, 64);  \
-    _tile_dpbuud(1, A, T1);             \
-    _tile_loadd(T2, (bu) + 2 * kTile, 64); \
-    _tile_dpbuud(2, A, T2);             \
-  } while (0)
-
-// C_v (3 tiles of 16 x 16 int32) of one tile of warps and one half panel. Tiles 0-2: C_v, 3-5:
-// A_u, 6-7: B (alternating, so a load need not wait for the product before it).
-CFX_TARGET_AMX __attribute__((always_inline)) inline void tile_products(const uint8_t* a, size_t plane, const uint8_t* b,
+// The tile products of one access as a matrix product in tiles: M = the warps (a tile of
+// kAmxWarps warps per row block), N = the access's six (half, v) column blocks, K = the (k, u)
+// steps. 2 x 2 blocking: tiles 0-3 accumulate C for two warp tiles and two column blocks, 4-5
+// hold their A_u, 6-7 their B_uv, so each TDPBUUD costs one tile load. Here tile loads and tile
+// products do not overlap (loads alone 3.1 ns, products alone 4.9 ns, both 8.2 ns a product,
+// whatever the order), so the loads per product are what counts: the earlier schedule (one warp
+// tile, its three A_u held, B loaded for each product) took 1.33 and 9.9 ns a product.
+// `c` receives tile (m, n) at ((m * kHalves + n / 3) * 3 + n % 3) * 256: per warp tile and half,
+// the three C_v one after another, as fold_outer reads them.
+CFX_TARGET_AMX __attribute__((always_inline)) inline void tile_products(const uint8_t* a, size_t plane,
+                                                                         const uint8_t* btab_i, uint32_t n,
                                                                          int32_t* c) {
+  const uint8_t* b0 = btab_i + (n / 3) * kBHalf + (n % 3) * kTile;
+  const uint8_t* b1 = btab_i + ((n + 1) / 3) * kBHalf + ((n + 1) % 3) * kTile;
   _tile_zero(0);
   _tile_zero(1);
   _tile_zero(2);
-  for (uint32_t k = 0; k < kAmxChunks; ++k, b += 9 * kTile) {
-    _tile_loadd(3, a + 64 * k, kAmxInner);
-    _tile_loadd(4, a + plane + 64 * k, kAmxInner);
-    _tile_loadd(5, a + 2 * plane + 64 * k, kAmxInner);
-    CFX_AMX_ROW(3, 6, 7, 6, b);  // u = 0
-    CFX_AMX_ROW(4, 7, 6, 7, b + 3 * kTile);
-    CFX_AMX_ROW(5, 6, 7, 6, b + 6 * kTile);
+  _tile_zero(3);
+  for (uint32_t k = 0; k < kAmxChunks; ++k) {
+    for (uint32_t u = 0; u < 3; ++u) {
+      const uint8_t* au = a + u * plane + 64 * k;
+      const size_t bo = (k * 3 + u) * 3 * kTile;
+      _tile_loadd(4, au, kAmxInner);
+      _tile_loadd(6, b0 + bo, 64);
+      _tile_dpbuud(0, 4, 6);
+      _tile_loadd(5, au + kAmxWarps * kN, kAmxInner);
+      _tile_dpbuud(1, 5, 6);
+      _tile_loadd(7, b1 + bo, 64);
+      _tile_dpbuud(2, 4, 7);
+      _tile_dpbuud(3, 5, 7);
+    }
   }
-  _tile_stored(0, c, 64);
-  _tile_stored(1, c + 256, 64);
-  _tile_stored(2, c + 512, 64);
+  constexpr size_t kM1 = kHalves * 3 * 256;  // the second warp tile's offset in c
+  _tile_stored(0, c + n * 256, 64);
+  _tile_stored(1, c + kM1 + n * 256, 64);
+  _tile_stored(2, c + (n + 1) * 256, 64);
+  _tile_stored(3, c + kM1 + (n + 1) * 256, 64);
 }
-#undef CFX_AMX_ROW
 
 CFX_TARGET_AMX __attribute__((always_inline)) inline __m512d cvt(const int32_t* p) {
   return _mm512_cvtepi32_pd(_mm256_load_si256(reinterpret_cast<const __m256i*>(p)));
@@ -418,21 +424,27 @@ CFX_TARGET_AMX __attribute__((always_inline)) inline void fold_outer(const int32
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8), _mm512_cvttpd_epi32(mod_p(_mm512_add_pd(hi0, hi1))));
 }
 
-// Values of accesses [i0, i1) for `warps` warps (the byte planes hold whole tiles of kAmxWarps
-// warps; rows past `warps` are computed and dropped). Half panel by half panel: its B tiles and O
-// table stay in L1 while the warps' coefficient bytes stream past. (Measured the same: 4 or 8
-// warps at a time over all half panels, to keep their A tiles in L1 instead.)
+// Values of accesses [i0, i1) for `warps` warps (the byte planes hold whole pairs of warp tiles;
+// rows past `warps` are computed and dropped). Access by access: its two halves' B tiles are
+// read again by every pair of warp tiles (from L1 and L2), while the warps' coefficient bytes
+// stream past.
 CFX_TARGET_AMX void evaluate_amx(const uint8_t* dbytes, size_t plane, uint32_t warps, const uint8_t* btab,
                                  const double* otab, uint32_t i0, uint32_t i1, uint32_t* values, size_t row_stride) {
   _tile_loadconfig(&kTileConfig);
-  alignas(64) int32_t c[2][3 * 256];  // two buffers: the next tile's products need not wait for this fold
+  // Two buffers: the next products need not wait for this fold.
+  alignas(64) int32_t c[2][2 * kHalves * 3 * 256];
   uint32_t buf = 0;
-  for (uint32_t hp = i0 * kHalves; hp < i1 * kHalves; ++hp) {
-    uint32_t* row = values + (hp / kHalves) * row_stride + (hp % kHalves) * 16;
-    for (uint32_t w0 = 0; w0 < warps; w0 += kAmxWarps, buf ^= 1) {
-      tile_products(dbytes + size_t(w0) * kN, plane, btab + hp * kBHalf, c[buf]);
-      for (uint32_t w = w0; w < warps && w < w0 + kAmxWarps; ++w)
-        fold_outer(c[buf] + (w - w0) * kAmxOuter * 16, otab + hp * kOHalf, row + w * kWarp);
+  for (uint32_t i = i0; i < i1; ++i) {
+    const uint8_t* btab_i = btab + size_t(i) * kHalves * kBHalf;
+    uint32_t* row = values + size_t(i) * row_stride;
+    for (uint32_t w0 = 0; w0 < warps; w0 += 2 * kAmxWarps, buf ^= 1) {
+      for (uint32_t n = 0; n < kHalves * 3; n += 2) tile_products(dbytes + size_t(w0) * kN, plane, btab_i, n, c[buf]);
+      for (uint32_t w = w0; w < warps && w < w0 + 2 * kAmxWarps; ++w) {
+        const uint32_t m = (w - w0) / kAmxWarps, wl = (w - w0) % kAmxWarps;
+        for (uint32_t h = 0; h < kHalves; ++h)
+          fold_outer(c[buf] + (m * kHalves + h) * 3 * 256 + wl * kAmxOuter * 16, otab + (size_t(i) * kHalves + h) * kOHalf,
+                     row + h * 16 + w * kWarp);
+      }
     }
   }
   _tile_release();  // the tile state back to its initial (cheap to save) state
@@ -495,7 +507,7 @@ PolyBatch::~PolyBatch() = default;
 
 size_t PolyBatch::amx_plane_bytes() const {
 #if CFX_HAVE_AMX_KERNELS
-  return size_t(max_warps_ + kAmxWarps - 1) / kAmxWarps * kAmxWarps * kN;
+  return size_t(max_warps_ + 2 * kAmxWarps - 1) / (2 * kAmxWarps) * (2 * kAmxWarps) * kN;  // pairs of warp tiles
 #else
   return 0;
 #endif
