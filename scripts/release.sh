@@ -7,6 +7,9 @@
 #   SHA256SUMS                 for `sha256sum -c SHA256SUMS`
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# The published linux-x64 prebuild must load on Ubuntu 20.04 (HiveOS) and Debian 11.
+[[ -d .cache/sysroot/bullseye-amd64/usr/include/c++ ]] ||
+  { echo "release: no glibc 2.31 sysroot in .cache/sysroot/bullseye-amd64: run scripts/sysroot.sh (as root)" >&2; exit 1; }
 rm -rf release
 mkdir release
 # npm pack runs prepack (the prebuilt addon, prebuildify) and prepare (the TypeScript).

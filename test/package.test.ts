@@ -51,6 +51,28 @@ function skipWithout(...names: string[]): string | false {
 
 const rigSkip = skipWithout('jq', 'curl');
 
+/**
+ * Debian 11's C and C++ libraries (glibc 2.31, libstdc++ from GCC 10: those of Ubuntu 20.04, which
+ * HiveOS images are built on), made by scripts/sysroot.sh; the prebuild is linked against them
+ * (scripts/prebuild.sh). The installed miner runs on them through their own dynamic loader.
+ */
+const SYSROOT = path.join(repoRoot, '.cache', 'sysroot', 'bullseye-amd64');
+const OLD_LOADER = path.join(SYSROOT, 'lib64', 'ld-linux-x86-64.so.2');
+const oldLibsSkip = ((): string | false => {
+  if (TARGET !== 'linux-x64') return `SKIPPED: the glibc 2.31 run is for linux-x64 (here ${TARGET})`;
+  if (existsSync(OLD_LOADER)) return false;
+  const reason = `SKIPPED: no glibc 2.31 sysroot at ${SYSROOT} (scripts/sysroot.sh makes it; .ci/run does)`;
+  console.log(`# ${reason}`);
+  process.stderr.write(`\n*** ${reason} ***\n\n`);
+  return reason;
+})();
+
+/** This Node with `args`, on Debian 11's libraries instead of the system's. */
+function onOldLibs(...args: string[]): string[] {
+  const libs = [path.join(SYSROOT, 'lib', 'x86_64-linux-gnu'), path.join(SYSROOT, 'usr', 'lib', 'x86_64-linux-gnu')];
+  return [OLD_LOADER, '--library-path', libs.join(':'), process.execPath, ...args];
+}
+
 /** npm's own script: the one running this test under `npm test`, else the npm on the PATH. */
 function npmCli(): string {
   const fromNpm = process.env['npm_execpath'];
@@ -202,6 +224,38 @@ test('the installed cfx-miner mines: solutions accepted by the test node, clean 
     assert.equal((await miner.stop('SIGINT')).code, 0, miner.stderrText());
     assert.equal(node.stats.rejected, 0);
     assert.match(miner.stderrText(), /accepted \(1\//);
+  } finally {
+    await node.close();
+  }
+});
+
+test('on glibc 2.31 and GCC 10\'s libstdc++ (Ubuntu 20.04, HiveOS\'s base): the installed prebuild hashes and mines', { skip: oldLibsSkip }, async (t) => {
+  const cli = path.join(installed, 'dist', 'src', 'cli.js');
+  // Node itself says which C library it runs on.
+  const glibc = await run(OLD_LOADER, onOldLibs('-p', 'process.report.getReport().header.glibcVersionRuntime').slice(1),
+    { env: bareEnv(), cwd: work });
+  assert.equal(glibc.code, 0, glibc.stderr);
+  assert.equal(glibc.stdout.trim(), '2.31');
+  const vectors = loadVectors();
+  const oct = vectors.find((l) => l.kind === 'octopus')!;
+  assert.equal(oct.kind, 'octopus');
+  const o = await run(OLD_LOADER, onOldLibs(cli, 'hash', '--algo', 'octopus', '--header', oct.header, '--height', String(oct.height),
+    '--nonce', oct.nonce).slice(1), { env: bareEnv(), cwd: work });
+  assert.equal(o.code, 0, o.stderr);
+  assert.equal(o.stdout, `${oct.hash}\n`);
+
+  const node = new TestNode({ algo: 'keccak', difficulty: 1_000_000, notifyOnSubscribe: true });
+  const { host, port } = await node.listen();
+  node.newJob();
+  try {
+    const miner = startMiner(['--host', `${host}:${port}`, '--worker', 'old-glibc', '--algo', 'keccak', '--threads', '2'],
+      { t, cwd: work, command: onOldLibs(cli), env: { PATH: bareBin } });
+    await waitFor(() => node.stats.accepted >= 1 || miner.exitInfo !== undefined, SOLUTION_WAIT_MS, 'an accepted solution')
+      .catch((err: Error) => { throw new Error(`${err.message}; the miner said:\n${miner.stderrText()}${miner.stdoutText()}`); });
+    assert.equal(miner.exitInfo, undefined, miner.stderrText());
+    assert.equal((await miner.stop('SIGINT')).code, 0, miner.stderrText());
+    assert.equal(node.stats.rejected, 0);
+    assert.match(miner.stderrText() + miner.stdoutText(), /self-test ok/);
   } finally {
     await node.close();
   }
