@@ -90,7 +90,7 @@ class PolyBatch {
   uint32_t warps_ = 0;
   // Panel i holds the 32 points that access i of a warp's 32 nonces uses (nonce r uses the point
   // k = r + 32 i): base_[(i * 64 + s) * 32 + r] = x_k^s and outer_[(i * 16 + t) * 32 + r] =
-  // x_k^(64 t), all mod p.
+  // x_k^(64 t), all mod p. The dense product's tables: empty with the transforms or AMX.
   AlignedArray<double> base_;
   AlignedArray<double> outer_;
   AlignedArray<double> coeffs_;    // [warp][j], j = 0..1023, as d[j]
