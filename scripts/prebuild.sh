@@ -4,10 +4,10 @@
 #   scripts/prebuild.sh [prebuilds dir]      (default: the repository's prebuilds/)
 # Each build runs in a scratch copy of binding.gyp and native/{core,binding}: prebuildify moves
 # the .node out of build/Release, and the checkout's build/ is what the tests load.
-# linux-x64 is linked against an older system's C and C++ libraries when scripts/sysroot.sh has
-# made one (.cache/sysroot/bullseye-amd64, or CFX_PREBUILD_SYSROOT): glibc 2.31 and libstdc++
-# from GCC 10, so the prebuild loads on Debian 11, Ubuntu 20.04 (HiveOS) and newer. Without it the
-# prebuild needs this machine's glibc and libstdc++, and says so.
+# Each is linked against an older system's C and C++ libraries when scripts/sysroot.sh has made
+# them (.cache/sysroot/bullseye-amd64 and -arm64, or CFX_PREBUILD_SYSROOT / _ARM64): glibc 2.31
+# and libstdc++ from GCC 10, so the prebuild loads on Debian 11, Ubuntu 20.04 (HiveOS) and newer.
+# Without them a prebuild needs this machine's glibc and libstdc++, and says so.
 # Both builds are for baseline CPUs (binding.gyp has no -march): the AVX-512 and AMX kernels are
 # chosen at run time on x86-64 and compile out on arm64 (native/core/cpu.h), where the portable
 # code runs; test/arm64-qemu.ts runs the core's tests, every vector, under qemu-aarch64.
@@ -23,31 +23,39 @@ if [[ -z ${npm_config_nodedir:-} ]]; then
   done
 fi
 
-sysroot=${CFX_PREBUILD_SYSROOT:-$root/.cache/sysroot/bullseye-amd64}
+# The sysroot of each prebuild (scripts/sysroot.sh amd64|arm64).
+sysroot_for() { # <arch>
+  case $1 in
+    x64) echo "${CFX_PREBUILD_SYSROOT:-$root/.cache/sysroot/bullseye-amd64}" ;;
+    arm64) echo "${CFX_PREBUILD_SYSROOT_ARM64:-$root/.cache/sysroot/bullseye-arm64}" ;;
+  esac
+}
 
 build() { # <arch> [cross prefix]
-  local arch=$1 cross=${2:-} stage
+  local arch=$1 cross=${2:-} stage sysroot triple cxx_ver
+  sysroot=$(sysroot_for "$arch")
+  triple=$([[ $arch == arm64 ]] && echo aarch64-linux-gnu || echo x86_64-linux-gnu)
   stage=$(mktemp -d)
   mkdir -p "$stage/native"
   cp "$root/binding.gyp" "$root/package.json" "$stage/"
   cp -r "$root/native/core" "$root/native/binding" "$stage/native/"
   ln -s "$root/node_modules" "$stage/node_modules"
-  if [[ $arch == x64 && -d $sysroot/usr/include/c++ ]]; then
+  local gxx=${cross:+$cross-}g++ flags=(--napi --strip --target="$target" --cwd "$stage" --quiet)
+  [[ -n $cross ]] && flags+=(--strip-bin="$cross-strip" --arch="$arch")
+  if [[ -d $sysroot/usr/include/c++ ]]; then
     # The host's g++ with the sysroot's headers and libraries. GCC's own library directories are
     # not under --sysroot on Debian, hence the explicit -B and -L ahead of them.
-    local cxx_ver
     cxx_ver=$(ls "$sysroot/usr/include/c++" | sort -V | tail -n 1)
-    CXX="g++ --sysroot=$sysroot -nostdinc++ -isystem $sysroot/usr/include/c++/$cxx_ver \
--isystem $sysroot/usr/include/x86_64-linux-gnu/c++/$cxx_ver -isystem $sysroot/usr/include/c++/$cxx_ver/backward" \
-    LINK="g++ --sysroot=$sysroot -B$sysroot/usr/lib/x86_64-linux-gnu -L$sysroot/usr/lib/gcc/x86_64-linux-gnu/$cxx_ver \
--L$sysroot/usr/lib/x86_64-linux-gnu -L$sysroot/lib/x86_64-linux-gnu" \
-      "$root/node_modules/.bin/prebuildify" --napi --strip --target="$target" --cwd "$stage" --quiet
+    CC="${cross:+$cross-}gcc --sysroot=$sysroot" AR=${cross:+$cross-}ar \
+    CXX="$gxx --sysroot=$sysroot -nostdinc++ -isystem $sysroot/usr/include/c++/$cxx_ver \
+-isystem $sysroot/usr/include/$triple/c++/$cxx_ver -isystem $sysroot/usr/include/c++/$cxx_ver/backward" \
+    LINK="$gxx --sysroot=$sysroot -B$sysroot/usr/lib/$triple -L$sysroot/usr/lib/gcc/$triple/$cxx_ver \
+-L$sysroot/usr/lib/$triple -L$sysroot/lib/$triple" \
+      "$root/node_modules/.bin/prebuildify" "${flags[@]}"
   elif [[ -n $cross ]]; then
-    CC=$cross-gcc CXX=$cross-g++ LINK=$cross-g++ AR=$cross-ar \
-      "$root/node_modules/.bin/prebuildify" --napi --strip --strip-bin="$cross-strip" --arch="$arch" \
-      --target="$target" --cwd "$stage" --quiet
+    CC=$cross-gcc CXX=$cross-g++ LINK=$cross-g++ AR=$cross-ar "$root/node_modules/.bin/prebuildify" "${flags[@]}"
   else
-    "$root/node_modules/.bin/prebuildify" --napi --strip --target="$target" --cwd "$stage" --quiet
+    "$root/node_modules/.bin/prebuildify" "${flags[@]}"
   fi
   rm -rf "${out:?}/linux-$arch"
   mkdir -p "$out/linux-$arch"
@@ -56,9 +64,10 @@ build() { # <arch> [cross prefix]
   local needs
   needs=$(glibc_needed "$out/linux-$arch/"*.node)
   echo "prebuild: $(cd "$out" && ls linux-"$arch"/*.node) (needs glibc $needs)" >&2
-  if [[ $arch == x64 && ! -d $sysroot/usr/include/c++ ]]; then
-    echo "prebuild: NOTE linux-x64 is linked against this machine's glibc, not an older one: it will not load on" \
-      "Ubuntu 20.04 (HiveOS) or Debian 11; scripts/sysroot.sh makes the sysroot that fixes it" >&2
+  if [[ ! -d $sysroot/usr/include/c++ ]]; then
+    echo "prebuild: NOTE linux-$arch is linked against this machine's glibc, not an older one: it will not load on" \
+      "Ubuntu 20.04 (HiveOS) or Debian 11; scripts/sysroot.sh $([[ $arch == arm64 ]] && echo arm64 || echo amd64)" \
+      "makes the sysroot that fixes it" >&2
   fi
 }
 

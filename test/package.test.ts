@@ -53,15 +53,15 @@ const rigSkip = skipWithout('jq', 'curl');
 
 /**
  * Debian 11's C and C++ libraries (glibc 2.31, libstdc++ from GCC 10: those of Ubuntu 20.04, which
- * HiveOS images are built on), made by scripts/sysroot.sh; the prebuild is linked against them
- * (scripts/prebuild.sh). The installed miner runs on them through their own dynamic loader.
+ * HiveOS images are built on), made by scripts/sysroot.sh amd64; the prebuild is linked against
+ * them (scripts/prebuild.sh). The installed miner runs on them through their own dynamic loader.
  */
 const SYSROOT = path.join(repoRoot, '.cache', 'sysroot', 'bullseye-amd64');
 const OLD_LOADER = path.join(SYSROOT, 'lib64', 'ld-linux-x86-64.so.2');
 const oldLibsSkip = ((): string | false => {
   if (TARGET !== 'linux-x64') return `SKIPPED: the glibc 2.31 run is for linux-x64 (here ${TARGET})`;
   if (existsSync(OLD_LOADER)) return false;
-  const reason = `SKIPPED: no glibc 2.31 sysroot at ${SYSROOT} (scripts/sysroot.sh makes it; .ci/run does)`;
+  const reason = `SKIPPED: no glibc 2.31 sysroot at ${SYSROOT} (scripts/sysroot.sh amd64 makes it; .ci/run does)`;
   console.log(`# ${reason}`);
   process.stderr.write(`\n*** ${reason} ***\n\n`);
   return reason;
