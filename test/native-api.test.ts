@@ -135,13 +135,20 @@ test('the product addon holds no benchmark or baseline code (they are built apar
   assert.ok(binary.includes('octopus_hash_light'), 'the symbol check reads the real binary');
 });
 
-test('cpuFeatures names the kernels in use, and CFX_MINER_NO_AVX512=1 turns every fast one off', () => {
+test('cpuFeatures names the kernels in use, and CFX_MINER_NO_AVX512=1 and CFX_MINER_NO_AVX2=1 turn every fast one off', () => {
   const f = cpuFeatures();
-  assert.ok(['amx', 'avx512', 'portable'].includes(f.polyImpl), f.polyImpl);
-  assert.equal(f.polyImpl === 'portable', !f.avx512, 'the polynomial is portable exactly when AVX-512 is off');
+  assert.ok(['amx', 'avx512', 'avx2', 'portable'].includes(f.polyImpl), f.polyImpl);
+  assert.equal(f.polyImpl === 'portable' || f.polyImpl === 'avx2', !f.avx512, 'the polynomial is AVX2 or portable exactly when AVX-512 is off');
   const code = `import('${path.join(repoRoot, 'dist', 'src', 'native', 'hash.js')}').then((m) => console.log(JSON.stringify(m.cpuFeatures())))`;
-  const forced = JSON.parse(execFileSync(process.execPath, ['-e', code], { env: { ...process.env, CFX_MINER_NO_AVX512: '1' } }).toString()) as typeof f;
-  assert.deepEqual(forced, { avx512: false, keccakImpl: 'scalar', polyImpl: 'portable' });
+  const features = (env: Record<string, string>) =>
+    JSON.parse(execFileSync(process.execPath, ['-e', code], { env: { ...process.env, ...env } }).toString()) as typeof f;
+  // Without AVX-512 the transforms run on AVX2 where the CPU has it (all AVX-512 CPUs do).
+  const noAvx512 = features({ CFX_MINER_NO_AVX512: '1' });
+  assert.equal(noAvx512.avx512, false);
+  assert.equal(noAvx512.keccakImpl, 'scalar');
+  if (f.avx512) assert.equal(noAvx512.polyImpl, 'avx2');
+  else assert.ok(['avx2', 'portable'].includes(noAvx512.polyImpl), noAvx512.polyImpl);
+  assert.deepEqual(features({ CFX_MINER_NO_AVX512: '1', CFX_MINER_NO_AVX2: '1' }), { avx512: false, keccakImpl: 'scalar', polyImpl: 'portable' });
 });
 
 // ---- the limits, written once (native/core/params.h) ------------------------------------------

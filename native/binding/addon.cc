@@ -107,9 +107,13 @@ Napi::Value CpuFeatures(const Napi::CallbackInfo& info) {
   auto o = Napi::Object::New(info.Env());
   o.Set("avx512", cfx::cpu_has_avx512());
   o.Set("keccakImpl", cfx::keccak_impl_name());
-  // Full mode's polynomial kernel: AMX tile products where the CPU and the OS allow them (light
-  // mode always uses the fp64 kernels; the polynomial is a small part of a light hash).
-  o.Set("polyImpl", cfx::cpu_has_amx() ? "amx" : cfx::cpu_has_avx512() ? "avx512" : "portable");
+  // Full mode's polynomial kernel: AMX tile products where the CPU and the OS allow them, else the
+  // transforms on AVX-512, on AVX2 (CPUs without AVX-512) or portable code (light mode always
+  // uses the fp64 dense product; the polynomial is a small part of a light hash).
+  o.Set("polyImpl", cfx::cpu_has_amx()      ? "amx"
+                    : cfx::cpu_has_avx512() ? "avx512"
+                    : cfx::cpu_has_avx2()   ? "avx2"
+                                            : "portable");
   return o;
 }
 
@@ -136,16 +140,18 @@ Napi::Value SelfTest(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// Stops using a path for the rest of the process ("amx" or "avx512"): objects built afterwards
-// (the next job's batchers) take the next path. The miner calls it when full mode keeps
+// Stops using a path for the rest of the process ("amx", "avx512" or "avx2"): objects built
+// afterwards (the next job's batchers) take the next path. The miner calls it when full mode keeps
 // producing wrong hashes that the self-test does not explain.
 Napi::Value DisableKernel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) throw type_error(env, "kernel must be \"amx\" or \"avx512\"");
+  constexpr const char* kWhat = "kernel must be \"amx\", \"avx512\" or \"avx2\"";
+  if (info.Length() < 1 || !info[0].IsString()) throw type_error(env, kWhat);
   const std::string k = info[0].As<Napi::String>().Utf8Value();
   if (k == "amx") cfx::force_no_amx(true);
   else if (k == "avx512") cfx::force_portable(true);
-  else throw Napi::RangeError::New(env, "kernel must be \"amx\" or \"avx512\"");
+  else if (k == "avx2") cfx::force_no_avx2(true);
+  else throw Napi::RangeError::New(env, kWhat);
   return env.Undefined();
 }
 

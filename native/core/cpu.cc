@@ -37,6 +37,23 @@ bool detect_avx512() {
 #endif
 }
 
+bool detect_avx2() {
+#if CFX_HAVE_AVX512_KERNELS
+  unsigned eax, ebx, ecx, edx;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
+  const uint32_t need1 = (1u << 12) | (1u << 27) | (1u << 28);  // FMA, OSXSAVE, AVX
+  if ((ecx & need1) != need1) return false;
+  uint32_t xcr0_lo, xcr0_hi;
+  __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+  if ((xcr0_lo & 0x6u) != 0x6u) return false;  // the OS saves SSE and AVX (ymm) state
+  if (__get_cpuid_max(0, nullptr) < 7) return false;
+  __cpuid_count(7, 0, eax, ebx, ecx, edx);
+  return (ebx & (1u << 5)) != 0;  // AVX2
+#else
+  return false;
+#endif
+}
+
 bool detect_amx() {
 #if CFX_HAVE_AMX_KERNELS
   unsigned eax, ebx, ecx, edx;
@@ -84,6 +101,7 @@ bool detect_prefetch_l2() {
 // thread that sees a flip late only runs the other (equally correct) code for a while.
 std::atomic<bool> g_forced{env_set("CFX_MINER_NO_AVX512")};
 std::atomic<bool> g_no_amx{env_set("CFX_MINER_NO_AMX")};  // relaxed, as g_forced
+std::atomic<bool> g_no_avx2{env_set("CFX_MINER_NO_AVX2")};  // relaxed, as g_forced
 
 }  // namespace
 
@@ -105,6 +123,15 @@ bool cpu_has_amx() {
 }
 
 void force_no_amx(bool on) { g_no_amx.store(on, std::memory_order_relaxed); }
+
+bool cpu_detects_avx2() {
+  static const bool has = detect_avx2();  // thread-safe one-time initialisation
+  return has;
+}
+
+bool cpu_has_avx2() { return !g_no_avx2.load(std::memory_order_relaxed) && cpu_detects_avx2(); }
+
+void force_no_avx2(bool on) { g_no_avx2.store(on, std::memory_order_relaxed); }
 
 bool cpu_prefetch_to_l2() {
   static const bool l2 = detect_prefetch_l2();

@@ -18,6 +18,8 @@
 // Every function that uses AVX-512 intrinsics carries this; helpers it inlines carry it too
 // (GCC refuses to inline a function into one with a different target).
 #define CFX_TARGET_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq")))
+// The same for the AVX2 kernels of CPUs without AVX-512 (x86-64 as well, so under the same switch).
+#define CFX_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #endif
 
 // AMX (tile) kernels need GCC 11 or Clang 12 for the intrinsics; older compilers build without.
@@ -48,6 +50,19 @@ bool cpu_detects_avx512();
 // environment forces it from the start. Objects that chose a path at construction keep it.
 void force_portable(bool on);
 bool portable_forced();
+
+// The CPU and the OS (the XSAVE state of the ymm registers) support AVX2 and FMA, and neither
+// CFX_MINER_NO_AVX2 nor force_no_avx2 says otherwise. The portable path's polynomial transforms
+// use it (poly_ntt.h); everything else on that path stays baseline code.
+bool cpu_has_avx2();
+
+// The same question without the override: what the hardware and the OS offer.
+bool cpu_detects_avx2();
+
+// Forces the baseline transforms on an AVX2 machine (true) or returns to detection, so tests cover
+// both. CFX_MINER_NO_AVX2=1 in the environment forces it from the start. Objects that chose a
+// path at construction keep it.
+void force_no_avx2(bool on);
 
 // The AVX-512 path is on (cpu_has_avx512) and the CPU has AMX tiles with int8 products, which the
 // OS enables for this process (Linux asks for permission once, arch_prctl ARCH_REQ_XCOMP_PERM; a

@@ -23,8 +23,9 @@
 // vector line on every path.
 //
 // The lanes of a vector are 8 warps, so no butterfly shuffles lanes, and the same code is the
-// AVX-512 kernel (8 doubles a register, the reduction in three FMAs) and the portable one (GCC
-// vector extensions, as SSE2 or NEON). Per group of 8 warps the work area is 4096 x 8 doubles
+// AVX-512 kernel (8 doubles a register, the reduction in three FMAs), the AVX2 one (4 warps a
+// group, the same FMAs on ymm registers) and the portable one (GCC vector extensions, as SSE2 or
+// NEON). Per group of 8 warps the work area is 4096 x 8 doubles
 // (256 KiB, in L2), visited in seven passes (poly_ntt_kernel.h).
 #pragma once
 #include <cstddef>
@@ -52,9 +53,12 @@ class PolyNtt {
   void evaluate(const double* d, size_t d_stride, uint32_t warps, uint32_t* out, size_t row_stride);
 
   bool uses_avx512() const { return avx512_; }
+  // Without AVX-512: the AVX2 kernel (cpu_has_avx2() when built), else the portable one.
+  bool uses_avx2() const { return avx2_; }
 
  private:
   bool avx512_;
+  bool avx2_;
   // The job's tables, each a value and the value / p (the quotient estimate's factor):
   // shift_ = step 1's kernel spectrum (2048, bit-reversed, times 1/2048); lift_ = step 2's
   // factors a^i (2i)! / i!; hshift_ = step 2's kernel spectrum (4096); chirp_in_, chirp_ =

@@ -73,27 +73,33 @@ class Checks {
  public:
   explicit Checks(const SelfTestOptions& o) : opts_(o) {}
 
-  // Runs every check of the selection in force now; true when all passed.
-  bool run(std::vector<KernelCheck>* out, bool* amx_only_failed) {
+  // Runs every check of the selection in force now; true when all passed. `*only` names the
+  // full-mode polynomial kernel ("amx" or "avx2") when every failed check used it and no other
+  // failed, else stays empty.
+  bool run(std::vector<KernelCheck>* out, std::string* only) {
     const bool avx512 = cpu_has_avx512();
     const bool amx = cpu_has_amx();
+    // Without AVX-512, full mode's polynomial (transforms) runs on AVX2 where the CPU has it.
+    const bool avx2 = !avx512 && cpu_has_avx2();
     const std::string simd = avx512 ? "avx512" : "portable";
-    bool all = true, other_failed = false, amx_failed = false;
+    const std::string poly_kernel = amx ? "amx" : avx2 ? "avx2" : "";
+    bool all = true, other_failed = false, poly_kernel_failed = false;
     // Each check gets the name it is reported under (and that tests tamper by), and is timed.
-    auto check = [&](const std::string& name, bool uses_amx, auto&& fn) {
+    auto check = [&](const std::string& name, bool uses_poly_kernel, auto&& fn) {
       const Clock c;
       const bool ok = fn(name);
       out->push_back({name, ok, c.ms()});
       if (ok) return;
       all = false;
-      (uses_amx ? amx_failed : other_failed) = true;
+      (uses_poly_kernel ? poly_kernel_failed : other_failed) = true;
     };
+    const bool special = !poly_kernel.empty();
     check(std::string("keccak-") + (avx512 ? "avx512x8" : "portable"), false,
           [&](const std::string& name) { return keccak(name); });
-    check("poly-" + (amx ? std::string("amx") : simd), amx, [&](const std::string& name) { return poly(name, avx512, amx); });
+    check("poly-" + (special ? poly_kernel : simd), special, [&](const std::string& name) { return poly(name, avx512, amx); });
     check("light-" + simd, false, [&](const std::string& name) { return octopus(name, false); });
-    check("full-" + simd + (amx ? "-amx" : ""), amx, [&](const std::string& name) { return octopus(name, true); });
-    *amx_only_failed = amx_failed && !other_failed;
+    check("full-" + simd + (special ? "-" + poly_kernel : ""), special, [&](const std::string& name) { return octopus(name, true); });
+    if (poly_kernel_failed && !other_failed) *only = poly_kernel;
     return all;
   }
 
@@ -197,12 +203,13 @@ const SelfTestDigests& self_test_digests() {
 SelfTestReport run_self_test(const SelfTestOptions& options) {
   SelfTestReport report;
   Checks checks(options);
-  // At most three selections: as detected, without AMX, portable.
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    bool amx_only = false;
+  // At most four selections: as detected, without AMX, portable (AVX2 transforms where the CPU
+  // has AVX2), portable without AVX2.
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    std::string only;
     bool passed = false;
     try {
-      passed = checks.run(&report.kernels, &amx_only);
+      passed = checks.run(&report.kernels, &only);
     } catch (const std::exception& e) {
       // Out of memory for a few hundred KiB, or a kernel that threw: not a selection that works.
       report.kernels.push_back({std::string("error: ") + e.what(), false, 0});
@@ -211,12 +218,15 @@ SelfTestReport run_self_test(const SelfTestOptions& options) {
       report.ok = true;
       return report;
     }
-    if (amx_only && cpu_has_amx()) {
+    if (only == "amx" && cpu_has_amx()) {
       force_no_amx(true);
       report.disabled.push_back("amx");
     } else if (cpu_has_avx512()) {
       force_portable(true);
       report.disabled.push_back("avx512");
+    } else if (only == "avx2" && cpu_has_avx2()) {
+      force_no_avx2(true);
+      report.disabled.push_back("avx2");
     } else {
       return report;  // the portable path itself is wrong: nothing left to fall back to
     }

@@ -120,19 +120,25 @@ static void test_vector_line(const std::string& line) {
     CHECK(hex(out, 32) == field(line, "hash"), "light hash for %s: got %s", field(line, "header").c_str(), hex(out, 32).c_str());
     // Every way of computing the values gives the same ones as the light hash above (checked
     // against the vector's hash and, where it has them, its values): the dense product, the
-    // transforms and AMX's tiles, on the portable and the AVX-512 path, sized as the full-mode
-    // batcher sizes them (32 warps) with the vector's warp loaded.
-    for (int avx = 0; avx < (cpu_detects_avx512() ? 2 : 1); ++avx)
+    // transforms and AMX's tiles, on the portable path (its transforms in baseline code, and on
+    // AVX2 where the CPU has it) and the AVX-512 path, sized as the full-mode batcher sizes them
+    // (32 warps) with the vector's warp loaded.
+    static const char* const kPaths[] = {"portable", "portable-avx2", "avx512"};
+    for (int path = 0; path < 3; ++path) {
+      if ((path == 1 && !cpu_detects_avx2()) || (path == 2 && !cpu_detects_avx512())) continue;
+      force_no_avx2(path == 0);
       for (int method = 0; method < 3; ++method) {
-        if (method == 2 && !(avx && cpu_has_amx())) continue;
-        PolyBatch poly(job, 32, avx == 1, method == 2, method == 1);
+        if (method == 2 && !(path == 2 && cpu_has_amx())) continue;
+        PolyBatch poly(job, 32, path == 2, method == 2, method == 1);
         poly.load_warps(nonce / kWarp, 1);
         poly.evaluate(0, kAccesses);
         int bad = 0;
         for (uint32_t i = 0; i < kAccesses; ++i) bad += poly.values_row(i)[nonce % kWarp] != trace.values[i];
-        CHECK(bad == 0, "%s %s values for %s: %d differ", avx ? "avx512" : "portable",
+        CHECK(bad == 0, "%s %s values for %s: %d differ", kPaths[path],
               method == 0 ? "dense" : method == 1 ? "transforms" : "amx", field(line, "header").c_str(), bad);
       }
+    }
+    force_no_avx2(false);
   } else if (kind == "keccak") {
     const auto header = unhex(field(line, "header"));
     const uint64_t nonce = std::stoull(field(line, "nonce"), nullptr, 16);

@@ -53,6 +53,7 @@ bool has(const SelfTestReport& r, const std::string& name, bool ok) {
 void restore() {
   force_portable(false);
   force_no_amx(false);
+  force_no_avx2(false);
 }
 
 // The fixed digests against octopus_hash_light (the path every vector line checks) and
@@ -89,8 +90,15 @@ void test_every_path_passes() {
   }
   force_portable(true);
   r = run_self_test();
-  check(r.ok && r.disabled.empty() && has(r, "keccak-portable", true) && has(r, "full-portable", true),
+  const std::string full_portable = cpu_has_avx2() ? "full-portable-avx2" : "full-portable";
+  check(r.ok && r.disabled.empty() && has(r, "keccak-portable", true) && has(r, full_portable, true),
         "portable: " + names(r));
+  if (cpu_has_avx2()) {
+    force_no_avx2(true);
+    r = run_self_test();
+    check(r.ok && r.disabled.empty() && has(r, "poly-portable", true) && has(r, "full-portable", true),
+          "portable without AVX2: " + names(r));
+  }
   restore();
 }
 
@@ -129,6 +137,18 @@ void test_broken_kernels() {
     // A light-mode batch kernel that is wrong (a damaged finish, say).
     r = run_broken({"light-avx512"});
     check(r.ok && has(r, "light-avx512", false) && has(r, "light-portable", true), "broken light path: " + names(r));
+    restore();
+  }
+  if (cpu_detects_avx2()) {
+    // A wrong AVX2 polynomial on the portable path: both checks that use it fail, AVX2 goes.
+    force_portable(true);
+    SelfTestReport r = run_broken({"avx2"});
+    check(r.ok, "a broken AVX2 kernel falls back: " + names(r));
+    check(r.disabled == std::vector<std::string>{"avx2"}, "only AVX2 is switched off: " + names(r));
+    check(has(r, "poly-avx2", false) && has(r, "full-portable-avx2", false) && has(r, "poly-portable", true) &&
+              has(r, "full-portable", true),
+          "the failed and the replacing kernels are reported: " + names(r));
+    check(!cpu_has_avx2(), "AVX2 is off for the process");
     restore();
   }
   // Every path wrong: no selection is right, and the report says so.

@@ -69,13 +69,13 @@ export interface ConfigKeyInfo {
 export const ENV_PREFIX = 'CFX_MINER_';
 /**
  * Environment variables with our prefix that are not settings, so they are not reported as typos:
- * the config file's name, the AVX-512, AMX and prefetch switches (native/core/cpu.cc), and the two switches of the
+ * the config file's name, the AVX-512, AMX, AVX2 and prefetch switches (native/core/cpu.cc), and the two switches of the
  * opt-in full-dataset test (test/full-dataset.test.ts), which a developer may leave set while other
  * tests start miners.
  */
 export const NON_SETTING_ENV = [
   'CFX_MINER_CONFIG', 'CFX_MINER_FULL_TESTS', 'CFX_MINER_FULL_STAGES', 'CFX_MINER_NO_AVX512',
-  'CFX_MINER_NO_AMX', 'CFX_MINER_PREFETCH',
+  'CFX_MINER_NO_AMX', 'CFX_MINER_NO_AVX2', 'CFX_MINER_PREFETCH',
 ] as const;
 function defaultThreads(): number {
   return Math.min(limits().maxThreads, Math.max(1, os.availableParallelism()));

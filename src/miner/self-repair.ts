@@ -9,7 +9,7 @@
 // burst of bad shares from before a repair does not skip ahead.
 import type { Logger } from '../log/types.js';
 import { STAGE_LENGTH } from '../native/index.js';
-import type { SelfTestReport } from '../native/index.js';
+import type { KernelPath, SelfTestReport } from '../native/index.js';
 import { shortJobId } from './job.js';
 import type { InvalidShare } from './shares.js';
 
@@ -33,7 +33,7 @@ export interface SelfRepairOptions {
   resources: RepairResources;
   logger: Logger;
   selfTest: () => SelfTestReport;
-  disableKernel: (kernel: 'amx' | 'avx512') => void;
+  disableKernel: (kernel: KernelPath) => void;
   /** The kernels in use now, for the ERROR line ("keccak avx512x8, polynomial amx"). */
   kernels: () => { keccakImpl: string; polyImpl: string };
   /** No kernel path is right: the miner must stop (exit 3). */
@@ -45,7 +45,7 @@ export class SelfRepair {
   /** Invalid shares found under a configuration that a later step already replaced: counted, not acted on. */
   private fixedFrom = 0;
   private rebuilding: number | undefined;
-  private readonly done = new Set<'rebuild' | 'amx' | 'full' | 'avx512' | 'nothing-left'>();
+  private readonly done = new Set<'rebuild' | 'amx' | 'avx2' | 'full' | 'avx512' | 'nothing-left'>();
   /** Set once no repair is left and shares still come out wrong: /health says so from then on. */
   private unrepaired: string | undefined;
   /** The latest self-test, for /summary and the start-up line. */
@@ -65,7 +65,7 @@ export class SelfRepair {
       return;
     }
     const k = this.opts.kernels();
-    const kernels = share.mode === 'keccak' ? `keccak ${k.keccakImpl}` : `keccak ${k.keccakImpl}, polynomial ${share.mode === 'full' ? k.polyImpl : k.polyImpl === 'amx' ? 'avx512' : k.polyImpl}`;
+    const kernels = share.mode === 'keccak' ? `keccak ${k.keccakImpl}` : `keccak ${k.keccakImpl}, polynomial ${share.mode === 'full' ? k.polyImpl : lightPoly(k.polyImpl)}`;
     this.opts.logger.error('cpu', `self-check: the search hashed nonce 0x${share.nonce.toString(16)} of job ${shortJobId(share.job.jobId)} ` +
       `wrong in ${share.mode} mode (${kernels}): search 0x${share.searchHash.toString('hex').slice(0, 16)}.., ` +
       `re-check 0x${share.checkHash.toString('hex').slice(0, 16)}..; a kernel or memory fault: running the self-test`);
@@ -97,11 +97,19 @@ export class SelfRepair {
       this.opts.logger.warn('dag', `the dataset for stage ${stage} looks damaged in memory: rebuilding it; hashing in light mode meanwhile`);
       return;
     }
-    if (!this.done.has('amx') && this.opts.kernels().polyImpl === 'amx') {
+    const poly = this.opts.kernels().polyImpl;
+    if (!this.done.has('amx') && poly === 'amx') {
       this.done.add('amx');
       this.opts.disableKernel('amx');
       this.fixedFrom = this.opts.engine.restartSearch();
       this.opts.logger.error('cpu', 'self-check: full mode still hashes wrong after the dataset was rebuilt: no longer using the AMX polynomial kernel');
+      return;
+    }
+    if (!this.done.has('avx2') && poly === 'avx2') {
+      this.done.add('avx2');
+      this.opts.disableKernel('avx2');
+      this.fixedFrom = this.opts.engine.restartSearch();
+      this.opts.logger.error('cpu', 'self-check: full mode still hashes wrong after the dataset was rebuilt: no longer using the AVX2 polynomial kernel');
       return;
     }
     this.done.add('full');
@@ -148,6 +156,11 @@ export class SelfRepair {
 }
 
 /** The checks a self-test report failed, by name, for an error line. */
+/** The polynomial light mode runs where full mode's is `polyImpl`: light mode keeps the dense fp64 product. */
+function lightPoly(polyImpl: string): string {
+  return polyImpl === 'amx' ? 'avx512' : polyImpl === 'avx2' ? 'portable' : polyImpl;
+}
+
 export function failedNames(r: SelfTestReport): string {
   const failed = r.kernels.filter((k) => !k.ok).map((k) => k.name);
   return failed.length > 0 ? failed.join(', ') : 'no check failed';

@@ -22,11 +22,14 @@ export interface DatasetBuildOptions {
   cancel: object;
 }
 
+/** A kernel path the process can switch off: AMX tiles, AVX-512, the AVX2 transforms (native/core/cpu.h). */
+export type KernelPath = 'amx' | 'avx512' | 'avx2';
+
 /** native/core/self_test.h: every check run, and what was switched off to pass. */
 export interface SelfTestReport {
   ok: boolean;
   kernels: { name: string; ok: boolean; ms: number }[];
-  disabled: ('amx' | 'avx512')[];
+  disabled: KernelPath[];
 }
 
 /** native/binding/addon.cc, builds.cc, engine.cc, verify.cc. A cancelled build resolves to undefined. */
@@ -49,7 +52,7 @@ export interface Addon {
   meetsBoundary(hash: Buffer, nonceLe32: Buffer, boundaryBe32: Buffer): boolean;
   cpuFeatures(): { avx512: boolean; keccakImpl: string; polyImpl: string };
   selfTest(): SelfTestReport;
-  disableKernel(kernel: 'amx' | 'avx512'): void;
+  disableKernel(kernel: KernelPath): void;
   /** `shares`: [generation, nonce, hash, bits, ...] flat, or undefined; `generation` 0 when only shares came. */
   SearchEngine: new (threads: number, onSolutions: (generation: number, nonces: bigint[], hashes: Buffer[],
     shares: (number | bigint | Buffer)[] | undefined) => void) => SearchBinding;

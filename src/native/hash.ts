@@ -1,12 +1,12 @@
 // One-shot hashes and the boundary rule (the host-side re-check, `cfx-miner hash`, the tests).
 // The binding checks the buffers, handles and sizes; here only what JS turns into them.
 import { U256_MAX, u256ToBe, u256ToLe } from '../hex.js';
-import type { SelfTestReport } from './contract.js';
+import type { KernelPath, SelfTestReport } from './contract.js';
 import type { CacheHandle } from './handles.js';
 import { loadAddon } from './loader.js';
 import { U64_MAX } from './params.js';
 
-export type { SelfTestReport } from './contract.js';
+export type { KernelPath, SelfTestReport } from './contract.js';
 
 /** keccak-256 (the original Keccak padding, not NIST SHA3-256) of any bytes. */
 export function keccak256(data: Buffer): Buffer {
@@ -58,6 +58,6 @@ export function selfTest(): SelfTestReport {
 }
 
 /** Stops using a kernel path for the rest of the process (the next job's batchers take the next one). */
-export function disableKernel(kernel: 'amx' | 'avx512'): void {
+export function disableKernel(kernel: KernelPath): void {
   loadAddon().disableKernel(kernel);
 }
