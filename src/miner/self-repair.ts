@@ -97,19 +97,14 @@ export class SelfRepair {
       this.opts.logger.warn('dag', `the dataset for stage ${stage} looks damaged in memory: rebuilding it; hashing in light mode meanwhile`);
       return;
     }
+    // Full mode's own polynomial kernel (light mode never uses it) goes next, once.
     const poly = this.opts.kernels().polyImpl;
-    if (!this.done.has('amx') && poly === 'amx') {
-      this.done.add('amx');
-      this.opts.disableKernel('amx');
+    if ((poly === 'amx' || poly === 'avx2') && !this.done.has(poly)) {
+      this.done.add(poly);
+      this.opts.disableKernel(poly);
       this.fixedFrom = this.opts.engine.restartSearch();
-      this.opts.logger.error('cpu', 'self-check: full mode still hashes wrong after the dataset was rebuilt: no longer using the AMX polynomial kernel');
-      return;
-    }
-    if (!this.done.has('avx2') && poly === 'avx2') {
-      this.done.add('avx2');
-      this.opts.disableKernel('avx2');
-      this.fixedFrom = this.opts.engine.restartSearch();
-      this.opts.logger.error('cpu', 'self-check: full mode still hashes wrong after the dataset was rebuilt: no longer using the AVX2 polynomial kernel');
+      this.opts.logger.error('cpu', 'self-check: full mode still hashes wrong after the dataset was rebuilt: ' +
+        `no longer using the ${poly.toUpperCase()} polynomial kernel`);
       return;
     }
     this.done.add('full');
@@ -155,12 +150,12 @@ export class SelfRepair {
   }
 }
 
-/** The checks a self-test report failed, by name, for an error line. */
 /** The polynomial light mode runs where full mode's is `polyImpl`: light mode keeps the dense fp64 product. */
 function lightPoly(polyImpl: string): string {
   return polyImpl === 'amx' ? 'avx512' : polyImpl === 'avx2' ? 'portable' : polyImpl;
 }
 
+/** The checks a self-test report failed, by name, for an error line. */
 export function failedNames(r: SelfTestReport): string {
   const failed = r.kernels.filter((k) => !k.ok).map((k) => k.name);
   return failed.length > 0 ? failed.join(', ') : 'no check failed';
