@@ -17,14 +17,22 @@
 namespace cfx {
 namespace {
 
+#if CFX_HAVE_AVX512_KERNELS
+// The low half of XCR0: which register states the OS saves. Only where cpuid says OSXSAVE.
+uint32_t xcr0_low() {
+  uint32_t lo, hi;
+  // xgetbv by opcode so the file needs no -mxsave.
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return lo;
+}
+#endif
+
 bool detect_avx512() {
 #if CFX_HAVE_AVX512_KERNELS
   unsigned eax, ebx, ecx, edx;
   if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
   if (!(ecx & (1u << 27))) return false;  // OSXSAVE: xgetbv is usable
-  uint32_t xcr0_lo, xcr0_hi;
-  // xgetbv by opcode so the file needs no -mxsave.
-  __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+  const uint32_t xcr0_lo = xcr0_low();
   // The OS saves SSE, AVX, the opmask and both zmm halves (bits 1, 2, 5, 6, 7): without that a
   // context switch would corrupt the registers even on a CPU that has them.
   if ((xcr0_lo & 0xe6u) != 0xe6u) return false;
@@ -43,9 +51,7 @@ bool detect_avx2() {
   if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
   const uint32_t need1 = (1u << 12) | (1u << 27) | (1u << 28);  // FMA, OSXSAVE, AVX
   if ((ecx & need1) != need1) return false;
-  uint32_t xcr0_lo, xcr0_hi;
-  __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
-  if ((xcr0_lo & 0x6u) != 0x6u) return false;  // the OS saves SSE and AVX (ymm) state
+  if ((xcr0_low() & 0x6u) != 0x6u) return false;  // the OS saves SSE and AVX (ymm) state
   if (__get_cpuid_max(0, nullptr) < 7) return false;
   __cpuid_count(7, 0, eax, ebx, ecx, edx);
   return (ebx & (1u << 5)) != 0;  // AVX2
@@ -60,9 +66,7 @@ bool detect_amx() {
   if (__get_cpuid_max(0, nullptr) < 0xd) return false;
   __cpuid_count(7, 0, eax, ebx, ecx, edx);
   if ((edx & ((1u << 24) | (1u << 25))) != ((1u << 24) | (1u << 25))) return false;  // AMX-TILE, AMX-INT8
-  uint32_t xcr0_lo, xcr0_hi;
-  __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
-  if ((xcr0_lo & (3u << 17)) != (3u << 17)) return false;  // XTILECFG and XTILEDATA enabled
+  if ((xcr0_low() & (3u << 17)) != (3u << 17)) return false;  // XTILECFG and XTILEDATA enabled
   // The tile data is a dynamically enabled state: without this permission (once per process, for
   // every thread) the first tile instruction raises SIGILL.
   constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
